@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Set-up and tasks with nothing but Python 3.11+: ``python3 dev.py app | test | ...``.
+
+Each task creates or refreshes the project's virtual environment (``.venv``) when
+``pyproject.toml`` has changed since the last install, then runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("CHIP_EXPORT_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+
+TASKS = {
+    "app": "start the Streamlit app on the shipped defaults",
+    "test": "run the whole test suite (extra arguments go to pytest)",
+    "lint": "ruff and mypy",
+    "bench": "run the benchmarks and print their figures",
+    "golden": "regenerate the golden projections in tests/golden (a deliberate change)",
+    "install": "create or refresh the virtual environment only",
+}
+
+
+def ensure_env() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
+    stamp = VENV / ".installed"
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.is_file() and stamp.read_text() == want and PY.exists():
+        return
+    if not PY.exists():
+        print(f"creating virtual environment {VENV.name}/", file=sys.stderr)
+        venv.create(VENV, with_pip=True)
+    run([str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    run([str(PY), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"])
+    stamp.write_text(want)
+
+
+def run(cmd: list[str]) -> None:
+    code = subprocess.call(cmd, cwd=ROOT)
+    if code:
+        sys.exit(code)
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in TASKS:
+        print("usage: python3 dev.py TASK [ARGS]\n")
+        for name, text in TASKS.items():
+            print(f"  {name:8} {text}")
+        sys.exit(0 if not argv else 2)
+    task, rest = argv[0], argv[1:]
+    ensure_env()
+    py = str(PY)
+    if task == "app":
+        run([py, "-m", "streamlit", "run", "app.py", *rest])
+    elif task == "test":
+        run([py, "-m", "pytest", *rest])
+    elif task == "lint":
+        run([py, "-m", "ruff", "check", "."])
+        run([py, "-m", "mypy"])
+    elif task == "bench":
+        for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+            run([py, str(script), *rest])
+    elif task == "golden":
+        run([py, "-m", "tests.golden_update", *rest])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,163 @@
+"""One function per equation of MODEL_SPEC §2–3.
+
+Every function is pure: arrays and parameters in, arrays out. Arrays broadcast
+over a leading axis (scenarios or Monte Carlo paths) × products × months, so the
+same code serves one what-if and a 100k-path simulation. Month indices that
+never happen are ``+inf``; masks take care of them so no ``inf * 0`` arises.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Array = np.ndarray
+
+#: Largest China-per-US ratio used; a US minimum share below ~1e-15 means "no quota".
+MAX_QUOTA_RATIO = 1e15
+
+
+def licence_month(us_approval: Array, china_approval: Array) -> Array:
+    """Month the licence is in force: ``E = max(idx(us_approval), idx(china_approval))``."""
+    return np.maximum(us_approval, china_approval)
+
+
+def first_shipment_month(licence: Array, test_lag: Array) -> Array:
+    """``Ts = E + test_lag_months`` (US third-party lab testing before the first shipment)."""
+    return licence + test_lag
+
+
+def production(capacity: Array, paused: Array, licence: Array, restart_lag: Array,
+               t: Array) -> Array:
+    """New production ``P(t) = capacity if t >= Tp else 0``.
+
+    Notes
+    -----
+    ``Tp = E + restart_lag_months`` when suppliers paused production, else ``-inf``;
+    with ``E = +inf`` paused production never restarts.
+    """
+    restart = np.where(paused, licence + restart_lag, -np.inf)
+    return np.where(t >= restart[..., None], capacity[..., None], 0.0)
+
+
+def delay_months(licence: Array, reference_start: Array) -> Array:
+    """``d = max(0, E - idx(demand.reference_start))``; ``+inf`` when never licensed."""
+    return np.maximum(0.0, licence - reference_start)
+
+
+def demand_multiplier(erosion: Array, delay: Array, china_tariff: Array,
+                      elasticity: Array) -> Array:
+    """``M = (1 - erosion)^d * (1 + china_import_tariff)^(-price_elasticity)``.
+
+    An infinite delay (never licensed) gives 0 — no demand survives — and is also
+    masked out by the ramp.
+    """
+    finite = np.isfinite(delay)
+    survive = np.where(finite, (1.0 - erosion) ** np.where(finite, delay, 0.0), 0.0)
+    return survive * (1.0 + china_tariff) ** (-elasticity)
+
+
+def ramp(t: Array, first_shipment: Array, ramp_months: Array) -> Array:
+    """``ramp(t) = min(1, (t - Ts + 1) / ramp_months)`` for ``t >= Ts``, else 0."""
+    ts = first_shipment[..., None]
+    active = t >= ts
+    safe_ts = np.where(active, ts, 0.0)
+    return np.where(active, np.minimum(1.0, (t - safe_ts + 1.0) / ramp_months[..., None]), 0.0)
+
+
+def china_demand(base_units: Array, growth: Array, multiplier: Array, ramp_t: Array,
+                 t: Array) -> Array:
+    """``D(t) = demand * (1 + growth)^(t/12) * M * ramp(t)``."""
+    trend = (1.0 + growth[..., None]) ** (t / 12.0)
+    return base_units[..., None] * trend * multiplier[..., None] * ramp_t
+
+
+def quota_ratio(us_min_share: Array) -> Array:
+    """China units allowed per US unit: ``r = (1 - s) / s`` (capped, see MAX_QUOTA_RATIO)."""
+    return np.minimum((1.0 - us_min_share) / np.maximum(us_min_share, 1.0 / MAX_QUOTA_RATIO),
+                      MAX_QUOTA_RATIO)
+
+
+def quota_room(ratio: Array, us_now: Array, us_cumulative: Array, shipped_before: Array,
+               cumulative: Array) -> Array:
+    """``Room(t)``: ``r*U(t)`` (monthly) or ``r*ΣU(Ts..t) - ΣX(Ts..t-1)`` (cumulative)."""
+    return np.where(cumulative, ratio * us_cumulative - shipped_before, ratio * us_now)
+
+
+def licence_cap_left(cap: Array, shipped_before: Array) -> Array:
+    """``Cap(t) = licence_cap_units - ΣX(0..t-1)``; ``+inf`` when there is no cap."""
+    return cap - shipped_before
+
+
+def china_shipments(open_orders: Array, available: Array, room: Array, cap_left: Array,
+                    active: Array) -> Array:
+    """``X(t) = min(O(t), A(t), max(0, Room(t)), Cap(t))`` for ``t >= Ts``, else 0."""
+    x = np.minimum(np.minimum(open_orders, available),
+                   np.minimum(np.maximum(room, 0.0), cap_left))
+    return np.where(active, np.maximum(x, 0.0), 0.0)
+
+
+def carried_backlog(retention: Array, open_orders: Array, shipped: Array) -> Array:
+    """``B(t+1) = backlog_retention * (O(t) - X(t))``."""
+    return retention * (open_orders - shipped)
+
+
+def selling_price(asp: Array, change: Array, t: Array) -> Array:
+    """``ASP(t) = asp_usd * (1 + asp_change_per_year)^(t/12)``."""
+    return asp[..., None] * (1.0 + change[..., None]) ** (t / 12.0)
+
+
+def levy_active(t: Array, levy_end: Array) -> Array:
+    """``levy(t) = 1 if t < idx(levy_ends) else 0`` (``levy_ends = null`` → +inf)."""
+    return (t < levy_end[..., None]).astype(float)
+
+
+def government_levy(gross: Array, levy: Array, rate: Array, import_tariff: Array,
+                    customs_value_ratio: Array) -> Array:
+    """US government take ``G(t)``.
+
+    ``levy * rate * R`` under ``revenue_share``; ``levy * rate * customs_value_ratio * R``
+    under ``import_tariff`` (Section 232 duty on the customs value of chips entering the
+    US for testing).
+    """
+    base = np.where(import_tariff, customs_value_ratio, 1.0)
+    return levy * rate[..., None] * base[..., None] * gross
+
+
+def china_tariff_revenue(gross: Array, china_tariff: Array) -> Array:
+    """``C(t) = china_import_tariff * R(t)``, paid by Chinese buyers to China."""
+    return china_tariff[..., None] * gross
+
+
+def test_lab_fees(shipped: Array, fee: Array) -> Array:
+    """``L(t) = test_fee_usd_per_unit * X(t)`` (US third-party test labs)."""
+    return fee[..., None] * shipped
+
+
+def vendor_retained(gross: Array, government: Array, labs: Array) -> Array:
+    """``V(t) = R(t) - G(t) - L(t)``: money is conserved by construction."""
+    return gross - government - labs
+
+
+def cost_of_goods(unit_cost: Array, shipped: Array) -> Array:
+    """``COGS(t) = unit_cost_usd * X(t)``."""
+    return unit_cost[..., None] * shipped
+
+
+def supplier_revenue(bom: Array, produced: Array) -> Array:
+    """``S_k(t) = bom_usd_per_unit[k] * P(t)``: suppliers are paid on production.
+
+    ``bom`` has shape (..., products, suppliers), ``produced`` (..., products, months);
+    the result has shape (..., products, suppliers, months).
+    """
+    return bom[..., None] * produced[..., None, :]
+
+
+def discount_factors(annual_rate: Array, months: int) -> Array:
+    """End-of-month discount factors ``(1 + r)^(-(t+1)/12)``, shape (..., months)."""
+    t1 = np.arange(1, months + 1, dtype=float)
+    return (1.0 + np.asarray(annual_rate)[..., None]) ** (-t1 / 12.0)
+
+
+def npv(series: Array, factors: Array) -> Array:
+    """Net present value over the last (month) axis."""
+    return np.sum(series * factors, axis=-1)

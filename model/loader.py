@@ -1,0 +1,288 @@
+"""Reading assumption, scenario and scenario-set files (MODEL_SPEC §4).
+
+Every problem is collected, not just the first, and each one names the file,
+the dotted path (products by id), the value and the rule broken.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .schema import SECTIONS, Assumptions, Product
+
+PROBABILITY_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    path: str
+    rule: str
+    value: Any = None
+    has_value: bool = False
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        got = f" (got {self.value!r})" if self.has_value else ""
+        return f"{where}: {self.rule}{got}"
+
+
+class InputError(Exception):
+    """Invalid input; ``problems`` lists every issue found."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Load a YAML mapping, turning a missing file or bad syntax into an InputError."""
+    p = Path(path)
+    name = str(path)
+    if not p.is_file():
+        raise InputError([Problem(name, "", "file not found" if not p.exists()
+                                  else "is not a regular file")])
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError([Problem(name, "", "is not UTF-8 text (is it a YAML file?)")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError([Problem(name, "", f"malformed YAML{at}: {reason}")]) from None
+    if not isinstance(data, dict):
+        raise InputError([Problem(name, "", "must be a YAML mapping of sections")])
+    return data
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+class Scenario(BaseModel):
+    """A named overlay of the base: only what changes, and why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    description: str = ""
+    probability: float | None = Field(None, ge=0, le=1)
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    sources: dict[str, str] = Field(default_factory=dict)
+    file: str = Field("", exclude=True)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    raw = read_yaml(path)
+    try:
+        sc = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(_problems(exc, str(path), raw)) from None
+    return sc.model_copy(update={"file": str(path)})
+
+
+def _resolve(raw: dict[str, Any], parts: list[str]) -> tuple[dict[str, Any], str] | str:
+    """Container and key that a dotted path addresses, or the rule it breaks."""
+    head = parts[0]
+    if head == "discount_rate" and len(parts) == 1:
+        return raw, head
+    if head in SECTIONS and len(parts) == 2:
+        if parts[1] not in SECTIONS[head].model_fields:
+            return f"unknown parameter '{parts[1]}' in section '{head}'"
+        return raw.setdefault(head, {}), parts[1]
+    if head == "products" and len(parts) in (3, 4):
+        products = raw.get("products") or []
+        match = [p for p in products if isinstance(p, dict) and p.get("id") == parts[1]]
+        if not match:
+            ids = ", ".join(str(p.get("id")) for p in products if isinstance(p, dict))
+            return f"unknown product id '{parts[1]}' (products: {ids})"
+        prod = match[0]
+        key = parts[2]
+        if key == "id" or key not in Product.model_fields:
+            return f"unknown or unchangeable product parameter '{key}'"
+        if len(parts) == 4:
+            if key != "bom_usd_per_unit":
+                return "only bom_usd_per_unit has sub-keys (its supplier ids)"
+            return prod.setdefault(key, {}), parts[3]
+        return prod, key
+    return ("unknown path: use discount_rate, <section>.<key> (sections: "
+            f"{', '.join(SECTIONS)}), products.<id>.<key> or "
+            "products.<id>.bom_usd_per_unit.<supplier>")
+
+
+def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any],
+                    file: str) -> tuple[dict[str, Any], list[Problem]]:
+    """Overlay dotted-path overrides on a raw assumptions mapping (a copy)."""
+    out = copy.deepcopy(dict(raw))
+    problems = []
+    for path, value in overrides.items():
+        target = _resolve(out, str(path).split("."))
+        if isinstance(target, str):
+            problems.append(Problem(file, str(path), target))
+        else:
+            container, key = target
+            container[key] = value
+    return out, problems
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _dotted(loc: Iterable[Any], raw: Mapping[str, Any]) -> tuple[str, Any, bool]:
+    """pydantic location -> dotted path with product ids, plus the offending value."""
+    parts: list[str] = []
+    node: Any = raw
+    found = True
+    for item in loc:
+        if isinstance(item, int) and parts and parts[-1] == "products":
+            try:
+                pid = node[item].get("id", item) if isinstance(node[item], dict) else item
+            except (IndexError, TypeError, KeyError):
+                pid = item
+            parts.append(str(pid))
+        elif item in ("[key]",):
+            continue
+        else:
+            parts.append(str(item))
+        try:
+            node = node[item]
+        except (KeyError, IndexError, TypeError):
+            found = False
+    return ".".join(parts), node, found
+
+
+_RULES = {
+    "extra_forbidden": "unknown key (not in the schema)",
+    "missing": "required value is missing",
+}
+
+
+def _problems(exc: ValidationError, file: str, raw: Mapping[str, Any],
+              origin: Mapping[str, str] | None = None) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        path, value, found = _dotted(err["loc"], raw)
+        rule = _RULES.get(err["type"], err["msg"].removeprefix("Value error, "))
+        where = file
+        for opath, ofile in (origin or {}).items():
+            if path == opath or path.startswith(opath + ".") or opath.startswith(path + "."):
+                where = ofile
+        show = found and err["type"] != "missing" and not isinstance(value, (dict, list))
+        out.append(Problem(where, path or "(top level)", rule, value, show))
+    return out
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Validated assumptions and where they came from."""
+
+    assumptions: Assumptions
+    base_file: str
+    scenario: Scenario | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name if self.scenario else "base"
+
+
+def validate_raw(raw: Mapping[str, Any], file: str,
+                 origin: Mapping[str, str] | None = None) -> Assumptions:
+    try:
+        return Assumptions.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise InputError(_problems(exc, file, raw, origin)) from None
+
+
+def load(base: str | Path, scenario: str | Path | Scenario | None = None) -> Loaded:
+    """Base assumptions with an optional scenario overlay, validated."""
+    raw = read_yaml(base)
+    sc = scenario if isinstance(scenario, Scenario) or scenario is None \
+        else load_scenario(scenario)
+    problems: list[Problem] = []
+    origin: dict[str, str] = {}
+    if sc is not None:
+        raw, problems = apply_overrides(raw, sc.overrides, sc.file or sc.name)
+        origin = {str(k): sc.file or sc.name for k in sc.overrides}
+    try:
+        a = validate_raw(raw, str(base), origin)
+    except InputError as exc:
+        raise InputError(problems + exc.problems) from None
+    if problems:
+        raise InputError(problems)
+    return Loaded(assumptions=a, base_file=str(base), scenario=sc, raw=raw)
+
+
+# ---------------------------------------------------------------- scenario sets
+
+
+class SetEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    scenario: str
+    probability: float = Field(ge=0, le=1)
+
+
+class ScenarioSet(BaseModel):
+    """A probability-weighted set of scenarios for expected values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    description: str = ""
+    scenarios: list[SetEntry] = Field(min_length=1)
+    sources: dict[str, str] = Field(default_factory=dict)
+
+
+def check_probabilities(probabilities: Sequence[float], file: str, path: str) -> None:
+    total = math.fsum(probabilities)
+    if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+        raise InputError([Problem(file, path, f"probabilities must sum to 1 (±1e-9); "
+                                  f"they sum to {total:.12g}")])
+
+
+def load_set(path: str | Path) -> list[tuple[Scenario, float]]:
+    """Scenarios of a set file (paths relative to the set file) with their probabilities."""
+    raw = read_yaml(path)
+    try:
+        s = ScenarioSet.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(_problems(exc, str(path), raw)) from None
+    check_probabilities([e.probability for e in s.scenarios], str(path), "scenarios")
+    here = Path(path).parent
+    out, problems = [], []
+    for i, e in enumerate(s.scenarios):
+        try:
+            out.append((load_scenario(here / e.scenario), e.probability))
+        except InputError as exc:
+            problems += [Problem(str(path), f"scenarios.{i}.scenario", str(p))
+                         for p in exc.problems]
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def load_many(base: str | Path, scenarios: Sequence[str | Path | Scenario]) -> list[Loaded]:
+    """Several scenarios, each on the base; all problems of all files reported together."""
+    out, problems = [], []
+    for sc in scenarios:
+        try:
+            out.append(load(base, sc))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def dump_assumptions(a: Assumptions) -> dict[str, Any]:
+    """A plain mapping that :func:`validate_raw` reads back to the same assumptions."""
+    data = a.model_dump(mode="python")
+    if not data.get("sources"):
+        data.pop("sources", None)
+    return data

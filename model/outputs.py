@@ -1,0 +1,177 @@
+"""Output metadata (said once) and tidy pandas frames (MODEL_SPEC §5).
+
+:data:`METRICS` gives every output series its label, unit, description and how it
+rolls up into quarters and years; the CLI, the app and the workbook all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .calendar import calendar_quarter, calendar_year, fiscal_quarter, fiscal_year, month_labels
+from .engine import Projection
+
+SUPPLIER_PREFIX = "supplier_revenue_usd:"
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    name: str
+    symbol: str
+    label: str
+    unit: str
+    description: str
+    rollup: str  # sum | first | last | mean
+
+
+METRICS: tuple[MetricInfo, ...] = (
+    MetricInfo("china_demand_units", "D(t)", "China demand", "units",
+               "New Chinese orders this month after erosion, tariff effect and ramp.", "sum"),
+    MetricInfo("backlog_units", "B(t)", "Backlog carried in", "units",
+               "Unfilled orders carried into the month.", "first"),
+    MetricInfo("open_orders_units", "O(t)", "Open orders", "units",
+               "Orders open this month: new demand plus backlog.", "sum"),
+    MetricInfo("us_shipments_units", "U(t)", "US shipments", "units",
+               "Shipments of the product to US customers.", "sum"),
+    MetricInfo("quota_room_units", "max(0, Room(t))", "Quota room", "units",
+               "China units the US-allocation quota allows this month (open orders for "
+               "quota-exempt products).", "last"),
+    MetricInfo("production_units", "P(t)", "New production", "units",
+               "New chips produced (zero while suppliers are paused).", "sum"),
+    MetricInfo("china_shipments_units", "X(t)", "China shipments", "units",
+               "Chips shipped to Chinese buyers.", "sum"),
+    MetricInfo("inventory_units", "Inv(t+1)", "Inventory (end of month)", "units",
+               "Finished chips in stock at the end of the month.", "last"),
+    MetricInfo("asp_usd", "ASP(t)", "Selling price", "USD/unit",
+               "Average selling price per chip.", "mean"),
+    MetricInfo("gross_revenue_usd", "R(t)", "China gross revenue", "USD",
+               "Vendor's gross revenue from Chinese buyers.", "sum"),
+    MetricInfo("us_government_usd", "G(t)", "US government", "USD",
+               "US government levy (revenue share or import tariff).", "sum"),
+    MetricInfo("china_tariff_usd", "C(t)", "China tariff", "USD",
+               "China's import tariff, paid by Chinese buyers to China.", "sum"),
+    MetricInfo("test_lab_usd", "L(t)", "US test labs", "USD",
+               "Fees paid to US third-party test labs.", "sum"),
+    MetricInfo("vendor_retained_usd", "V(t)", "Vendor retained", "USD",
+               "Vendor revenue after the levy and lab fees.", "sum"),
+    MetricInfo("vendor_cogs_usd", "COGS(t)", "Vendor cost of goods", "USD",
+               "Manufacturing cost of the chips shipped to China.", "sum"),
+    MetricInfo("vendor_gross_profit_usd", "GP(t)", "Vendor gross profit", "USD",
+               "Vendor retained revenue less cost of goods.", "sum"),
+)
+METRIC_BY_NAME = {m.name: m for m in METRICS}
+
+
+def supplier_metric(supplier: str) -> str:
+    return f"{SUPPLIER_PREFIX}{supplier}"
+
+
+def metric_info(name: str) -> MetricInfo:
+    """Metadata of a metric, including ``supplier_revenue_usd:<id>`` ones."""
+    if name.startswith(SUPPLIER_PREFIX):
+        sup = name[len(SUPPLIER_PREFIX):]
+        return MetricInfo(name, "S_k(t)", f"Supplier {sup}", "USD",
+                          f"Revenue of supplier '{sup}' from new production.", "sum")
+    return METRIC_BY_NAME[name]
+
+
+def series(p: Projection) -> dict[str, np.ndarray]:
+    """Every metric of :data:`METRICS` as an (N, P, H) array."""
+    v, m = p.volumes, p.money
+    return {
+        "china_demand_units": v.demand, "backlog_units": v.backlog,
+        "open_orders_units": v.open_orders, "us_shipments_units": v.us_shipments,
+        "quota_room_units": v.quota_room, "production_units": v.production,
+        "china_shipments_units": v.shipments, "inventory_units": v.inventory,
+        "asp_usd": m.asp, "gross_revenue_usd": m.gross, "us_government_usd": m.government,
+        "china_tariff_usd": m.china_tariff, "test_lab_usd": m.labs,
+        "vendor_retained_usd": m.vendor_retained, "vendor_cogs_usd": m.cogs,
+        "vendor_gross_profit_usd": m.gross_profit,
+    }
+
+
+def product_suppliers(p: Projection) -> tuple[tuple[int, ...], ...]:
+    """Per product, the indices of the suppliers listed in its bill of materials."""
+    return p.inputs.bom_members
+
+
+def long_frame(p: Projection, variant: int = 0) -> pd.DataFrame:
+    """The monthly projection in the §5 long format: ``month, product, metric, value``."""
+    x = p.inputs
+    months = np.array(month_labels(x.start, x.months))
+    blocks_m, blocks_p, blocks_k, blocks_v = [], [], [], []
+    arrays = series(p)
+    sups = product_suppliers(p)
+    for j, pid in enumerate(x.product_ids):
+        names = [mi.name for mi in METRICS] + [supplier_metric(x.supplier_ids[k])
+                                               for k in sups[j]]
+        values = [arrays[mi.name][variant, j] for mi in METRICS] + \
+                 [p.money.suppliers[variant, j, k] for k in sups[j]]
+        stacked = np.stack(values, axis=1)  # (H, metrics): month-major order
+        blocks_m.append(np.repeat(months, len(names)))
+        blocks_p.append(np.full(stacked.size, pid, dtype=object))
+        blocks_k.append(np.tile(np.array(names, dtype=object), x.months))
+        blocks_v.append(stacked.ravel())
+    return pd.DataFrame({"month": np.concatenate(blocks_m), "product": np.concatenate(blocks_p),
+                         "metric": np.concatenate(blocks_k), "value": np.concatenate(blocks_v)})
+
+
+def format_value(v: float) -> str:
+    """A plain decimal: no exponent, no thousands separator, shortest round-trip digits."""
+    if v == 0:
+        return "0"
+    return np.format_float_positional(v, trim="-")
+
+
+def to_csv_text(frame: pd.DataFrame) -> str:
+    lines = ["month,product,metric,value"]
+    lines += [f"{m},{p},{k},{format_value(float(v))}"
+              for m, p, k, v in zip(frame["month"], frame["product"], frame["metric"],
+                                    frame["value"], strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+PERIODS = ("month", "calendar_quarter", "calendar_year", "fiscal_quarter", "fiscal_year")
+
+
+def period_labels(months: list[str], period: str, fiscal_year_end_month: int) -> list[str]:
+    if period == "month":
+        return months
+    if period == "calendar_quarter":
+        return [calendar_quarter(m) for m in months]
+    if period == "calendar_year":
+        return [calendar_year(m) for m in months]
+    if period == "fiscal_quarter":
+        return [fiscal_quarter(m, fiscal_year_end_month) for m in months]
+    if period == "fiscal_year":
+        return [fiscal_year(m, fiscal_year_end_month) for m in months]
+    raise ValueError(f"unknown period {period!r}; choose one of {', '.join(PERIODS)}")
+
+
+def aggregate(frame: pd.DataFrame, period: str, fiscal_year_end_month: int = 1) -> pd.DataFrame:
+    """Roll a long frame up to calendar or fiscal periods, each metric by its own rule.
+
+    Flows are summed; the backlog takes the period's first month, inventory and quota
+    room its last, the price its mean.
+    """
+    if period == "month":
+        return frame.rename(columns={"month": "period"})
+    months = sorted(frame["month"].unique())
+    lookup = dict(zip(months, period_labels(months, period, fiscal_year_end_month), strict=True))
+    df = frame.assign(period=frame["month"].map(lookup))
+    rule = df["metric"].map(lambda k: metric_info(k).rollup)
+    parts = []
+    for how in ("sum", "first", "last", "mean"):
+        sub = df[rule == how].sort_values("month", kind="stable")
+        if len(sub):
+            parts.append(sub.groupby(["period", "product", "metric"], sort=False)["value"]
+                         .agg(how).reset_index())
+    out = pd.concat(parts, ignore_index=True)
+    order = {c: {k: i for i, k in enumerate(dict.fromkeys(frame[c]))}
+             for c in ("product", "metric")}
+    return out.sort_values(["period", "product", "metric"],
+                           key=lambda s: s.map(order[str(s.name)]) if s.name in order else s,
+                           kind="stable").reset_index(drop=True)

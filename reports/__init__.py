@@ -1,0 +1,1 @@
+"""Report writers (the Excel workbook) built on the calculation core."""
