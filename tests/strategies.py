@@ -1,0 +1,81 @@
+"""Hypothesis strategies shared by the property tests: valid assumption sets
+spanning the schema's ranges (with realistic magnitudes for open-ended values)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from model.loader import validate_raw
+from model.schema import Assumptions
+
+fraction = st.floats(0.0, 1.0, allow_nan=False)
+money = st.floats(0.0, 1e5, allow_nan=False)
+units = st.floats(0.0, 1e6, allow_nan=False)
+
+
+@st.composite
+def months(draw: st.DrawFn, never: bool = False) -> str:
+    if never and draw(st.booleans()) and draw(st.booleans()):
+        return "never"
+    return f"{draw(st.integers(2024, 2029))}-{draw(st.integers(1, 12)):02d}"
+
+
+@st.composite
+def products(draw: st.DrawFn, pid: str) -> dict[str, Any]:
+    cost = draw(money)
+    suppliers = draw(st.lists(st.sampled_from(["hbm", "tsmc", "osat"]), max_size=3, unique=True))
+    shares = [draw(fraction) for _ in suppliers]
+    scale = max(sum(shares), 1.0)
+    return {
+        "id": pid, "name": f"Chip {pid}", "vendor": "V",
+        "asp_usd": draw(st.floats(1.0, 1e5)),
+        "asp_change_per_year": draw(st.floats(-0.99, 5.0)),
+        "unit_cost_usd": cost,
+        "share_rate": draw(st.none() | fraction),
+        "quota_applies": draw(st.booleans()),
+        "china_demand_units_per_month": draw(units),
+        "china_demand_growth_per_year": draw(st.floats(-0.99, 10.0)),
+        "us_shipments_units_per_month": draw(units),
+        "starting_inventory_units": draw(units),
+        "licence_cap_units": draw(st.none() | units),
+        "production_capacity_units_per_month": draw(units),
+        "production_paused": draw(st.booleans()),
+        "bom_usd_per_unit": {s: cost * w / scale for s, w in zip(suppliers, shares, strict=True)},
+    }
+
+
+@st.composite
+def raw_assumptions(draw: st.DrawFn) -> dict[str, Any]:
+    n = draw(st.integers(1, 3))
+    return {
+        "horizon": {"start": draw(months()), "months": draw(st.integers(1, 48)),
+                    "fiscal_year_end_month": draw(st.integers(1, 12))},
+        "discount_rate": draw(fraction),
+        "policy": {
+            "mechanism": draw(st.sampled_from(["revenue_share", "import_tariff"])),
+            "share_rate": draw(fraction),
+            "customs_value_ratio": draw(st.floats(0.0, 2.0)),
+            "levy_ends": draw(st.none() | months()),
+            "us_min_share": draw(st.floats(0.01, 1.0)),
+            "quota_basis": draw(st.sampled_from(["cumulative", "monthly"])),
+            "china_import_tariff": draw(st.floats(0.0, 5.0)),
+            "test_fee_usd_per_unit": draw(st.floats(0.0, 1000.0)),
+        },
+        "timeline": {
+            "us_approval": draw(months(never=True)), "china_approval": draw(months(never=True)),
+            "test_lag_months": draw(st.integers(0, 24)),
+            "restart_lag_months": draw(st.integers(0, 24)),
+            "ramp_months": draw(st.integers(1, 36)),
+        },
+        "demand": {
+            "reference_start": draw(months()), "erosion_per_month": draw(fraction),
+            "backlog_retention": draw(fraction), "price_elasticity": draw(st.floats(0.0, 10.0)),
+        },
+        "products": [draw(products(f"p{i}")) for i in range(n)],
+    }
+
+
+def assumptions() -> st.SearchStrategy[Assumptions]:
+    return raw_assumptions().map(lambda raw: validate_raw(raw, "hypothesis"))
