@@ -30,7 +30,7 @@ TASKS = {
 
 
 def ensure_env() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file runs before any install
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     stamp = VENV / ".installed"
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()

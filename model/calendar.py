@@ -61,7 +61,7 @@ def fiscal_year(label: str, fiscal_year_end_month: int) -> str:
 
 def fiscal_quarter(label: str, fiscal_year_end_month: int) -> str:
     """``"FY2027-Q1"`` for February 2026 with a January year end (FQ1 = Feb–Apr)."""
-    y, m = parse_month(label)
+    _, m = parse_month(label)
     q = ((m - fiscal_year_end_month - 1) % 12) // 3 + 1
     return f"{fiscal_year(label, fiscal_year_end_month)}-Q{q}"
 

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
@@ -20,8 +21,7 @@ from . import __version__
 from .analysis import ALL, PARTIES, Results, expected_value, run
 from .engine import Inputs, project
 from .fileio import atomic_write_text
-from .loader import InputError, Loaded, Problem, load, load_many, load_scenario, load_set, \
-    read_yaml
+from .loader import InputError, Loaded, Problem, load, load_many, load_scenario, load_set, read_yaml
 from .outputs import long_frame, to_csv_text
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
@@ -223,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
+def _extensions() -> list[Callable[[Any], None]]:
     """Commands contributed by other packages (workbook, risk) register here."""
     found = []
     for module, attr in EXTENSIONS:
@@ -248,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - people get a sentence, not a traceback
+    except Exception as exc:  # people get a sentence, not a traceback
         if os.environ.get("CHIP_EXPORT_DEBUG"):
             raise
         print(f"error: unexpected failure: {type(exc).__name__}: {exc} "

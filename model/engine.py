@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -97,10 +98,10 @@ class Inputs:
                 raise ValueError("variants stacked together must share horizon and products")
         cols: dict[str, list[object]] = {k: [] for k in GLOBAL_FIELDS + PRODUCT_FIELDS + ("bom",)}
         for a in variants:
-            for k, v in _globals(a).items():
-                cols[k].append(v)
-            for k, v in _products(a).items():
-                cols[k].append(v)
+            for k, gv in _globals(a).items():
+                cols[k].append(gv)
+            for k, pv in _products(a).items():
+                cols[k].append(pv)
             cols["bom"].append([[p.bom_usd_per_unit.get(s, 0.0) for s in sups]
                                 for p in a.products])
         arrays = {k: np.asarray(v, dtype=float) for k, v in cols.items()}
@@ -119,13 +120,15 @@ class Inputs:
 
     def take(self, index: Array | slice) -> Inputs:
         """A subset of the variants (a chunk of Monte Carlo paths, say)."""
-        return replace(self, **{f.name: getattr(self, f.name)[index]
-                                for f in fields(self) if _is_array(getattr(self, f.name))})
+        arrays: dict[str, Any] = {f.name: getattr(self, f.name)[index]
+                                  for f in fields(self) if _is_array(getattr(self, f.name))}
+        return replace(self, **arrays)
 
     def repeat(self, n: int) -> Inputs:
         """The first variant repeated ``n`` times, ready to have arrays replaced."""
-        return replace(self, **{f.name: np.repeat(getattr(self, f.name)[:1], n, axis=0)
-                                for f in fields(self) if _is_array(getattr(self, f.name))})
+        arrays: dict[str, Any] = {f.name: np.repeat(getattr(self, f.name)[:1], n, axis=0)
+                                  for f in fields(self) if _is_array(getattr(self, f.name))}
+        return replace(self, **arrays)
 
 
 def _is_array(value: object) -> bool:

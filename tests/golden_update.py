@@ -41,7 +41,8 @@ def projection_frame(scenario: Path | None) -> pd.DataFrame:
 
 def render(frame: pd.DataFrame) -> str:
     lines = ["month,product,metric,value"]
-    lines += [f"{m},{p},{k},{v:.{GOLDEN_DECIMALS}f}" for m, p, k, v in frame.itertuples(index=False)]
+    lines += [f"{m},{p},{k},{v:.{GOLDEN_DECIMALS}f}"
+              for m, p, k, v in frame.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 
 

@@ -37,7 +37,7 @@ def test_golden_projection(stem: str) -> None:
                             indicator=True)
     only = merged[merged["_merge"] != "both"]
     assert only.empty, (f"{stem}: rows present on one side only, e.g. "
-                        f"{only.head(3)[keys + ['_merge']].to_dict('records')}; {UPDATE_HINT}")
+                        f"{only.head(3)[[*keys, '_merge']].to_dict('records')}; {UPDATE_HINT}")
     diff = np.abs(merged["value_now"] - merged["value_golden"])
     bad = merged[diff > ABS_TOL + REL_TOL * np.abs(merged["value_golden"])]
     if not bad.empty:

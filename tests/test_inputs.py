@@ -121,7 +121,7 @@ def test_set_probabilities_must_sum_to_one(tmp_path: Path) -> None:
     s = write(tmp_path / "set.yaml", {"name": "s", "scenarios": [
         {"scenario": str(sc / "us_denies.yaml"), "probability": 0.5},
         {"scenario": str(sc / "china_blocks.yaml"), "probability": 0.4}]})
-    with pytest.raises(InputError, match="probabilities must sum to 1.*sum to 0.9"):
+    with pytest.raises(InputError, match=r"probabilities must sum to 1.*sum to 0\.9"):
         load_set(s)
 
 
@@ -168,7 +168,7 @@ def test_cli_project_contract(tmp_path: Path) -> None:
     assert len(lines) - 1 == 36 * 20 * 4
     plain = re.compile(r"^-?\d+(\.\d+)?$")
     for line in lines[1:]:
-        month, product, metric, value = line.split(",")
+        month, _product, _metric, value = line.split(",")
         assert re.match(r"^\d{4}-\d{2}$", month) and plain.match(value), line
     metrics = {ln.split(",")[2] for ln in lines[1:]}
     for required in ("china_demand_units", "backlog_units", "us_shipments_units",
