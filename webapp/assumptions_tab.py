@@ -1,0 +1,92 @@
+"""The Assumptions tab: every parameter with unit, range and source, and the what-if's
+difference from the base assumptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from model.schema import Assumptions, param_info, parameter_table
+
+from .catalog import CUSTOM_ID
+from .levers import same, value_at
+from .view import View
+
+UNSET = "(not set)"
+
+
+def paths(a: Assumptions) -> list[str]:
+    """Every scalar dotted path of these assumptions, in schema order, then each BOM."""
+    out = []
+    for info in parameter_table():
+        if info.section == "top":
+            out.append(info.key)
+        elif info.section != "product":
+            out.append(f"{info.section}.{info.key}")
+    product_keys = [i.key for i in parameter_table() if i.section == "product"]
+    for p in a.products:
+        out += [f"products.{p.id}.{k}" for k in product_keys]
+        out += [f"products.{p.id}.bom_usd_per_unit.{s}" for s in p.bom_usd_per_unit]
+    return out
+
+
+def _value(a: Assumptions, path: str) -> Any:
+    try:
+        return value_at(a, path)
+    except (StopIteration, AttributeError):
+        return UNSET
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, float):
+        return f"{v:,.10g}"
+    return str(v)
+
+
+def full_table(view: View) -> pd.DataFrame:
+    base = view.catalog.base.assumptions
+    rows = []
+    for path in paths(view.whatif):
+        info = param_info(path)
+        assert info is not None, path
+        value = _value(view.whatif, path)
+        source = ("what-if set in the app" if path in view.overrides
+                  else view.reference.source(path))
+        rows.append({"Parameter": path, "What-if": _text(value),
+                     "Base": _text(_value(base, path)), "Unit": info.unit,
+                     "Range": info.range_text(), "Description": info.description,
+                     "Source": source})
+    return pd.DataFrame(rows)
+
+
+def diff_table(view: View) -> pd.DataFrame:
+    """Parameters whose what-if value differs from the base, and what changed them."""
+    base = view.catalog.base.assumptions
+    ref = view.reference
+    rows = []
+    for path in dict.fromkeys([*paths(view.whatif), *paths(base)]):
+        now, was = _value(view.whatif, path), _value(base, path)
+        if same(now, was):
+            continue
+        by = ("you (in the app)" if path in view.overrides
+              else f"upload: {ref.name}" if ref.id == CUSTOM_ID else f"scenario: {ref.name}")
+        rows.append({"Parameter": path, "Base": _text(was), "What-if": _text(now),
+                     "Changed by": by})
+    return pd.DataFrame(rows, columns=["Parameter", "Base", "What-if", "Changed by"])
+
+
+def render(view: View) -> None:
+    st.subheader("Difference from the base assumptions")
+    diff = diff_table(view)
+    if diff.empty:
+        st.info("The what-if equals the base assumptions.")
+    else:
+        st.dataframe(diff, hide_index=True, width="stretch")
+    st.subheader("All assumptions")
+    st.dataframe(full_table(view), hide_index=True, width="stretch",
+                 column_config={"Description": st.column_config.TextColumn(width="large"),
+                                "Source": st.column_config.TextColumn(width="large")})

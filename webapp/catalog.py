@@ -1,0 +1,87 @@
+"""The shipped assumptions, scenarios and scenario set, as the app offers them.
+
+A *reference* is what the sidebar's scenario picker selects: the base, one
+shipped scenario (by file stem), or ``custom`` (an uploaded file). The what-if
+is the reference plus the user's overrides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from model.loader import Loaded, load, load_set, read_yaml
+from model.schema import Assumptions
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSUMPTIONS = ROOT / "assumptions"
+BASE_FILE = ASSUMPTIONS / "base.yaml"
+SCENARIO_DIR = ASSUMPTIONS / "scenarios"
+SET_FILE = ASSUMPTIONS / "sets" / "expected_value.yaml"
+BASE_ID = "base"
+CUSTOM_ID = "custom"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A starting point for a what-if: validated assumptions and their provenance."""
+
+    id: str
+    name: str
+    description: str
+    assumptions: Assumptions
+    raw: dict[str, Any]
+    overrides: dict[str, Any] = field(default_factory=dict)  # on the base (shipped only)
+    sources: dict[str, str] = field(default_factory=dict)  # dotted path -> source
+
+    def source(self, path: str) -> str:
+        return self.sources.get(path, "")
+
+
+def _reference(ref_id: str, loaded: Loaded) -> Reference:
+    sc = loaded.scenario
+    sources = dict(loaded.assumptions.sources)
+    if sc is None:
+        return Reference(ref_id, "Base assumptions",
+                         "The shipped defaults (assumptions/base.yaml), each value sourced.",
+                         loaded.assumptions, loaded.raw, {}, sources)
+    sources.update(sc.sources)
+    return Reference(ref_id, sc.name, sc.description, loaded.assumptions, loaded.raw,
+                     dict(sc.overrides), sources)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    base: Reference
+    scenarios: dict[str, Reference]  # shipped scenarios by file stem
+    set_name: str
+    set_probabilities: dict[str, float]  # scenario id -> probability in the shipped set
+
+    @property
+    def ids(self) -> list[str]:
+        """Picker order: the base, then the shipped scenarios by name."""
+        return [BASE_ID, *sorted(self.scenarios, key=lambda k: self.scenarios[k].name.lower())]
+
+    def get(self, ref_id: str) -> Reference | None:
+        return self.base if ref_id == BASE_ID else self.scenarios.get(ref_id)
+
+
+@lru_cache(maxsize=1)
+def catalog() -> Catalog:
+    """Read the shipped files once per server process (they are read-only)."""
+    base = _reference(BASE_ID, load(BASE_FILE))
+    scenarios = {p.stem: _reference(p.stem, load(BASE_FILE, p))
+                 for p in sorted(SCENARIO_DIR.glob("*.yaml"))}
+    entries = load_set(SET_FILE)
+    probs = {Path(sc.file).stem: pr for sc, pr in entries}
+    set_name = str(read_yaml(SET_FILE).get("name", SET_FILE.stem))
+    return Catalog(base, scenarios, set_name, probs)
+
+
+def custom_reference(name: str, description: str, assumptions: Assumptions,
+                     raw: dict[str, Any]) -> Reference:
+    """An uploaded file as a reference (its own sources, if any)."""
+    return Reference(CUSTOM_ID, name, description, assumptions, raw, {},
+                     dict(assumptions.sources))

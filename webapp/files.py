@@ -1,0 +1,195 @@
+"""Downloads (monthly CSV, scenario YAML) and uploads (assumptions or scenario YAML).
+
+Downloads are built only when clicked (``st.download_button`` with a callable and
+``on_click="ignore"``: no page rerun). Uploads go through the loader, so every
+problem is reported at once, naming the file, the dotted path and the rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+import yaml
+
+from model.engine import Inputs, project
+from model.loader import InputError, Loaded, Problem, load, read_yaml, validate_raw
+from model.outputs import long_frame, to_csv_text
+from model.schema import Assumptions
+
+from .catalog import BASE_FILE, CUSTOM_ID, ROOT, Catalog, Reference, catalog, custom_reference
+from .fmt import escape_md
+from .levers import same, value_at
+
+UPLOAD_KEY, UPLOAD_ERRORS, UPLOAD_DONE = "upload", "upload_errors", "upload_done"
+MAX_UPLOAD_MB = 5
+APP_SOURCE = "what-if set in the Chip Export Impact app"
+
+
+# ---------------------------------------------------------------- downloads
+
+
+@lru_cache(maxsize=16)
+def csv_text(key: str) -> str:
+    """The monthly projection of a what-if (cache key text) in the MODEL_SPEC §5 CSV format."""
+    a = validate_raw(json.loads(key), "what-if")
+    return to_csv_text(long_frame(project(Inputs.from_assumptions([a]))))
+
+
+def scenario_overrides(cat: Catalog, ref: Reference, current: Mapping[str, Any],
+                       whatif: Assumptions) -> tuple[dict[str, Any], Assumptions]:
+    """The what-if as overrides on the file a scenario overlays, and that file's assumptions.
+
+    Shipped references overlay the base, so the scenario's own overrides are merged
+    with the user's; a custom reference is overlaid directly. Paths whose value ends
+    up equal to the underlying file's are left out.
+    """
+    on = ref.assumptions if ref.id == CUSTOM_ID else cat.base.assumptions
+    candidates = list(dict.fromkeys([*(() if ref.id == CUSTOM_ID else ref.overrides),
+                                     *current]))
+    out = {}
+    for path in candidates:
+        value = value_at(whatif, path)
+        if not same(value, value_at(on, path)):
+            out[path] = value
+    return out, on
+
+
+def scenario_yaml(cat: Catalog, ref: Reference, current: Mapping[str, Any],
+                  whatif: Assumptions) -> str:
+    """A scenario file holding only the what-if's overrides, with sources where known."""
+    overrides, _ = scenario_overrides(cat, ref, current, whatif)
+    on = (f"the uploaded assumptions '{ref.name}'" if ref.id == CUSTOM_ID
+          else "assumptions/base.yaml")
+    changed = ", ".join(current) or "nothing"
+    doc = {
+        "name": f"What-if on {ref.name}",
+        "description": f"Overlays {on}. Starting point: {ref.name}. Changed in the app: "
+                       f"{changed}.",
+        "overrides": overrides,
+        "sources": {k: (APP_SOURCE if k in current else ref.source(k) or APP_SOURCE)
+                    for k in overrides},
+    }
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _file_stem(ref: Reference) -> str:
+    return "chip-export-" + re.sub(r"[^a-z0-9_]+", "-", ref.id.lower())
+
+
+def download_buttons(cat: Catalog, ref: Reference, current: Mapping[str, Any], key: str,
+                     whatif: Assumptions) -> None:
+    """The what-if's downloads, each built only when its button is clicked."""
+    stem = _file_stem(ref)
+    items: list[tuple[str, Callable[[], str | bytes], str, str, str]] = [
+        ("Monthly CSV", partial(csv_text, key), f"{stem}-monthly.csv", "text/csv",
+         "Every month, product and metric in the model's CSV format (MODEL_SPEC §5)."),
+        ("Scenario YAML", partial(scenario_yaml, cat, ref, dict(current), whatif),
+         f"{stem}-whatif.yaml", "application/x-yaml",
+         "Only the overrides, as a scenario file: "
+         "`python -m model project assumptions/base.yaml --scenario FILE --csv OUT.csv`."),
+    ]
+    for col, (label, build, name, mime, help_) in zip(st.columns(len(items)), items,
+                                                      strict=True):
+        col.download_button(label, data=build, file_name=name, mime=mime, help=help_,
+                            on_click="ignore", icon=":material/download:", width="stretch")
+
+
+# ---------------------------------------------------------------- uploads
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A checked upload: a custom reference, or overrides on the base, or problems."""
+
+    kind: str  # assumptions | scenario | invalid
+    reference: Reference | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _shown(problems: list[Problem], tmp: Path, name: str) -> list[str]:
+    """Problems naming the uploaded file (not the temporary copy) and the base relatively."""
+    names = {str(tmp): name, str(BASE_FILE): str(BASE_FILE.relative_to(ROOT))}
+    return [str(dataclasses.replace(p, file=names.get(p.file, p.file))) for p in problems]
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name).name or "upload.yaml"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", base)
+
+
+def _yaml_upload(tmp: Path, name: str) -> Upload:
+    try:
+        raw = read_yaml(tmp)
+        if "scenarios" in raw:
+            return Upload("invalid", problems=[
+                f"{name}: is a scenario set; upload an assumptions file, a scenario file "
+                "or a workbook (edit set probabilities in the Scenarios tab)"])
+        if "overrides" in raw or ("name" in raw and "products" not in raw):
+            loaded: Loaded = load(BASE_FILE, tmp)
+            assert loaded.scenario is not None
+            return Upload("scenario", overrides=dict(loaded.scenario.overrides))
+        loaded = load(tmp)
+    except InputError as exc:
+        return Upload("invalid", problems=_shown(exc.problems, tmp, name))
+    ref = custom_reference(name, f"Uploaded assumptions ({name}).", loaded.assumptions,
+                           loaded.raw)
+    return Upload("assumptions", reference=ref)
+
+
+def read_upload(name: str, data: bytes) -> Upload:
+    """Check an uploaded file: assumptions YAML (a new reference) or scenario YAML."""
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder) / _safe_name(name)
+        tmp.write_bytes(data)
+        if tmp.suffix.lower() in (".yaml", ".yml"):
+            return _yaml_upload(tmp, name)
+        return Upload("invalid", problems=[
+            f"{name}: unsupported file type; upload a .yaml or .yml file"])
+
+
+def _on_upload() -> None:
+    from .state import CUSTOM_KEY, NOTICE_KEY, REF_KEY, clear_levers, set_overrides
+    f = st.session_state.get(UPLOAD_KEY)
+    st.session_state[UPLOAD_ERRORS], st.session_state[UPLOAD_DONE] = [], ""
+    if f is None:
+        return
+    up = read_upload(f.name, f.getvalue())
+    if up.kind == "invalid":
+        st.session_state[UPLOAD_ERRORS] = up.problems
+        return
+    st.session_state[NOTICE_KEY] = []
+    if up.kind == "assumptions":
+        st.session_state[CUSTOM_KEY] = up.reference
+        st.session_state[REF_KEY] = CUSTOM_ID
+        clear_levers()
+        st.session_state[UPLOAD_DONE] = f"Loaded {f.name} as the custom scenario."
+    else:
+        cat = catalog()
+        st.session_state[REF_KEY] = "base"
+        set_overrides(cat.base, up.overrides)
+        st.session_state[UPLOAD_DONE] = (f"Applied {len(up.overrides)} overrides from {f.name} "
+                                         "to the base assumptions.")
+
+
+def upload_widget() -> None:
+    st.file_uploader(
+        "Assumptions or scenario YAML", type=["yaml", "yml"], key=UPLOAD_KEY,
+        on_change=_on_upload, max_upload_size=MAX_UPLOAD_MB,
+        help="A full assumptions file becomes the 'Custom' scenario; a scenario file "
+             "(name, description, overrides) is applied to the base assumptions.")
+    errors = st.session_state.get(UPLOAD_ERRORS) or []
+    if errors:
+        st.error("The file was not loaded:\n\n" +
+                 "\n".join(f"- {escape_md(e)}" for e in errors))
+    elif st.session_state.get(UPLOAD_DONE):
+        st.success(st.session_state[UPLOAD_DONE])

@@ -1,0 +1,98 @@
+"""Headline figures of the what-if, with deltas against the selected scenario."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from model.analysis import ALL, PARTIES, Results
+
+from . import fmt
+
+MEASURES = {"total_usd": "Horizon total", "npv_usd": "NPV"}
+COD_PARTY = "china_gross_revenue"  # cost of delay is shown on the whole China trade
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    help: str
+    value: Callable[[Results, str], float]
+    inverse: bool = False  # a rise is bad news (stranded inventory, cost of delay)
+    formatter: Callable[[float], str] = fmt.money
+
+
+def _party(key: str) -> Callable[[Results, str], float]:
+    def get(r: Results, measure: str) -> float:
+        t = r.totals
+        row = t[(t["product"] == ALL) & (t["party"] == key)]
+        return float(row[measure].iloc[0])
+    return get
+
+
+def _stranded(r: Results, measure: str) -> float:
+    inv = r.inventory
+    return float(inv.loc[inv["product"] == ALL, "stranded_inventory_usd"].iloc[0])
+
+
+def _delay(column: str) -> Callable[[Results, str], float]:
+    def get(r: Results, measure: str) -> float:
+        d = r.delay_cost
+        col = column if measure == "total_usd" else column.replace("total", "npv")
+        row = d[(d["product"] == ALL) & (d["party"] == COD_PARTY)]
+        return float(row[col].iloc[0])
+    return get
+
+
+KPIS: tuple[Kpi, ...] = (
+    *(Kpi(p.key, p.label, p.description, _party(p.key)) for p in PARTIES),
+    Kpi("stranded_inventory", "Stranded inventory",
+        "Finished chips left in stock at the end of the horizon, at unit cost.", _stranded,
+        inverse=True),
+    Kpi("cost_of_delay", "Cost of delay",
+        "China gross revenue lost against the same assumptions with both approvals at the "
+        "horizon start (approved now).", _delay("total_usd"), inverse=True),
+    Kpi("cost_of_delay_per_month", "Cost per month of delay",
+        "Cost of delay divided by the months of delay; n/a without delay or without a "
+        "licence.", _delay("total_per_month_usd"), inverse=True),
+)
+
+
+def values(r: Results, measure: str) -> dict[str, float]:
+    return {k.key: k.value(r, measure) for k in KPIS}
+
+
+def delta_text(kpi: Kpi, now: float, before: float) -> tuple[str | None, str]:
+    """The delta label and its colour rule ('off' when there is no change to show)."""
+    if not (math.isfinite(now) and math.isfinite(before)):
+        return None, "off"
+    change = now - before
+    if fmt.is_zero(change, max(abs(now), abs(before))):
+        return "no change", "off"
+    return fmt.signed(kpi.formatter(change), change), "inverse" if kpi.inverse else "normal"
+
+
+def show(whatif: Results, ref: Results, ref_name: str, measure: str) -> None:
+    """Two rows of metrics; hovering shows the exact figures."""
+    now, before = values(whatif, measure), values(ref, measure)
+    per_row = math.ceil(len(KPIS) / 2)
+    for start in range(0, len(KPIS), per_row):
+        for col, kpi in zip(st.columns(per_row), KPIS[start:start + per_row], strict=False):
+            delta, colour = delta_text(kpi, now[kpi.key], before[kpi.key])
+            exact = (f"\n\nWhat-if: {fmt.exact_money(now[kpi.key])}; {ref_name}: "
+                     f"{fmt.exact_money(before[kpi.key])} ({MEASURES[measure].lower()}"
+                     f"{'' if kpi.key != 'stranded_inventory' else ', at the horizon end'}).")
+            col.metric(kpi.label, kpi.formatter(now[kpi.key]), delta, delta_color=colour,
+                       delta_arrow="auto" if delta and delta != "no change" else "off",
+                       help=kpi.help + exact, border=True)
+
+
+def table(r: Results, measure: str) -> pd.DataFrame:
+    """The KPI values as a frame (label, value) for tables and tests."""
+    v = values(r, measure)
+    return pd.DataFrame({"kpi": [k.label for k in KPIS], "value": [v[k.key] for k in KPIS]})

@@ -1,0 +1,36 @@
+"""What every tab receives: the what-if, its reference and their results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from model.analysis import Results
+from model.schema import Assumptions
+
+from . import compute
+from .catalog import Catalog, Reference
+
+
+@dataclass(frozen=True)
+class View:
+    catalog: Catalog
+    reference: Reference
+    overrides: dict[str, Any]  # on the reference
+    key: str  # cache key of the what-if (see compute.cache_key)
+    whatif: Assumptions
+    results: Results  # the what-if's
+    ref_results: Results  # the reference's
+    measure: str  # total_usd | npv_usd
+
+    @property
+    def monthly(self) -> pd.DataFrame:
+        """The what-if's monthly long frame (MODEL_SPEC §5), cached."""
+        return compute.monthly(self.key)
+
+    def product_label(self, pid: str) -> str:
+        if pid == "all":
+            return "All products"
+        return next((f"{p.name} ({p.id})" for p in self.whatif.products if p.id == pid), pid)
