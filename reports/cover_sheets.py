@@ -1,0 +1,193 @@
+"""Cover (what this workbook is and how to use it) and Scenarios (values from the core)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+import xlsxwriter.worksheet
+
+from model import __version__
+from model.analysis import ALL, PARTIES, Results, expected_value
+from model.loader import dump_assumptions
+from model.schema import Assumptions
+
+from . import layout as lay
+from .inputs_sheet import write_text
+
+HOW_TO = (
+    "Change the blue cells on the Inputs sheet: every calculation sheet, the Summary and "
+    "the Checks recalculate (Excel: automatic calculation).",
+    "Each 'Calc <product>' sheet is the monthly model of one product, one line item of "
+    "MODEL_SPEC §2–3 per row; the Time sheet holds the licence timing and calendars.",
+    "Summary: money by party (totals, NPV), quarterly and yearly roll-ups and a chart.",
+    "Checks: every count must read 0; the overall flag is the defined name checks_ok.",
+    "Defined names: inputs <section>_<key> (policy_share_rate) and <product>_<key> "
+    "(h200_asp_usd); outputs out_<product>_<metric> (out_h200_gross_revenue_usd).",
+    "Bring edited inputs back to YAML: python -m model import-xlsx THIS.xlsx --yaml OUT.yaml",
+)
+MULTI_HOW_TO = (
+    "Several scenarios: pick the one the live model shows with Inputs!active_scenario; the "
+    "Scenarios sheet compares all of them with values from the Python core (static).",
+)
+LEGEND = (
+    ("in_number", "Input: change it (blue on a light fill)"),
+    ("number", "Calculation: a live formula (black)"),
+    ("link_number", "Link: a formula copying another sheet's value (green)"),
+    ("const_number", "Constant: fixed by the model, not an assumption (grey)"),
+    ("static_number", "Value from the Python core at export time: does not recalculate (blue)"),
+    ("check", "Check: must read 0 or TRUE (green)"),
+)
+
+
+def assumptions_hash(variants: Sequence[Assumptions]) -> str:
+    """SHA-256 of the exported assumptions (canonical JSON, sources included)."""
+    data = [dump_assumptions(a) for a in variants]
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_cover(ws: xlsxwriter.worksheet.Worksheet, variants: Sequence[Assumptions],
+                names: Sequence[str], descriptions: Sequence[str], exported: str,
+                fmt: Mapping[str, Any]) -> None:
+    multi = len(variants) > 1
+    ws.write_string(0, 0, "Chip Export Impact: finance workbook", fmt["title"])
+    ws.write_string(1, 0, "What the US licence for AI-chip sales to China is worth to each "
+                    "party, month by month, and what each month of delay costs.", fmt["note"])
+    rows: list[tuple[str, Any]] = [
+        ("Scenario", ("=INDEX(scenario_names,active_scenario)", names[0]) if multi
+         else names[0]),
+        ("Description", ('=INDEX(scenario_descriptions,active_scenario)&""', descriptions[0])
+         if multi else descriptions[0]),
+        ("Scenarios in this workbook", str(len(variants))),
+        ("Model version", __version__),
+        ("Exported (UTC)", exported),
+        ("Assumptions hash (SHA-256 at export)", assumptions_hash(variants)),
+        ("Checks", ('=IF(checks_ok,"All checks pass","CHECKS FAIL: see the Checks sheet")',
+                    "All checks pass")),
+    ]
+    r = 3
+    for label, value in rows:
+        ws.write_string(r, 0, label, fmt["bold"])
+        if isinstance(value, tuple):
+            ws.write_formula(r, 1, value[0], fmt["wrap"], value[1])
+        else:
+            write_text(ws, r, 1, value, fmt["wrap"])
+        r += 1
+    r += 1
+    ws.write_string(r, 0, "How to use", fmt["section"])
+    for line in HOW_TO + (MULTI_HOW_TO if multi else ()):
+        r += 1
+        ws.write_string(r, 1, line, fmt["label"])
+    r += 2
+    ws.write_string(r, 0, "Colour legend", fmt["section"])
+    for key, text in LEGEND:
+        r += 1
+        ws.write_string(r, 0, "1,234", fmt[key])
+        ws.write_string(r, 1, text, fmt["label"])
+    ws.set_column(0, 0, 36)
+    ws.set_column(1, 1, 110)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+# ---------------------------------------------------------------- Scenarios
+
+
+def _party_columns() -> list[tuple[str, str, str]]:
+    cols = [(p.key, f"{p.label}: total", "total_usd") for p in PARTIES]
+    cols += [(p.key, f"{p.label}: NPV", "npv_usd") for p in PARTIES]
+    return cols
+
+
+def write_scenarios(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,
+                    res: Results, descriptions: Sequence[str],
+                    probabilities: Mapping[str, float] | None, fmt: Mapping[str, Any]) -> None:
+    """Side by side: totals and NPV by party, cost of delay, expected value (static)."""
+    names = res.names
+    ws.write_string(0, 0, "Scenarios", fmt["title"])
+    ws.write_string(1, 0, "Values from the Python core at export time: static, they do not "
+                    "recalculate when inputs change. Choose the scenario the live model shows "
+                    "with Inputs!active_scenario.", fmt["note"])
+    totals = res.totals[res.totals["product"] == ALL]
+    delay = res.delay_cost[res.delay_cost["product"] == ALL]
+    cols = _party_columns()
+    head = ["#", "Scenario", "Description", "Probability", "Delay (months)"]
+    top = 4
+    ws.write_string(top - 1, 0, "Totals and NPV by party, all products (USD)", fmt["section"])
+    for c, h in enumerate(head + [c[1] for c in cols]):
+        ws.write_string(top, c, h, fmt["header"])
+    for i, name in enumerate(names):
+        r = top + 1 + i
+        rows = totals[totals["scenario"] == name].set_index("party")
+        d = float(delay[delay["scenario"] == name]["delay_months"].iloc[0])
+        ws.write_number(r, 0, i + 1, fmt["static_integer"])
+        write_text(ws, r, 1, name, fmt["static_text"])
+        write_text(ws, r, 2, descriptions[i], fmt["static_text"])
+        p = (probabilities or {}).get(name)
+        if p is None:
+            ws.write_blank(r, 3, None, fmt["static_pct"])
+        else:
+            ws.write_number(r, 3, p, fmt["static_pct"])
+        _number_or_text(ws, r, 4, d, "never", fmt["static_integer"])
+        for c, (party, _label, column) in enumerate(cols, start=len(head)):
+            ws.write_number(r, c, float(rows.loc[party, column]), fmt["static_usd_b"])
+    last = top + len(names)
+    wb.define_name("scenario_names", f"={quote_range(lay.SCENARIOS, top + 1, 1, last, 1)}")
+    wb.define_name("scenario_descriptions", f"={quote_range(lay.SCENARIOS, top + 1, 2, last, 2)}")
+    r = last + 1
+    if probabilities:
+        ev = expected_value(res.totals, dict(probabilities)).set_index(["product", "party"])
+        write_text(ws, r, 1, "Expected value (probability-weighted)", fmt["bold"])
+        ws.write_number(r, 3, math.fsum(probabilities.values()), fmt["static_pct"])
+        for c, (party, _label, column) in enumerate(cols, start=len(head)):
+            ws.write_number(r, c, float(ev.loc[(ALL, party), column]), fmt["static_usd_b"])
+        r += 1
+    _write_delay(ws, r + 2, res, delay, fmt)
+    ws.set_column(0, 0, 4)
+    ws.set_column(1, 1, 30)
+    ws.set_column(2, 2, 60)
+    ws.set_column(3, 4, 12)
+    ws.set_column(5, 5 + len(cols), 16)
+    ws.freeze_panes(top + 1, 2)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+def _write_delay(ws: xlsxwriter.worksheet.Worksheet, top: int, res: Results,
+                 delay: pd.DataFrame, fmt: Mapping[str, Any]) -> None:
+    ws.write_string(top - 1, 0, "Cost of delay: the same assumptions approved at the horizon "
+                    "start, minus the scenario (USD; per month of delay)", fmt["section"])
+    head = ["#", "Scenario", "", "", "Delay (months)"]
+    cols = [(p.key, f"{p.label}: {what}", col) for p in PARTIES
+            for what, col in (("total", "total_usd"), ("NPV", "npv_usd"),
+                              ("total per month", "total_per_month_usd"))]
+    for c, h in enumerate(head + [c[1] for c in cols]):
+        ws.write_string(top, c, h, fmt["header"])
+    for i, name in enumerate(res.names):
+        r = top + 1 + i
+        rows = delay[delay["scenario"] == name].set_index("party")
+        ws.write_number(r, 0, i + 1, fmt["static_integer"])
+        write_text(ws, r, 1, name, fmt["static_text"])
+        _number_or_text(ws, r, 4, float(rows["delay_months"].iloc[0]), "never",
+                        fmt["static_integer"])
+        for c, (party, _label, column) in enumerate(cols, start=len(head)):
+            _number_or_text(ws, r, c, float(rows.loc[party, column]), "n/a",
+                            fmt["static_usd_b"])
+
+
+def _number_or_text(ws: xlsxwriter.worksheet.Worksheet, r: int, c: int, v: float, text: str,
+                    f: Any) -> None:
+    if math.isfinite(v):
+        ws.write_number(r, c, v, f)
+    else:
+        ws.write_string(r, c, text, f)
+
+
+def quote_range(sheet: str, r0: int, c0: int, r1: int, c1: int) -> str:
+    return f"{lay.quote(sheet)}!{lay.cell(r0, c0, True, True)}:{lay.cell(r1, c1, True, True)}"

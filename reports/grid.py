@@ -1,0 +1,235 @@
+"""A small writer for timeline sheets: line items down the rows, months across.
+
+A sheet is described as sections of :class:`Series` (one formula per month) and
+:class:`Scalar` (one value) items. Formulas are templates whose tokens name other
+line items, so each reads like the spec:
+
+``[X]``        the line item ``X`` of this sheet, same month
+``[X-1]``      the same line item one month earlier (the opening column for ``t = 0``)
+``[X@last]``   its last month
+``[X@range]``  its whole horizon, as an absolute range
+``[Time.X]``   a line item of the ``Time`` sheet, same month (``[Time.X@range]`` too);
+               other sheets by an alias of :attr:`Grid.aliases` (``[P0.R]``)
+
+Every formula is written with its cached value, computed by the Python core, so the
+file reads correctly without a recalculation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xlsxwriter
+import xlsxwriter.worksheet
+
+from . import layout as lay
+
+_TOKEN = re.compile(r"\[(?:(\w+)\.)?(\w+)(?:(-1)|@(last|range))?\]")
+
+
+@dataclass(frozen=True)
+class Series:
+    """A line item with one formula per month.
+
+    ``total`` fills column D (``sum`` of the months or the ``last`` month); ``npv``
+    fills column E with the discounted sum. ``opening`` is the formula (or constant)
+    of column F, the balance before the first month, with its cached value.
+    """
+
+    key: str
+    label: str
+    symbol: str
+    unit: str
+    fmt: str
+    template: str
+    values: np.ndarray
+    total: str = ""
+    npv: bool = False
+    name: str | None = None
+    opening: tuple[str | float, Any] | None = None
+    total_name: str | None = None
+    npv_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A line item with a single value in column D (optionally a defined name)."""
+
+    key: str
+    label: str
+    symbol: str
+    unit: str
+    fmt: str
+    formula: str | float
+    value: Any
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    items: Sequence[Series | Scalar]
+
+
+@dataclass
+class Grid:
+    """Row numbers of every line item, per sheet, so sheets can reference each other."""
+
+    months: int
+    dates: np.ndarray
+    discount: np.ndarray
+    rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def t(self) -> np.ndarray:
+        return np.arange(self.months, dtype=float)
+
+    def row(self, sheet: str, key: str) -> int:
+        return self.rows[sheet][key]
+
+    def range(self, sheet: str, key: str) -> str:
+        last = lay.month_col(self.months - 1)
+        return lay.row_range(sheet, self.row(sheet, key), lay.COL_T0, last)
+
+
+def layout_rows(sheet: str, sections: Sequence[Section], grid: Grid,
+                first_row: int = lay.FIRST_BODY_ROW) -> None:
+    """Assign rows: a title row per section, then its items, a blank row between."""
+    rows: dict[str, int] = {"date": lay.ROW_DATE, "t": lay.ROW_T}
+    r = first_row
+    for sec in sections:
+        r += 1
+        for item in sec.items:
+            rows[item.key] = r
+            r += 1
+        r += 1
+    grid.rows[sheet] = rows
+
+
+def render(template: str, sheet: str, col: int, grid: Grid) -> str:
+    """Replace the tokens of a template for month column ``col``."""
+    last = lay.month_col(grid.months - 1)
+
+    def sub(m: re.Match[str]) -> str:
+        other, key, prev, what = m.groups()
+        target = grid.aliases.get(other, other) if other else sheet
+        row = grid.row(target, key)
+        prefix = f"{lay.quote(target)}!" if other else ""
+        if what == "range":
+            return lay.row_range(target if other else None, row, lay.COL_T0, last)
+        if what == "last":
+            return prefix + lay.cell(row, last, True, True)
+        return prefix + lay.cell(row, col - 1 if prev else col, row_abs=bool(other))
+
+    return _TOKEN.sub(sub, template)
+
+
+def write_sheet(ws: xlsxwriter.worksheet.Worksheet, sheet: str, title: str, note: str,
+                sections: Sequence[Section], grid: Grid, fmt: Mapping[str, Any],
+                wb: xlsxwriter.Workbook, link_timeline: bool = True) -> None:
+    """Write a timeline sheet laid out by :func:`layout_rows`."""
+    ws.write_string(lay.ROW_TITLE, 0, title, fmt["title"])
+    ws.write_string(lay.ROW_NOTE, 0, note, fmt["note"])
+    _header(ws, grid, fmt, link_timeline)
+    rows = grid.rows[sheet]
+    for sec in sections:
+        first = min(rows[i.key] for i in sec.items)
+        ws.write_string(first - 1, lay.COL_LABEL, sec.title, fmt["section"])
+        for item in sec.items:
+            r = rows[item.key]
+            ws.write_string(r, lay.COL_LABEL, item.label, fmt["label"])
+            ws.write_string(r, lay.COL_SYMBOL, item.symbol, fmt["label"])
+            ws.write_string(r, lay.COL_UNIT, item.unit, fmt["label"])
+            if isinstance(item, Scalar):
+                _write_scalar(ws, wb, sheet, r, item, grid, fmt)
+            else:
+                _write_series(ws, wb, sheet, r, item, grid, fmt)
+    _setup(ws, grid)
+
+
+def _header(ws: xlsxwriter.worksheet.Worksheet, grid: Grid, fmt: Mapping[str, Any],
+            link: bool) -> None:
+    for c, text in ((lay.COL_LABEL, "Line item"), (lay.COL_SYMBOL, "Symbol"),
+                    (lay.COL_UNIT, "Unit"),
+                    (lay.COL_TOTAL, "Total / value"), (lay.COL_NPV, "NPV"),
+                    (lay.COL_OPEN, "Opening")):
+        ws.write_string(lay.ROW_HEADER, c, text, fmt["header"])
+    ws.write_string(lay.ROW_DATE, lay.COL_LABEL, "Month", fmt["bold"])
+    ws.write_string(lay.ROW_T, lay.COL_LABEL, "Period t", fmt["bold"])
+    if not link:
+        return
+    dates, ts = grid.dates, grid.t
+    for t in range(grid.months):
+        c = lay.month_col(t)
+        ws.write_blank(lay.ROW_HEADER, c, None, fmt["header"])
+        ws.write_formula(lay.ROW_DATE, c, f"={lay.ref(lay.TIME, lay.ROW_DATE, c, row_abs=True)}",
+                         fmt["link_date"], dates[t])
+        ws.write_formula(lay.ROW_T, c, f"={lay.ref(lay.TIME, lay.ROW_T, c, row_abs=True)}",
+                         fmt["link_integer"], ts[t])
+
+
+def _write_scalar(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook, sheet: str,
+                  r: int, item: Scalar, grid: Grid, fmt: Mapping[str, Any]) -> None:
+    if isinstance(item.formula, str):
+        formula = render(item.formula, sheet, lay.COL_TOTAL, grid)
+        ws.write_formula(r, lay.COL_TOTAL, formula, fmt[item.fmt], _cached(item.value))
+    else:
+        ws.write_number(r, lay.COL_TOTAL, item.formula, fmt["const_" + item.fmt])
+    if item.name:
+        wb.define_name(item.name, f"={lay.abs_ref(sheet, r, lay.COL_TOTAL)}")
+
+
+def _write_series(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook, sheet: str,
+                  r: int, item: Series, grid: Grid, fmt: Mapping[str, Any]) -> None:
+    f = fmt[item.fmt]
+    for t in range(grid.months):
+        c = lay.month_col(t)
+        ws.write_formula(r, c, render(item.template, sheet, c, grid), f,
+                         _cached(item.values[t]))
+    last = lay.month_col(grid.months - 1)
+    rng = lay.row_range(None, r, lay.COL_T0, last)
+    if item.total == "sum":
+        ws.write_formula(r, lay.COL_TOTAL, f"=SUM({rng})", f, float(np.sum(item.values)))
+    elif item.total == "last":
+        ws.write_formula(r, lay.COL_TOTAL, f"={lay.cell(r, last)}", f, _cached(item.values[-1]))
+    if item.npv:
+        ws.write_formula(r, lay.COL_NPV, f"=SUMPRODUCT({rng},{grid.range(lay.TIME, 'discount')})",
+                         f, float(np.sum(item.values * grid.discount)))
+    for name, col in ((item.total_name, lay.COL_TOTAL), (item.npv_name, lay.COL_NPV)):
+        if name:
+            wb.define_name(name, f"={lay.abs_ref(sheet, r, col)}")
+    if item.opening is not None:
+        formula, value = item.opening
+        if isinstance(formula, str):
+            ws.write_formula(r, lay.COL_OPEN, render(formula, sheet, lay.COL_OPEN, grid), f,
+                             _cached(value))
+        else:
+            ws.write_number(r, lay.COL_OPEN, formula, fmt["const_" + item.fmt])
+    if item.name:
+        wb.define_name(item.name, f"={lay.row_range(sheet, r, lay.COL_T0, last)}")
+
+
+def _cached(value: Any) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str):
+        return value
+    return float(value)
+
+
+def _setup(ws: xlsxwriter.worksheet.Worksheet, grid: Grid) -> None:
+    ws.set_column(lay.COL_LABEL, lay.COL_LABEL, 38)
+    ws.set_column(lay.COL_SYMBOL, lay.COL_SYMBOL, 16)
+    ws.set_column(lay.COL_UNIT, lay.COL_UNIT, 11)
+    ws.set_column(lay.COL_TOTAL, lay.COL_OPEN, 14)
+    ws.set_column(lay.COL_T0, lay.month_col(grid.months - 1), 12)
+    ws.freeze_panes(lay.ROW_T + 1, lay.COL_T0)
+    ws.repeat_rows(lay.ROW_HEADER, lay.ROW_T)
+    ws.repeat_columns(lay.COL_LABEL, lay.COL_UNIT)
+    ws.set_landscape()
+    ws.fit_to_pages(0, 1)

@@ -1,0 +1,226 @@
+"""Workbook layout said once: sheet names, column positions, defined names, formats.
+
+The writer (:mod:`reports.workbook`) and the reader (:mod:`reports.xlsx_import`)
+both use these constants, so the two cannot drift apart.
+
+Every timeline sheet (``Time``, the product sheets, ``Summary``) shares one column
+layout in the FAST-standard spirit: line items down the rows, one month per column.
+
+====  ==========================================================
+col   content
+====  ==========================================================
+A     line item (label)
+B     symbol of MODEL_SPEC §2–3
+C     unit
+D     horizon total, or the value of a scalar line item
+E     NPV at ``discount_rate`` (money rows)
+F     opening balance (the month before ``t = 0``)
+G…    month ``t = 0 … H-1``
+====  ==========================================================
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+# ---------------------------------------------------------------- sheets
+
+COVER, INPUTS, SUMMARY, SCENARIOS, CHECKS, TIME = (
+    "Cover", "Inputs", "Summary", "Scenarios", "Checks", "Time")
+#: Sheet names the workbook or an extra sheet writer may use; product sheets avoid them.
+RESERVED_SHEETS = (COVER, INPUTS, SUMMARY, SCENARIOS, CHECKS, TIME, "Risk")
+PRODUCT_SHEET_PREFIX = "Calc "
+
+# ---------------------------------------------------------------- timeline columns
+
+COL_LABEL, COL_SYMBOL, COL_UNIT, COL_TOTAL, COL_NPV, COL_OPEN, COL_T0 = range(7)
+ROW_TITLE, ROW_NOTE, ROW_HEADER, ROW_DATE, ROW_T = 0, 1, 3, 4, 5
+FIRST_BODY_ROW = 7
+
+# ---------------------------------------------------------------- Inputs sheet
+
+INPUT_HEADERS = ("Parameter", "Defined name", "Value", "Unit", "Valid range", "Source",
+                 "Description", "YAML path", "Valid")
+(IN_LABEL, IN_NAME, IN_VALUE, IN_UNIT, IN_RANGE, IN_SOURCE, IN_DESCRIPTION,
+ IN_PATH, IN_VALID) = range(len(INPUT_HEADERS))
+IN_FIRST_SCENARIO = len(INPUT_HEADERS) + 1  # one empty column, then one value column each
+INPUT_HEADER_ROW = 5
+ACTIVE_ROW = 3
+SCENARIO_VALUE_HEADER = "Scenario {k}: {name}"
+SCENARIO_SOURCE_HEADER = "Source {k}: {name}"
+ACTIVE_LABEL = "Active scenario"
+
+#: Text standing for YAML ``null`` in optional cells; ``never`` is the approval word.
+NONE_TEXT = "none"
+NEVER_TEXT = "never"
+
+# ---------------------------------------------------------------- sentinels
+
+#: Month index standing for "never" (``+inf`` in the core): far beyond any horizon.
+NEVER_MONTH = 1e9
+#: Licence units left when there is no licence cap (``+inf`` in the core).
+NO_CAP_UNITS = 1e300
+#: Largest China-per-US quota ratio (``model.equations.MAX_QUOTA_RATIO``).
+MAX_QUOTA_RATIO = 1e15
+#: Tolerances of the live checks: absolute (units or USD) plus relative.
+CHECK_ABS, CHECK_REL = 1e-6, 1e-9
+
+# ---------------------------------------------------------------- defined names
+
+_NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+def product_prefix(pid: str) -> str:
+    """Name prefix of a product: its id, with ``_`` in front if the id starts with a digit.
+
+    Excel names must start with a letter or an underscore.
+    """
+    return pid if pid[0].isalpha() else f"_{pid}"
+
+
+def input_name(section: str, key: str) -> str:
+    """Defined name of a global input: ``<section>_<key>`` (``discount_rate`` alone)."""
+    return key if section == "top" else f"{section}_{key}"
+
+
+def product_input_name(pid: str, key: str) -> str:
+    """Defined name of a product input: ``<product id>_<key>``."""
+    return f"{product_prefix(pid)}_{key}"
+
+
+def bom_input_name(pid: str, supplier: str) -> str:
+    return product_input_name(pid, f"bom_usd_per_unit_{supplier}")
+
+
+def output_name(pid: str, metric: str) -> str:
+    """``out_<product id>_<metric>``; supplier metrics as ``..._supplier_revenue_usd_<id>``."""
+    return f"out_{pid}_{metric.replace(':', '_')}"
+
+
+def check_names(names: Iterable[str]) -> None:
+    """Refuse names Excel would reject or that collide (names are case-insensitive)."""
+    seen: dict[str, str] = {}
+    for name in names:
+        if not _NAME_OK.match(name) or re.match(r"^[A-Za-z]{1,3}\d+$", name) \
+                or re.match(r"^[rcRC](\d+[rcRC]\d+)?$", name) or len(name) > 255:
+            raise ValueError(f"'{name}' cannot be an Excel defined name")
+        low = name.lower()
+        if low in seen:
+            raise ValueError(f"defined names collide: '{seen[low]}' and '{name}' (product ids "
+                             "must not repeat a parameter or another product's name)")
+        seen[low] = name
+
+
+def product_sheet_names(pids: Sequence[str]) -> list[str]:
+    """One sheet per product, ``Calc <id>``, at most 31 characters and unique."""
+    out: list[str] = []
+    taken = {s.lower() for s in RESERVED_SHEETS}
+    for pid in pids:
+        base = (PRODUCT_SHEET_PREFIX + pid)[:31]
+        name, n = base, 2
+        while name.lower() in taken:
+            suffix = f"~{n}"
+            name, n = base[:31 - len(suffix)] + suffix, n + 1
+        taken.add(name.lower())
+        out.append(name)
+    return out
+
+
+# ---------------------------------------------------------------- references
+
+
+def quote(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def cell(row: int, col: int, row_abs: bool = False, col_abs: bool = False) -> str:
+    return xl_rowcol_to_cell(row, col, row_abs, col_abs)
+
+
+def ref(sheet: str, row: int, col: int, row_abs: bool = False, col_abs: bool = False) -> str:
+    """``'Sheet'!G$5`` style reference."""
+    return f"{quote(sheet)}!{cell(row, col, row_abs, col_abs)}"
+
+
+def abs_ref(sheet: str, row: int, col: int) -> str:
+    return f"{quote(sheet)}!{cell(row, col, True, True)}"
+
+
+def row_range(sheet: str | None, row: int, first_col: int, last_col: int) -> str:
+    """Absolute one-row range, with the sheet when given: ``'Calc h200'!$G$12:$AP$12``."""
+    rng = f"{cell(row, first_col, True, True)}:{cell(row, last_col, True, True)}"
+    return f"{quote(sheet)}!{rng}" if sheet else rng
+
+
+def month_col(t: int) -> int:
+    return COL_T0 + t
+
+
+def col_name(col: int) -> str:
+    return xl_col_to_name(col)
+
+
+# ---------------------------------------------------------------- formats
+
+INPUT_FONT, INPUT_FILL = "#0000FF", "#FFF2CC"
+CALC_FONT = "#000000"
+LINK_FONT = "#008000"
+CONST_FILL = "#EDEDED"
+CHECK_FILL = "#E2EFDA"
+STATIC_FILL = "#DDEBF7"
+HEADER_FILL = "#1F3864"
+
+NUMBER_FORMATS = {
+    "usd": '$#,##0.0,,"M";-$#,##0.0,,"M";"–"',
+    "usd_b": '$#,##0.00,,,"B";-$#,##0.00,,,"B";"–"',
+    "usd_unit": "$#,##0.00",
+    "units": "#,##0;-#,##0;\"–\"",
+    "pct": "0.0%",
+    "rate": "0.0000",
+    "number": "General",
+    "integer": "0",
+    "month_index": '[>=100000000]"never";[<=-100000000]"always";0',
+    "cap": '[>=1E+15]"no cap";#,##0',
+    "date": "mmm yyyy",
+    "text": "@",
+    "bool": "General",
+}
+
+
+def make_formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
+    """Cell formats shared by every sheet (and handed to extra sheet writers).
+
+    Keys ``<kind>`` are calculation cells (black font), ``in_<kind>`` input cells
+    (blue font on a light fill), ``const_<kind>`` fixed constants, ``static_<kind>``
+    values pasted from the Python core; plus ``title``, ``header``, ``section``,
+    ``note``, ``label``, ``bold``, ``check`` and ``wrap``.
+    """
+    f: dict[str, Any] = {}
+    for kind, num in NUMBER_FORMATS.items():
+        f[kind] = wb.add_format({"num_format": num, "font_color": CALC_FONT})
+        f["in_" + kind] = wb.add_format({"num_format": num, "font_color": INPUT_FONT,
+                                         "bg_color": INPUT_FILL, "border": 1,
+                                         "border_color": "#BFBFBF"})
+        f["const_" + kind] = wb.add_format({"num_format": num, "bg_color": CONST_FILL})
+        f["static_" + kind] = wb.add_format({"num_format": num, "bg_color": STATIC_FILL})
+        f["link_" + kind] = wb.add_format({"num_format": num, "font_color": LINK_FONT})
+    f["in_text"].set_text_wrap(False)
+    f["title"] = wb.add_format({"bold": True, "font_size": 14})
+    f["header"] = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL,
+                                 "text_wrap": True, "valign": "top"})
+    f["header_date"] = wb.add_format({"bold": True, "font_color": "#FFFFFF",
+                                      "bg_color": HEADER_FILL, "num_format": "mmm yyyy",
+                                      "align": "right"})
+    f["section"] = wb.add_format({"bold": True, "bottom": 1})
+    f["note"] = wb.add_format({"italic": True, "font_color": "#595959"})
+    f["label"] = wb.add_format({})
+    f["bold"] = wb.add_format({"bold": True})
+    f["wrap"] = wb.add_format({"text_wrap": True, "valign": "top"})
+    f["check"] = wb.add_format({"bg_color": CHECK_FILL, "bold": True})
+    f["check_num"] = wb.add_format({"bg_color": CHECK_FILL, "num_format": "0"})
+    return f

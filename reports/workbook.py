@@ -1,0 +1,230 @@
+"""The finance workbook: the model itself as live Excel formulas, with cached results.
+
+:func:`build_workbook_bytes` writes, with XlsxWriter:
+
+- **Cover**: scenario, model version, export time, assumptions hash, how to use, legend;
+- **Inputs**: every parameter (generated from the schema) with a defined name per cell;
+- **Summary**: money by party (totals, NPV), fiscal and calendar roll-ups, a chart;
+- **Scenarios** (several scenarios only): side-by-side values from the Python core;
+- **Checks**: live checks with the overall flag ``checks_ok``;
+- **Time** and one **Calc <product>** sheet per product: MODEL_SPEC §2–3 as formulas,
+  each §5 metric a defined name ``out_<product>_<metric>`` over the horizon's cells.
+
+Every formula carries its value from the Python core, so viewers, previews and
+``pandas.read_excel`` show correct numbers without a recalculation, while Excel and
+LibreOffice recalculate the same numbers from the inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xlsxwriter
+import xlsxwriter.worksheet
+
+from model import equations as eq
+from model.analysis import Results, run
+from model.loader import check_probabilities
+from model.outputs import METRICS, supplier_metric
+from model.schema import Assumptions
+
+from . import layout as lay
+from .calc_sheets import month_serials, product_sections, time_sections
+from .cover_sheets import write_cover, write_scenarios
+from .grid import Grid, Scalar, Section, Series, layout_rows, render, write_sheet
+from .inputs_sheet import input_blocks, write_inputs
+from .summary_sheets import (
+    add_chart,
+    global_checks,
+    product_checks,
+    summary_sections,
+    write_checks,
+    write_rollups,
+)
+
+#: An extra sheet writer: called with the workbook and the shared cell formats.
+SheetWriter = Callable[[xlsxwriter.Workbook, dict[str, Any]], None]
+
+
+class ExactWorksheet(xlsxwriter.worksheet.Worksheet):
+    """A worksheet that stores numbers with all the digits needed to read them back.
+
+    XlsxWriter writes constants with 16 significant digits, which loses the last bit
+    of some doubles; the round trip YAML → xlsx → YAML must be exact.
+    """
+
+    def _xml_number_element(self, number: float, attributes: Any = ()) -> None:  # type: ignore[override]
+        attr = "".join(f' {k}="{self._escape_attributes(v)}"' for k, v in attributes)
+        self.fh.write(f"<c{attr}><v>{_number_text(number)}</v></c>")
+
+
+def _number_text(number: float) -> str:
+    x = float(number)
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return repr(x)
+
+
+def build_workbook_bytes(variants: list[Assumptions], names: list[str], descriptions: list[str],
+                         probabilities: dict[str, float] | None = None,
+                         extra_sheets: Sequence[SheetWriter] = ()) -> bytes:
+    """The workbook for one or several scenarios of the same horizon and products, as bytes.
+
+    Parameters
+    ----------
+    variants
+        Validated assumptions, one per scenario; they must share ``horizon.start``,
+        ``horizon.months`` and the product ids. The first is the active scenario.
+    names, descriptions
+        One per variant; names must be unique.
+    probabilities
+        Scenario name to probability (summing to 1) for the expected value on the
+        Scenarios sheet; ``None`` for none.
+    extra_sheets
+        Writers called after the workbook's own sheets with ``(workbook, formats)``;
+        ``formats`` holds the shared cell formats (see :func:`reports.layout.make_formats`:
+        ``header``, ``title``, ``usd``, ``usd_b``, ``pct``, ``units``, ``text``, ``in_*``…).
+
+    Returns
+    -------
+    bytes
+        The ``.xlsx`` file.
+
+    Raises
+    ------
+    model.loader.InputError
+        When the variants do not share horizon and products, or probabilities are invalid.
+    ValueError
+        When the argument lists disagree in length, names repeat, or product ids make
+        invalid or colliding Excel names.
+    """
+    _check_arguments(variants, names, descriptions)
+    if probabilities:
+        check_probabilities(list(probabilities.values()), "probabilities", "probability")
+    res = run(variants, names)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
+                                   "strings_to_urls": False, "strings_to_numbers": False})
+    fmt = make_workbook(wb, res, list(descriptions), probabilities)
+    for writer in extra_sheets:
+        writer(wb, fmt)
+    wb.close()
+    return buf.getvalue()
+
+
+def _check_arguments(variants: Sequence[Assumptions], names: Sequence[str],
+                     descriptions: Sequence[str]) -> None:
+    if not variants:
+        raise ValueError("at least one variant is needed")
+    if not len(variants) == len(names) == len(descriptions):
+        raise ValueError("variants, names and descriptions must have the same length")
+    repeated = sorted({n for n in names if list(names).count(n) > 1})
+    if repeated:
+        raise ValueError(f"scenario names must be unique; repeated: {', '.join(repeated)}")
+
+
+def make_workbook(wb: xlsxwriter.Workbook, res: Results, descriptions: list[str],
+                  probabilities: Mapping[str, float] | None) -> dict[str, Any]:
+    """Write every sheet of the workbook into ``wb``; returns the shared formats."""
+    variants, names = res.variants, res.names
+    a = variants[0]
+    multi = len(variants) > 1
+    fmt = lay.make_formats(wb)
+    pids = [p.id for p in a.products]
+    sheets = lay.product_sheet_names(pids)
+    order = [lay.COVER, lay.INPUTS, lay.SUMMARY] + ([lay.SCENARIOS] if multi else []) + \
+        [lay.CHECKS, lay.TIME, *sheets]
+    ws = {name: wb.add_worksheet(name, worksheet_class=ExactWorksheet) for name in order}
+    discount = eq.discount_factors(np.array([a.discount_rate]), a.horizon.months)[0]
+    grid = Grid(months=a.horizon.months, dates=month_serials(a), discount=discount,
+                aliases={f"P{j}": s for j, s in enumerate(sheets)})
+    time_secs = time_sections(a, grid)
+    prod_secs = [product_sections(a, res.projection, 0, j, grid) for j in range(len(pids))]
+    sum_secs = summary_sections(res.projection, 0, a, list(grid.aliases))
+    _check_all_names(variants, time_secs, prod_secs, sum_secs)
+
+    write_inputs(ws[lay.INPUTS], wb, variants, names, fmt)
+    layout_rows(lay.TIME, time_secs, grid)
+    for s, secs in zip(sheets, prod_secs, strict=True):
+        layout_rows(s, secs, grid)
+    layout_rows(lay.SUMMARY, sum_secs, grid)
+    _write_time(ws[lay.TIME], wb, time_secs, grid, fmt)
+    checks = []
+    for j, (s, secs) in enumerate(zip(sheets, prod_secs, strict=True)):
+        p = a.products[j]
+        write_sheet(ws[s], s, f"Product {p.id}: monthly calculation (MODEL_SPEC §2–3)",
+                    "Live formulas: inputs come from the Inputs sheet by defined name; "
+                    "column D holds totals and scalars, column E NPVs, column F opening "
+                    "balances.", secs, grid, fmt, wb)
+        values = {i.key: i.values for sec in secs for i in sec.items if isinstance(i, Series)}
+        checks += product_checks(grid, s, res.projection, 0, j, a, values)
+    write_sheet(ws[lay.SUMMARY], lay.SUMMARY, "Summary: money by party, all products",
+                "Totals, NPV and roll-ups are live formulas over the product sheets.",
+                sum_secs, grid, fmt, wb)
+    last_row = max(grid.rows[lay.SUMMARY].values()) + 3
+    rollups, next_row = write_rollups(ws[lay.SUMMARY], grid, res.projection, 0, a, last_row, fmt)
+    add_chart(wb, ws[lay.SUMMARY], grid, next_row + 1)
+    ws[lay.SUMMARY].write_string(2, 0, "Checks", fmt["bold"])
+    ws[lay.SUMMARY].write_formula(2, 1, '=IF(checks_ok,"all pass","FAIL: see Checks")',
+                                fmt["check"], "all pass")
+    checks += global_checks(grid, rollups, a.horizon.months)
+    write_checks(ws[lay.CHECKS], wb, checks, fmt)
+    if multi:
+        write_scenarios(ws[lay.SCENARIOS], wb, res, descriptions, probabilities, fmt)
+    exported = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    write_cover(ws[lay.COVER], variants, names, descriptions, exported, fmt)
+    ws[lay.COVER].activate()
+    return fmt
+
+
+def _write_time(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,
+                secs: Sequence[Section], grid: Grid, fmt: Mapping[str, Any]) -> None:
+    write_sheet(ws, lay.TIME, "Time: timeline, licence timing, calendars and monthly flags",
+                "One column per month; the scalars in column D carry defined names used by "
+                "every product sheet.", secs, grid, fmt, wb, link_timeline=False)
+    ws.write_number(lay.ROW_T, lay.COL_OPEN, -1, fmt["const_integer"])
+    for t in range(grid.months):
+        c = lay.month_col(t)
+        ws.write_blank(lay.ROW_HEADER, c, None, fmt["header"])
+        ws.write_formula(lay.ROW_T, c, render("=[t-1]+1", lay.TIME, c, grid), fmt["integer"],
+                         float(t))
+        ws.write_formula(lay.ROW_DATE, c, render(
+            "=DATE(YEAR(horizon_start),MONTH(horizon_start)+[t],1)", lay.TIME, c, grid),
+            fmt["date"], float(grid.dates[t]))
+
+
+def _check_all_names(variants: Sequence[Assumptions], *sections: Any) -> None:
+    names = [r.name for b in input_blocks(variants) for r in b.rows if r.name]
+    names += ["active_scenario", "scenario_names", "scenario_descriptions", "checks_ok"]
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, Section):
+            for item in obj.items:
+                names.extend(n for n in (item.name, getattr(item, "total_name", None),
+                                         getattr(item, "npv_name", None)) if n)
+        elif isinstance(obj, (list, tuple)):
+            for o in obj:
+                walk(o)
+
+    walk(list(sections))
+    lay.check_names(names)
+
+
+def output_ranges(a: Assumptions, supplier_ids: Sequence[str],
+                  bom_members: Sequence[Sequence[int]]) -> dict[str, tuple[str, str]]:
+    """Every named output range: name -> (product id, metric), as the core names them."""
+    out = {}
+    for j, p in enumerate(a.products):
+        for m in METRICS:
+            out[lay.output_name(p.id, m.name)] = (p.id, m.name)
+        for k in bom_members[j]:
+            metric = supplier_metric(supplier_ids[k])
+            out[lay.output_name(p.id, metric)] = (p.id, metric)
+    return out
+
+
+__all__ = ["ExactWorksheet", "Scalar", "SheetWriter", "build_workbook_bytes", "output_ranges"]
