@@ -14,6 +14,7 @@ quarters, is shown on top. See ``docs/risk.md`` for the choice and its diagnosti
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 import warnings
@@ -78,22 +79,31 @@ def quarter_label(ordinal: int) -> str:
 
 
 def load_history(path: str | Path) -> pd.DataFrame:
-    """Read and validate a quarterly history CSV; every problem is reported at once.
+    """Read and validate a quarterly history CSV file (see :func:`parse_history`)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError([Problem(str(path), "", "file not found")])
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError([Problem(str(path), "", "is not UTF-8 text (is it a CSV file?)")]) \
+            from None
+    return parse_history(text, str(path))
+
+
+def parse_history(text: str, name: str = "history") -> pd.DataFrame:
+    """Validate a quarterly history given as CSV text; every problem is reported at once.
 
     Columns: ``fiscal_quarter`` (``FY2027-Q1``), ``revenue_usd_billions`` (a number
     >= 0), ``verified`` (true/false), ``source`` (text); an optional ``note``. Quarters
     must be unique and consecutive (in any order in the file); at least
     :data:`MIN_QUARTERS` are needed.
     """
-    name = str(path)
-    p = Path(path)
-    if not p.is_file():
-        raise InputError([Problem(name, "", "file not found")])
     try:
-        with p.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-            header = list(rows[0].keys()) if rows else []
-    except (UnicodeDecodeError, csv.Error) as exc:
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        rows = list(reader)
+        header = list(reader.fieldnames or [])
+    except csv.Error as exc:
         raise InputError([Problem(name, "", f"is not a readable CSV file ({exc})")]) from None
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -308,3 +318,26 @@ def chart_frame(fc: Forecast, projected: pd.DataFrame) -> pd.DataFrame:
     out = out.merge(proj, on="fiscal_quarter", how="outer")
     out["ordinal"] = out["fiscal_quarter"].map(quarter_ordinal)
     return out.sort_values("ordinal").drop(columns="ordinal").reset_index(drop=True)
+
+
+def backtest(history: pd.DataFrame, holdout: int = 4, level: float = 0.90) -> dict[str, Any]:
+    """Hold out the last ``holdout`` quarters, repeat the whole procedure (selection
+    included) on the rest, and score the forecast against what happened.
+
+    Returns the model chosen, the mean absolute error of its forecast and of the naive
+    forecast (the last value carried forward), and the share of held-out quarters
+    inside the prediction interval.
+    """
+    if len(history) - holdout < MIN_QUARTERS:
+        raise InputError([Problem("history", "", f"needs at least {MIN_QUARTERS + holdout} "
+                                  f"quarters to hold out {holdout}")])
+    train = history.iloc[:-holdout].reset_index(drop=True)
+    actual = history["revenue_usd_billions"].to_numpy(dtype=float)[-holdout:]
+    fc = fit_forecast(train, holdout, level)
+    pred = fc.forecast
+    naive = float(train["revenue_usd_billions"].iloc[-1])
+    inside = (pred["lower"].to_numpy() <= actual) & (actual <= pred["upper"].to_numpy())
+    return {"model": fc.model, "holdout": holdout,
+            "mae": float(np.mean(np.abs(pred["forecast"].to_numpy() - actual))),
+            "naive_mae": float(np.mean(np.abs(naive - actual))),
+            "coverage": float(inside.mean())}

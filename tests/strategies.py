@@ -79,3 +79,56 @@ def raw_assumptions(draw: st.DrawFn) -> dict[str, Any]:
 
 def assumptions() -> st.SearchStrategy[Assumptions]:
     return raw_assumptions().map(lambda raw: validate_raw(raw, "hypothesis"))
+
+
+# ---------------------------------------------------------------- risk-file draws
+
+
+def _month(first: int = 2025, last: int = 2029) -> st.SearchStrategy[str]:
+    return st.builds(lambda y, m: f"{y}-{m:02d}", st.integers(first, last), st.integers(1, 12))
+
+
+def _num(low: float, high: float) -> st.SearchStrategy[float]:
+    return st.floats(low, high, allow_nan=False, allow_subnormal=False)
+
+
+#: (dotted path, strategy of valid values, apply) for the shipped base's products.
+RISK_PATHS: tuple[tuple[str, st.SearchStrategy[Any], str], ...] = (
+    ("timeline.us_approval", _month() | st.just("never"), "value"),
+    ("timeline.china_approval", _month() | st.just("never"), "value"),
+    ("policy.levy_ends", _month() | st.none(), "value"),
+    ("demand.reference_start", _month(2024, 2027), "value"),
+    ("timeline.test_lag_months", st.integers(0, 24), "value"),
+    ("timeline.restart_lag_months", st.integers(0, 24), "value"),
+    ("timeline.ramp_months", st.integers(1, 36), "value"),
+    ("discount_rate", _num(0.0, 1.0), "value"),
+    ("demand.erosion_per_month", _num(0.0, 1.0), "value"),
+    ("demand.backlog_retention", _num(0.0, 1.0), "value"),
+    ("demand.price_elasticity", _num(0.0, 10.0), "value"),
+    ("policy.share_rate", _num(0.0, 1.0), "value"),
+    ("policy.mechanism", st.sampled_from(["revenue_share", "import_tariff"]), "value"),
+    ("policy.quota_basis", st.sampled_from(["cumulative", "monthly"]), "value"),
+    ("policy.customs_value_ratio", _num(0.0, 2.0), "value"),
+    ("policy.us_min_share", _num(0.05, 1.0), "value"),
+    ("policy.china_import_tariff", _num(0.0, 5.0), "value"),
+    ("policy.test_fee_usd_per_unit", _num(0.0, 1000.0), "value"),
+    ("products.h200.asp_usd", _num(1000.0, 50000.0), "value"),
+    ("products.h200.unit_cost_usd", _num(4000.0, 10000.0), "value"),
+    ("products.h20.share_rate", _num(0.0, 1.0), "value"),
+    ("products.mi325x.licence_cap_units", st.none() | _num(0.0, 1e6), "value"),
+    ("products.h200.production_paused", st.booleans(), "value"),
+    ("products.mi308.quota_applies", st.booleans(), "value"),
+    ("products.h200.us_shipments_units_per_month", _num(0.0, 5e5), "value"),
+    ("products.h20.starting_inventory_units", _num(0.0, 1e6), "value"),
+    ("products.mi325x.production_capacity_units_per_month", _num(0.0, 1e5), "value"),
+    ("products.h200.china_demand_growth_per_year", _num(-0.9, 2.0), "value"),
+    ("products.*.china_demand_units_per_month", _num(0.0, 2.0), "scale"),
+    ("products.*.asp_change_per_year", _num(-0.5, 0.5), "shift"),
+)
+
+
+@st.composite
+def risk_draw_values(draw: st.DrawFn) -> tuple[str, Any, str]:
+    """One uncertain input of the shipped base with a valid value and how it applies."""
+    path, values, apply = draw(st.sampled_from(RISK_PATHS))
+    return path, draw(values), apply

@@ -1,0 +1,494 @@
+"""Monte Carlo: risk-file validation, distributions, reproducibility (seed, chunking,
+Dask), agreement with the core's exact expected value, and the ``simulate`` command."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model import distributions as dist
+from model.analysis import ALL, expected_value, party_totals, run
+from model.cli import main
+from model.engine import Inputs, project
+from model.loader import InputError, Scenario, load
+from model.risk import (
+    BLOCK,
+    apply_draws,
+    block_seed,
+    draws,
+    exact_expected_value,
+    regression_matrix,
+    simulate,
+)
+from model.risk_schema import load_risk, validate_risk
+from model.schema import Assumptions
+
+from .conftest import ASSUMPTIONS, BASE
+from .strategies import risk_draw_values
+
+RISK = ASSUMPTIONS / "risk.yaml"
+
+
+@pytest.fixture(scope="module")
+def base() -> Assumptions:
+    return load(BASE).assumptions
+
+
+@pytest.fixture(scope="module")
+def shipped(base: Assumptions) -> Any:
+    return load_risk(RISK, base)
+
+
+def risk(distributions: dict[str, Any], correlations: list[Any] | None = None) -> dict[str, Any]:
+    return {"name": "test", "distributions": distributions,
+            "correlations": correlations or []}
+
+
+def problems(raw: dict[str, Any], a: Assumptions) -> list[str]:
+    with pytest.raises(InputError) as exc:
+        validate_risk(raw, a, "bad.yaml")
+    return [str(p) for p in exc.value.problems]
+
+
+# ---------------------------------------------------------------- the shipped file
+
+
+def test_shipped_risk_file_loads_and_every_entry_names_a_source(shipped: Any) -> None:
+    raw = yaml.safe_load(RISK.read_text())
+    assert len(shipped.marginals) == len(raw["distributions"]) >= 6
+    for path, d in raw["distributions"].items():
+        assert str(d.get("source", "")).strip(), f"{path} has no source"
+    for c in raw.get("correlations", []):
+        assert str(c.get("source", "")).strip(), f"correlation {c['between']} has no source"
+    estimates = [d["source"] for d in raw["distributions"].values() if "estimate" in d["source"]]
+    assert all(len(s) > 40 for s in estimates), "estimates must give their reasoning"
+
+
+def test_shipped_risk_file_covers_the_issue_inputs(shipped: Any) -> None:
+    paths = set(shipped.paths)
+    for needed in ("timeline.us_approval", "timeline.china_approval",
+                   "demand.erosion_per_month", "products.*.china_demand_units_per_month",
+                   "products.*.asp_change_per_year", "policy.customs_value_ratio",
+                   "policy.levy_ends"):
+        assert needed in paths
+    assert shipped.factor is not None  # the shipped file correlates two inputs
+
+
+# ---------------------------------------------------------------- bad risk files
+
+
+def test_probabilities_not_summing_to_one(base: Assumptions) -> None:
+    raw = risk({"timeline.us_approval": {"kind": "discrete", "values": ["2026-05", "never"],
+                                         "probabilities": [0.5, 0.4]}})
+    assert problems(raw, base) == [
+        "bad.yaml: distributions.timeline.us_approval.probabilities: probabilities must sum "
+        "to 1 (±1e-9); they sum to 0.9"]
+
+
+def test_low_above_high(base: Assumptions) -> None:
+    raw = risk({"demand.erosion_per_month": {"kind": "uniform", "low": 0.05, "high": 0.01}})
+    assert problems(raw, base) == [
+        "bad.yaml: distributions.demand.erosion_per_month.low: low must not exceed high "
+        "(0.01) (got 0.05)"]
+
+
+def test_month_range_low_after_high(base: Assumptions) -> None:
+    raw = risk({"timeline.china_approval": {"kind": "triangular", "low": "2028-01",
+                                            "mode": "2027-01", "high": "2027-06"}})
+    (msg,) = problems(raw, base)
+    assert "distributions.timeline.china_approval.low" in msg and "low must not exceed high" in msg
+
+
+@pytest.mark.parametrize("path, rule", [
+    ("demand.erosion", "unknown parameter path"),
+    ("products.b200.asp_usd", "unknown product id 'b200'"),
+    ("products.h200.colour", "unknown or non-numeric product parameter 'colour'"),
+    ("horizon.months", "the horizon cannot vary"),
+    ("products.h200.bom_usd_per_unit.hbm", "bill-of-materials"),
+], ids=["unknown-key", "unknown-product", "unknown-product-key", "horizon", "bom"])
+def test_unknown_parameter(base: Assumptions, path: str, rule: str) -> None:
+    raw = risk({path: {"kind": "uniform", "low": 0.0, "high": 1.0}})
+    (msg,) = problems(raw, base)
+    assert msg.startswith(f"bad.yaml: distributions.{path}: ") and rule in msg
+
+
+def test_every_problem_is_reported_at_once(base: Assumptions) -> None:
+    raw = risk({
+        "timeline.us_approval": {"kind": "discrete", "values": ["2026-05"],
+                                 "probabilities": [0.7]},
+        "demand.erosion_per_month": {"kind": "triangular", "low": 0.0, "mode": 0.5,
+                                     "high": 0.2},
+        "demand.nonsense": {"kind": "uniform", "low": 0, "high": 1},
+        "policy.share_rate": {"kind": "uniform", "low": 0.1, "high": 1.4},
+        "products.h200.unit_cost_usd": {"kind": "uniform", "low": 1000, "high": 6000},
+    })
+    msgs = problems(raw, base)
+    assert len(msgs) == 5, msgs
+    assert any("mode must lie between low (0) and high (0.2)" in m for m in msgs)
+    assert any("draws reach 1.4" in m and "[0, 1]" in m for m in msgs)
+    assert any("below its bill of materials (4000 USD)" in m for m in msgs)
+
+
+@pytest.mark.parametrize("entry, where, rule", [
+    ({"kind": "lognormal", "low": 0, "high": 1}, "", "unknown kind"),
+    ({"low": 0, "high": 1}, "", "kind is required"),
+    ({"kind": "uniform", "low": 0, "high": 0.1, "colour": 1}, ".colour", "unknown key"),
+    ({"kind": "uniform", "low": 0, "high": 0.1, "never": 0.2}, ".never",
+     "only approval and levy-end months can be never"),
+    ({"kind": "normal", "mean": 0.03, "sd": 0.01}, "", "outside the valid range"),
+    ({"kind": "normal", "mean": 0.03, "sd": -0.01, "low": 0, "high": 1}, ".sd",
+     "greater than 0"),
+    ({"kind": "discrete", "values": [0.01, 0.01], "probabilities": [0.5, 0.5]}, ".values",
+     "distinct"),
+    ({"kind": "discrete", "values": [0.01, 0.02], "probabilities": [1.0]}, ".probabilities",
+     "one probability per value"),
+], ids=["unknown-kind", "no-kind", "unknown-key", "never-on-number", "normal-untruncated",
+        "negative-sd", "repeated-value", "length-mismatch"])
+def test_bad_entries(base: Assumptions, entry: dict[str, Any], where: str, rule: str) -> None:
+    msgs = problems(risk({"demand.erosion_per_month": entry}), base)
+    assert any(m.startswith(f"bad.yaml: distributions.demand.erosion_per_month{where}:")
+               and rule in m for m in msgs), msgs
+
+
+@pytest.mark.parametrize("path, entry, rule", [
+    ("timeline.us_approval", {"kind": "discrete", "values": ["May 2026"],
+                              "probabilities": [1.0]}, "YYYY-MM or the word 'never'"),
+    ("demand.reference_start", {"kind": "discrete", "values": ["never"],
+                                "probabilities": [1.0]}, "must be a month written YYYY-MM"),
+    ("timeline.china_approval", {"kind": "normal", "mean": 12, "sd": 2, "low": 0, "high": 30},
+     "takes discrete, uniform or triangular"),
+    ("timeline.china_approval", {"kind": "uniform", "apply": "shift", "low": "2027-01",
+                                 "high": "2027-06"}, "must be 'value'"),
+    ("policy.mechanism", {"kind": "uniform", "low": 0, "high": 1}, "needs kind discrete"),
+    ("timeline.test_lag_months", {"kind": "discrete", "values": [1.5],
+                                  "probabilities": [1.0]}, "whole number"),
+], ids=["month-text", "never-not-allowed", "normal-month", "shift-month", "choice-range",
+        "fractional-lag"])
+def test_bad_values_for_the_parameter_kind(base: Assumptions, path: str,
+                                           entry: dict[str, Any], rule: str) -> None:
+    msgs = problems(risk({path: entry}), base)
+    assert any(rule in m for m in msgs), msgs
+
+
+def test_bad_correlations(base: Assumptions) -> None:
+    dists = {"demand.erosion_per_month": {"kind": "uniform", "low": 0.01, "high": 0.05},
+             "demand.backlog_retention": {"kind": "uniform", "low": 0.3, "high": 0.7},
+             "demand.price_elasticity": {"kind": "uniform", "low": 0.5, "high": 1.5}}
+    unknown = risk(dists, [{"between": ["demand.erosion_per_month", "policy.share_rate"],
+                            "rho": 0.5}])
+    assert "names no distribution" in problems(unknown, base)[0]
+    inconsistent = risk(dists, [
+        {"between": ["demand.erosion_per_month", "demand.backlog_retention"], "rho": 0.9},
+        {"between": ["demand.backlog_retention", "demand.price_elasticity"], "rho": 0.9},
+        {"between": ["demand.erosion_per_month", "demand.price_elasticity"], "rho": -0.9}])
+    assert "not positive definite" in problems(inconsistent, base)[0]
+    out_of_range = risk(dists, [{"between": ["demand.erosion_per_month",
+                                             "demand.price_elasticity"], "rho": 1.5}])
+    assert "correlations.0.rho" in problems(out_of_range, base)[0]
+
+
+def test_wildcard_and_specific_product_clash(base: Assumptions) -> None:
+    raw = risk({"products.*.asp_usd": {"kind": "uniform", "apply": "scale", "low": 0.9,
+                                       "high": 1.1},
+                "products.h200.asp_usd": {"kind": "uniform", "low": 20000, "high": 30000}})
+    assert "sets the same input as distributions.products.*.asp_usd" in problems(raw, base)[0]
+
+
+def test_scaled_draws_checked_per_product(base: Assumptions) -> None:
+    raw = risk({"products.*.asp_change_per_year": {"kind": "uniform", "apply": "shift",
+                                                   "low": -0.85, "high": 0.0}})
+    (msg,) = problems(raw, base)
+    assert "for product h20" in msg and "(-1, 5]" in msg  # -0.2 - 0.85 = -1.05
+
+
+# ---------------------------------------------------------------- distributions
+
+
+def test_triangular_ppf_inverts_the_cdf() -> None:
+    u = np.linspace(0.0, 1.0, 101)
+    x = dist.triangular_ppf(u, 1.0, 2.0, 5.0)
+    np.testing.assert_allclose(dist.triangular_cdf(x, 1.0, 2.0, 5.0), u, atol=1e-12)
+    assert x[0] == 1.0 and x[-1] == 5.0
+
+
+def test_binned_triangular_is_the_rounded_continuous_one() -> None:
+    pmf = dist.binned_triangular(10, 12.0, 20)
+    assert pmf.values.tolist() == list(range(10, 21))
+    assert pmf.probabilities.sum() == pytest.approx(1.0, abs=1e-12)
+    # P(m) = F(m+½) - F(m-½) on [9.5, 20.5]; the peak month is the most likely
+    f = dist.triangular_cdf(np.array([12.5, 11.5]), 9.5, 12.0, 20.5)
+    assert pmf.probabilities[2] == pytest.approx(f[0] - f[1], abs=1e-12)
+    assert pmf.probabilities.argmax() == 2
+
+
+def test_discrete_ppf_gives_each_value_its_probability() -> None:
+    pmf = dist.with_never(dist.discrete([3.0, 1.0, 2.0], [0.2, 0.5, 0.3]), 0.1)
+    u = (np.arange(100_000) + 0.5) / 100_000
+    x = pmf.ppf(u)
+    assert pmf.values.tolist() == [1.0, 2.0, 3.0, math.inf]
+    shares = [np.mean(x == v) for v in pmf.values]
+    np.testing.assert_allclose(shares, [0.45, 0.27, 0.18, 0.1], atol=1e-4)
+    assert pmf.ppf(np.array([1.0]))[0] == math.inf  # u = 1 is valid
+
+
+def test_truncated_normal_stays_in_its_bounds() -> None:
+    u = np.linspace(0.0, 1.0, 1001)
+    x = dist.truncated_normal_ppf(u, 0.03, 0.05, 0.0, 0.08)
+    assert x.min() >= 0.0 and x.max() <= 0.08
+    assert np.all(np.diff(x) >= 0)
+
+
+def test_copula_gives_the_declared_normal_score_correlation() -> None:
+    corr = np.array([[1.0, -0.6], [-0.6, 1.0]])
+    z = np.random.default_rng(7).standard_normal((50_000, 2))
+    u = dist.copula_uniforms(z, dist.correlation_factor(corr))
+    assert np.all((u >= 0) & (u <= 1))
+    scores = np.corrcoef(dist.ndtri(np.clip(u, 1e-15, 1 - 1e-15)).T)[0, 1]
+    assert scores == pytest.approx(-0.6, abs=0.01)
+
+
+# ---------------------------------------------------------------- writing draws into inputs
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=risk_draw_values())
+def test_a_draw_equals_the_same_value_written_in_yaml(base: Assumptions,
+                                                      case: tuple[str, Any, str]) -> None:
+    """Writing a value into the stacked inputs gives the core's result for the YAML overlay."""
+    path, value, apply = case
+    entry = {"kind": "discrete", "values": [value], "probabilities": [1.0], "apply": apply}
+    spec = validate_risk(risk({path: entry}), base)
+    x = np.array([[spec.marginals[0].pmf.values[0]]])  # type: ignore[union-attr]
+    sim = party_totals(project(apply_draws(Inputs.from_assumptions([base]), spec, x)), ["d"])
+    overrides = _yaml_overrides(base, path, value, apply)
+    yaml_run = run([load(BASE, Scenario(name="y", overrides=overrides)).assumptions], ["y"])
+    np.testing.assert_allclose(sim["total_usd"], yaml_run.totals["total_usd"], rtol=1e-12,
+                               atol=1e-6)
+
+
+def _yaml_overrides(a: Assumptions, path: str, value: Any, apply: str) -> dict[str, Any]:
+    if not path.startswith("products.*."):
+        return {path: value}
+    key = path.split(".")[2]
+    out = {}
+    for p in a.products:
+        b = getattr(p, key)
+        out[f"products.{p.id}.{key}"] = b * value if apply == "scale" else \
+            b + value if apply == "shift" else value
+    return out
+
+
+def test_policy_rate_draw_moves_only_products_without_their_own_rate(base: Assumptions) -> None:
+    spec = validate_risk(risk({"policy.share_rate": {"kind": "discrete", "values": [0.4],
+                                                     "probabilities": [1.0]}}), base)
+    x = apply_draws(Inputs.from_assumptions([base]), spec, np.array([[0.4]]))
+    own = {p.id: p.share_rate for p in base.products}
+    for j, pid in enumerate(x.product_ids):
+        assert x.rate[0, j] == (0.4 if own[pid] is None else own[pid])
+
+
+# ---------------------------------------------------------------- reproducibility
+
+
+def test_block_seed_is_the_spawned_child() -> None:
+    children = np.random.SeedSequence(2026).spawn(5)
+    for k in range(5):
+        a = np.random.default_rng(block_seed(2026, k)).random(4)
+        b = np.random.default_rng(children[k]).random(4)
+        assert np.array_equal(a, b)
+
+
+def test_draws_do_not_depend_on_where_a_chunk_starts(shipped: Any) -> None:
+    whole = draws(shipped, 11, 0, 2 * BLOCK + 500)
+    parts = np.concatenate([draws(shipped, 11, s, e) for s, e in
+                            ((0, 1), (1, 999), (999, 1001), (1001, 2 * BLOCK + 500))])
+    assert np.array_equal(whole, parts)
+
+
+FIELDS = ("samples", "totals", "npv", "first_shipment")
+
+
+def same(a: Any, b: Any) -> bool:
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in FIELDS) and \
+        all(np.array_equal(a.monthly[k], b.monthly[k]) for k in a.monthly) and \
+        a.summary().equals(b.summary())
+
+
+def test_same_seed_same_numbers_different_seed_different(base: Assumptions,
+                                                         shipped: Any) -> None:
+    a = simulate(base, shipped, 3000, seed=5)
+    b = simulate(base, shipped, 3000, seed=5)
+    c = simulate(base, shipped, 3000, seed=6)
+    assert same(a, b)
+    assert not np.array_equal(a.totals, c.totals)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 333, 1000, 1200, 5000])
+def test_chunk_size_does_not_change_any_number(base: Assumptions, shipped: Any,
+                                               chunk: int) -> None:
+    paths = 60 if chunk < 100 else 2500
+    reference = simulate(base, shipped, paths, seed=9, chunk=paths)
+    assert same(simulate(base, shipped, paths, seed=9, chunk=chunk), reference)
+
+
+def test_dask_run_is_identical_to_the_local_run(base: Assumptions, shipped: Any) -> None:
+    pytest.importorskip("distributed")
+    local = simulate(base, shipped, 4000, seed=21, chunk=1000)
+    on_dask = simulate(base, shipped, 4000, seed=21, chunk=1500, dask="local")
+    assert same(local, on_dask)
+
+
+# ---------------------------------------------------------------- against the core
+
+
+def test_monte_carlo_mean_matches_the_exact_expected_value(base: Assumptions) -> None:
+    """Only the approval month is random over a discrete set: every party's Monte Carlo
+    mean lies within 4 standard errors of the core's probability-weighted value."""
+    months = ["2026-04", "2026-09", "2027-01", "2027-10", "never"]
+    probs = [0.15, 0.25, 0.30, 0.20, 0.10]
+    spec = validate_risk(risk({"timeline.china_approval": {
+        "kind": "discrete", "values": months, "probabilities": probs}}), base)
+    sim = simulate(base, spec, 20_000, seed=2026)
+    # the exact value, straight from the core: one scenario per month, weighted
+    loaded = [load(BASE, Scenario(name=m, overrides={"timeline.china_approval": m}))
+              for m in months]
+    res = run([lo.assumptions for lo in loaded], months)
+    exact = expected_value(res.totals, dict(zip(months, probs, strict=True)))
+    exact = exact[exact["product"] == ALL].set_index("party")
+    summary = sim.summary().set_index(["party", "measure"])
+    assert set(exact.index) == set(sim.parties)
+    for party in sim.parties:
+        for measure, col in (("total", "total_usd"), ("npv", "npv_usd")):
+            row = summary.loc[(party, measure)]
+            gap = abs(row["mean"] - exact.loc[party, col])
+            assert gap <= 4 * row["se"] + 1e-9 * abs(exact.loc[party, col]) + 1e-6, \
+                (party, measure, row["mean"], exact.loc[party, col], row["se"])
+    # and the module's own enumeration agrees with the scenario files
+    enum = exact_expected_value(base, spec)
+    enum = enum[enum["product"] == ALL].set_index("party")
+    np.testing.assert_allclose(enum.loc[exact.index, "total_usd"], exact["total_usd"],
+                               rtol=1e-12)
+
+
+def test_without_uncertainty_every_path_is_the_core_projection(base: Assumptions) -> None:
+    spec = validate_risk(risk({"demand.erosion_per_month": {
+        "kind": "discrete", "values": [base.demand.erosion_per_month],
+        "probabilities": [1.0]}}), base)
+    sim = simulate(base, spec, 50, seed=1)
+    core = run([base], ["base"]).totals
+    core = core[core["product"] == ALL].set_index("party")
+    for k, party in enumerate(sim.parties):
+        np.testing.assert_allclose(sim.totals[:, k], core.loc[party, "total_usd"], rtol=1e-12)
+        np.testing.assert_allclose(sim.npv[:, k], core.loc[party, "npv_usd"], rtol=1e-12)
+    assert sim.summary()["se"].abs().max() < 1e-6 * core["total_usd"].abs().max()
+
+
+def test_no_revenue_and_first_shipment(base: Assumptions) -> None:
+    spec = validate_risk(risk({"timeline.china_approval": {
+        "kind": "discrete", "values": ["2027-02", "never"], "probabilities": [0.6, 0.4]}}),
+        base)
+    sim = simulate(base, spec, 5000, seed=3)
+    china_never = np.isinf(sim.samples[:, 0])
+    assert sim.p_no_revenue == pytest.approx(china_never.mean(), abs=0)
+    fs = sim.first_shipment_distribution().set_index("month")["probability"]
+    # licence in force Feb 2027, first shipment one test-lag month later
+    assert list(fs.index) == ["2027-03", "none within horizon"]
+    assert fs["none within horizon"] == pytest.approx(china_never.mean())
+
+
+def test_percentiles_and_bands_are_those_of_the_paths(base: Assumptions, shipped: Any) -> None:
+    sim = simulate(base, shipped, 4000, seed=8)
+    s = sim.summary().set_index(["party", "measure"])
+    v = sim.values("us_government", "npv")
+    assert s.loc[("us_government", "npv"), "p90"] == np.percentile(v, 90)
+    assert s.loc[("us_government", "npv"), "se"] == pytest.approx(v.std(ddof=1) / math.sqrt(4000))
+    bands = sim.bands("china_gross_revenue")
+    assert len(bands) == base.horizon.months
+    cols = ["p5", "p10", "p50", "p90", "p95"]
+    assert (np.diff(bands[cols].to_numpy(), axis=1) >= -1e-6).all()
+    # money summed over the months of the kept series equals the total, path by path
+    k = sim.parties.index("china_gross_revenue")
+    np.testing.assert_allclose(sim.monthly["china_gross_revenue"].sum(axis=1, dtype=float),
+                               sim.totals[:, k], rtol=1e-5)
+
+
+def test_regression_matrix_codes_never_as_the_month_after_the_horizon(base: Assumptions,
+                                                                      shipped: Any) -> None:
+    sim = simulate(base, shipped, 2000, seed=4)
+    x = regression_matrix(sim)
+    assert np.isfinite(x.to_numpy()).all()
+    assert x["timeline.china_approval"].max() == base.horizon.months
+
+
+def test_exact_expected_value_refuses_continuous_inputs(base: Assumptions,
+                                                        shipped: Any) -> None:
+    with pytest.raises(InputError) as exc:
+        exact_expected_value(base, shipped)
+    text = str(exc.value)
+    assert "demand.erosion_per_month" in text and "independent inputs" in text
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_simulate_command_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sim.json"
+    code = main(["simulate", str(BASE), "--risk", str(RISK), "--paths", "2000", "--seed", "7",
+                 "--json", str(out), "--quiet"])
+    assert code == 0
+    data = json.loads(out.read_text())
+    assert data["paths"] == 2000 and data["seed"] == 7
+    assert {r["party"] for r in data["summary"]} >= {"vendor_gross_profit", "us_government"}
+    assert 0 <= data["p_no_china_revenue"] <= 1
+    assert sum(r["probability"] for r in data["first_shipment"]) == pytest.approx(1.0)
+    assert len(data["bands"]["china_gross_revenue"]) == 36
+    assert data["regression"]["r_squared"] > 0.5
+    printed = capsys.readouterr().out
+    assert "Probability of no China revenue" in printed and "P95" in printed
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--paths", "0"], "--paths: must be between 1"),
+    (["--output", "nobody"], "--output: unknown party"),
+    (["--product", "b200"], "--product: unknown product"),
+], ids=["zero-paths", "unknown-output", "unknown-product"])
+def test_simulate_rejects_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        args: list[str], message: str) -> None:
+    out = tmp_path / "sim.json"
+    out.write_text("keep me")
+    code = main(["simulate", str(BASE), "--risk", str(RISK), "--json", str(out), "--quiet",
+                 *args])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    assert out.read_text() == "keep me"
+
+
+def test_simulate_with_a_bad_risk_file_writes_nothing(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    raw = yaml.safe_load(RISK.read_text())
+    bad = copy.deepcopy(raw)
+    bad["distributions"]["timeline.us_approval"]["probabilities"] = [0.5, 0.2, 0.2]
+    bad["distributions"]["demand.erosion_per_month"]["low"] = 0.5
+    bad["distributions"]["policy.colour"] = {"kind": "uniform", "low": 0, "high": 1}
+    path = tmp_path / "bad_risk.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    out = tmp_path / "sim.json"
+    code = main(["simulate", str(BASE), "--risk", str(path), "--paths", "100", "--json",
+                 str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists() and "Traceback" not in err
+    lines = [x for x in err.splitlines() if x.startswith("error:")]
+    assert len(lines) == 3
+    assert all(str(path) in x for x in lines)
+    assert any("sum to 0.9" in x for x in lines)
+    assert any("low must not exceed high" in x for x in lines)
+    assert any("distributions.policy.colour" in x for x in lines)
