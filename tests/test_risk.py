@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import yaml
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from model import distributions as dist
 from model.analysis import ALL, expected_value, party_totals, run
