@@ -281,3 +281,21 @@ def test_scenarios_tab_expected_value_is_the_core_s() -> None:
     want = want[want["product"] == ALL].set_index("party")["total_usd"]
     assert ev["US government"] == fmt.money(float(want["us_government"]))
     assert ev["China gross revenue"] == fmt.money(float(want["china_gross_revenue"]))
+
+
+def test_emptying_a_required_number_restores_the_scenario_value() -> None:
+    at = ok(start())
+    at.sidebar.number_input(key="products.h200.asp_usd").set_value(None)
+    ok(at.run())
+    assert at.sidebar.number_input(key="products.h200.asp_usd").value == 27000.0
+    assert not at.error and at.query_params == {}
+
+
+def test_optional_numbers_can_be_emptied() -> None:
+    at = ok(start(scenario="cap_75k"))
+    at.sidebar.number_input(key="products.h200.licence_cap_units").set_value(None)
+    ok(at.run())
+    assert at.query_params["products.h200.licence_cap_units"] == "null"
+    expected = core({"products.mi325x.licence_cap_units": 150000.0})
+    assert kpis(at)["China gross revenue"][0] == fmt.money(
+        party_total(expected, "china_gross_revenue"))

@@ -20,9 +20,12 @@ from .catalog import catalog
 
 
 def cache_key(raw: Mapping[str, Any]) -> str:
-    """Canonical JSON of an assumptions mapping without its sources."""
-    return json.dumps({k: v for k, v in raw.items() if k != "sources"}, sort_keys=True,
-                      default=str)
+    """JSON of an assumptions mapping without its sources.
+
+    Keys keep their order: the order of suppliers in the bills of materials is the
+    order of the output's supplier series.
+    """
+    return json.dumps({k: v for k, v in raw.items() if k != "sources"}, default=str)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

@@ -101,6 +101,7 @@ def download_buttons(cat: Catalog, ref: Reference, current: Mapping[str, Any], k
                                                       strict=True):
         col.download_button(label, data=build, file_name=name, mime=mime, help=help_,
                             on_click="ignore", icon=":material/download:", width="stretch")
+    st.caption("The page address holds this what-if: copy it to share exactly this view.")
 
 
 # ---------------------------------------------------------------- uploads

@@ -14,14 +14,11 @@ _SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
 def _sig3(v: float) -> str:
-    """``v`` (non-negative, below 1000) to three significant digits, no trailing noise."""
-    if v == 0:
+    """``v`` (non-negative, below 999.5) to three significant digits: 1.23, 12.3, 123."""
+    r = float(f"{v:.3g}")
+    if r == 0:
         return "0"
-    digits = max(0, 2 - math.floor(math.log10(v)))
-    text = f"{v:.{digits}f}"
-    if float(text) >= 1000:  # 999.6 rounds up: one digit fewer
-        text = f"{v:.0f}"
-    return text
+    return f"{r:.{max(0, 2 - math.floor(math.log10(r)))}f}"
 
 
 def compact(v: float) -> str:
@@ -29,7 +26,10 @@ def compact(v: float) -> str:
     if v is None or not math.isfinite(v):
         return MISSING
     a = abs(v)
-    sign = "-" if v < 0 and round(a, 12) != 0 else ""
+    if a < 0.995:  # below one: two decimals at most, and no "-0"
+        text = f"{a:.2f}".rstrip("0").rstrip(".")
+        return "0" if text == "0" else ("-" if v < 0 else "") + text
+    sign = "-" if v < 0 else ""
     for factor, suffix in _SCALES:
         if a >= factor * 0.9995:
             return f"{sign}{_sig3(a / factor)} {suffix}"

@@ -57,7 +57,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("cost_of_delay", "Cost of delay",
         "China gross revenue lost against the same assumptions with both approvals at the "
         "horizon start (approved now).", _delay("total_usd"), inverse=True),
-    Kpi("cost_of_delay_per_month", "Cost per month of delay",
+    Kpi("cost_of_delay_per_month", "Delay cost per month",
         "Cost of delay divided by the months of delay; n/a without delay or without a "
         "licence.", _delay("total_per_month_usd"), inverse=True),
 )

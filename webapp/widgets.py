@@ -57,6 +57,12 @@ def _set(key: str, value: Any) -> None:
     st.session_state[key] = value
 
 
+def _refill(key: str, value: Any) -> None:
+    """A number that must have a value, emptied: back to the scenario's value."""
+    if st.session_state.get(key) is None:
+        st.session_state[key] = value
+
+
 def _slider(b: Bound, shown: Any, ref_shown: Any, help_: str) -> None:
     """A slider whose bounds only ever widen in a session (bounds are part of its identity)."""
     lo, hi = widget_range(b, shown, ref_shown)
@@ -84,7 +90,8 @@ def lever_widget(b: Bound, ref: Reference) -> None:
         st.number_input(lv.label, min_value=lo, max_value=hi, value=None, step=lv.step,
                         format=lv.fmt, key=b.path, help=help_,
                         placeholder="empty" if info.optional else None,
-                        required=not info.optional)
+                        on_change=None if info.optional else _refill,
+                        args=None if info.optional else (b.path, ref_shown))
     elif lv.widget == "select":
         st.selectbox(lv.label, info.choices, key=b.path, help=help_,
                      format_func=lambda c: CHOICE_TEXT.get(c, c))

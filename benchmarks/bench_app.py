@@ -1,0 +1,126 @@
+"""App speed in a real browser: cold start to the first full render, and the time from a
+slider change (a key press on the levy slider) to the updated headline figure.
+
+Runs ``streamlit run app.py`` on a free port and Debian's headless Chromium. Latencies are
+measured inside the page, from the key press to the moment the "US government" figure's
+text changes. Prints figures; asserts nothing. Goals: median ≤ 300 ms, cold start ≤ 5 s.
+
+Run: ``python benchmarks/bench_app.py [--steps 40] [--screenshot docs/app.png]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.appserver import (  # noqa: E402
+    launch,
+    slider_thumb,
+    streamlit_server,
+    wait_full_render,
+    wait_idle,
+)
+
+LABEL = "US government"
+SETUP = """(label) => {
+  const value = () => {
+    for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+      const l = m.querySelector('[data-testid="stMetricLabel"]');
+      if (l && l.innerText.trim() === label)
+        return m.querySelector('[data-testid="stMetricValue"]').innerText.trim();
+    }
+    return null;
+  };
+  const b = window.__bench = {down: null, changed: null, before: null};
+  document.addEventListener('keydown', () => {
+    b.down = performance.now(); b.changed = null; b.before = value();
+  }, true);
+  new MutationObserver(() => {
+    if (b.down !== null && b.changed === null && value() !== b.before)
+      b.changed = performance.now();
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+SHOT_QUERY = "?scenario=us_delay_6m&policy.share_rate=0.15"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if Path("/usr/bin/chromium").is_file():
+        return "/usr/bin/chromium"
+    if not found:
+        sys.exit("bench_app: needs Debian's chromium (apt-get install chromium)")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=40, help="slider key presses to time")
+    parser.add_argument("--screenshot", type=Path, help="save a screenshot of a what-if here")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = launch(pw, chromium())
+        try:
+            with streamlit_server() as server:
+                page = browser.new_page(viewport={"width": 1500, "height": 1000})
+                t_nav = time.perf_counter()
+                page.goto(server.url)
+                wait_full_render(page)
+                done = time.perf_counter()
+                cold, first_page = done - server.started, done - t_nav
+                again = browser.new_page(viewport={"width": 1500, "height": 1000})
+                t_nav = time.perf_counter()
+                again.goto(server.url)
+                wait_full_render(again)
+                warm_page = time.perf_counter() - t_nav
+                again.close()
+
+                page.evaluate(SETUP, LABEL)
+                slider_thumb(page, "US levy rate").focus()
+                latencies = []
+                for i in range(args.steps):
+                    # down 10 points, back up, and so on: every step changes the figure
+                    key = "ArrowLeft" if (i // 20) % 2 == 0 else "ArrowRight"
+                    page.keyboard.press(key)
+                    page.wait_for_function("window.__bench.changed !== null", timeout=15000)
+                    latencies.append(page.evaluate("window.__bench.changed - window.__bench.down"))
+                    wait_idle(page)
+                if args.screenshot:
+                    shot = browser.new_page(viewport={"width": 1440, "height": 1000})
+                    shot.goto(server.url + SHOT_QUERY)
+                    wait_full_render(shot)
+                    shot.wait_for_timeout(800)  # let the chart's transition finish
+                    args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+                    shot.screenshot(path=str(args.screenshot))
+        finally:
+            browser.close()
+
+    print("App in headless Chromium (streamlit run app.py)")
+    print(f"  cold start, server launch -> first full render: {cold:6.2f} s   (goal <= 5 s)")
+    print(f"  first page load -> full render:                 {first_page:6.2f} s")
+    print(f"  second page load -> full render (warm):         {warm_page:6.2f} s")
+    print(f"  slider key press -> KPI updated, {len(latencies)} changes:")
+    print(f"    median {statistics.median(latencies):6.0f} ms   (goal <= 300 ms)")
+    print(f"    p95    {percentile(latencies, 0.95):6.0f} ms")
+    print(f"    min    {min(latencies):6.0f} ms   max {max(latencies):6.0f} ms")
+    if args.screenshot:
+        print(f"  screenshot: {args.screenshot}")
+
+
+if __name__ == "__main__":
+    main()

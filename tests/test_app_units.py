@@ -1,0 +1,217 @@
+"""The app's pure helpers: number formats, link values, overrides, downloads and uploads."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from model.cli import main as cli
+from model.loader import load
+from model.schema import param_info
+from webapp import files, fmt, state
+from webapp.catalog import BASE_ID, catalog
+from webapp.compute import cache_key
+from webapp.levers import bound_levers, from_display, to_display, value_at, widget_range
+
+from .conftest import BASE, SCENARIOS
+
+# ---------------------------------------------------------------- formats
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (12.34e9, "$ 12.3 B"), (1.234e9, "$ 1.23 B"), (123.4e9, "$ 123 B"),
+    (999.96e6, "$ 1.00 B"), (-4e6, "-$ 4.00 M"), (153_000_000, "$ 153 M"),
+    (950.0, "$ 950"), (0.0, "$ 0"), (0.25, "$ 0.25"), (-0.001, "$ 0"), (2.5e12, "$ 2.50 T"),
+    (float("nan"), "n/a"),
+])
+def test_money(value: float, text: str) -> None:
+    assert fmt.money(value) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0.25, "25 %"), (0.125, "12.5 %"), (2 / 3, "66.7 %"), (0.0, "0 %"), (1.5, "150 %")])
+def test_pct(value: float, text: str) -> None:
+    assert fmt.pct(value) == text
+
+
+def test_units_and_signs() -> None:
+    assert fmt.units(1.2e6) == "1.20 M units"
+    assert fmt.signed(fmt.money(2e9), 2e9) == "+$ 2.00 B"
+    assert fmt.signed(fmt.money(-2e9), -2e9) == "-$ 2.00 B"
+    assert fmt.months(math.inf) == "never" and fmt.months(1) == "1 month"
+    assert fmt.escape_md("a_b *c* $5") == "a\\_b \\*c\\* \\$5"
+
+
+@given(st.floats(min_value=-9.99e14, max_value=9.99e14, allow_nan=False))
+def test_money_has_three_significant_digits(v: float) -> None:
+    text = fmt.money(v)
+    digits = "".join(c for c in text if c.isdigit())
+    assert len(digits.lstrip("0") or "0") <= 3
+    assert text.startswith("-$ ") == (v < 0 and text != "$ 0")
+    assert (text == "$ 0") == (abs(v) < 0.005)
+
+
+# ---------------------------------------------------------------- link values
+
+
+@pytest.mark.parametrize(("path", "text", "value"), [
+    ("policy.share_rate", "0.15", 0.15), ("policy.levy_ends", "null", None),
+    ("policy.levy_ends", "2027-07", "2027-07"), ("timeline.us_approval", "never", "never"),
+    ("timeline.ramp_months", "4", 4), ("products.h200.production_paused", "false", False),
+    ("products.h200.licence_cap_units", "null", None), ("policy.quota_basis", "monthly",
+                                                        "monthly"),
+])
+def test_link_text_round_trip(path: str, text: str, value: object) -> None:
+    info = param_info(path)
+    assert info is not None
+    assert state.parse_text(info, text) == value
+    assert state.encode_value(value) == text
+
+
+@pytest.mark.parametrize(("path", "text", "reason"), [
+    ("policy.share_rate", "abc", "is not a number"), ("policy.share_rate", "nan", "finite"),
+    ("timeline.ramp_months", "2.5", "whole number"), ("timeline.us_approval", "2026-13",
+                                                      "YYYY-MM or 'never'"),
+    ("policy.mechanism", "bribe", "one of revenue_share, import_tariff"),
+    ("products.h200.production_paused", "maybe", "true or false"),
+    ("products.h200.name", "x", "cannot be changed"),
+])
+def test_link_text_rejected(path: str, text: str, reason: str) -> None:
+    info = param_info(path)
+    assert info is not None
+    with pytest.raises(ValueError, match=reason):
+        state.parse_text(info, text)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_encoded_floats_read_back_exactly(v: float) -> None:
+    info = param_info("products.h200.asp_usd")
+    assert info is not None
+    assert state.parse_text(info, state.encode_value(v)) == v
+
+
+def test_range_problem_uses_the_schema() -> None:
+    info = param_info("policy.us_min_share")
+    assert info is not None
+    assert state.range_problem(info, 0.0) == "must lie in (0, 1]"
+    assert state.range_problem(info, 1.0) is None
+
+
+def test_prune_drops_only_the_culprits() -> None:
+    ref = catalog().base
+    kept, messages = state.prune(ref.raw, {"products.h200.unit_cost_usd": 100.0,
+                                           "products.h200.asp_usd": 30000.0,
+                                           "products.nope.asp_usd": 1.0}, "link")
+    assert kept == {"products.h200.asp_usd": 30000.0}
+    assert any("unknown product id 'nope'" in m for m in messages)
+    assert any("bill of materials" in m for m in messages)
+
+
+def test_url_params_leave_the_untouched_base_clean() -> None:
+    assert state.url_params(BASE_ID, {}) == {}
+    assert state.url_params("cap_75k", {"policy.share_rate": 0.2}) == {
+        "scenario": "cap_75k", "policy.share_rate": "0.2"}
+
+
+# ---------------------------------------------------------------- levers
+
+
+def test_every_lever_reads_back_its_reference_value() -> None:
+    for ref in [catalog().base, *catalog().scenarios.values()]:
+        for b in bound_levers(ref.assumptions):
+            value = value_at(ref.assumptions, b.path)
+            shown = to_display(b, value)
+            assert from_display(b, shown, value) == value or value is None, b.path
+            lo, hi = widget_range(b, shown)
+            if isinstance(shown, (int, float)) and not isinstance(shown, bool):
+                assert (lo is None or lo <= shown) and (hi is None or shown <= hi), b.path
+
+
+def test_levy_widget_range_is_0_to_50_percent_unless_the_value_is_higher() -> None:
+    b = next(b for b in bound_levers(catalog().base.assumptions)
+             if b.path == "policy.share_rate")
+    assert widget_range(b, 25.0) == (0.0, 50.0)
+    assert widget_range(b, 70.0) == (0.0, 70.0)
+    assert from_display(b, 15.0, 0.25) == 0.15
+
+
+# ---------------------------------------------------------------- downloads
+
+
+@pytest.mark.parametrize("path", SCENARIOS[:4], ids=[p.stem for p in SCENARIOS[:4]])
+def test_csv_download_equals_the_cli_output(path: Path, tmp_path: Path) -> None:
+    ref = catalog().get(path.stem)
+    assert ref is not None
+    out = tmp_path / "cli.csv"
+    assert cli(["project", str(BASE), "--scenario", str(path), "--csv", str(out)]) == 0
+    assert files.csv_text(cache_key(ref.raw)) == out.read_text()
+
+
+def _without_sources(a: object) -> dict:
+    data = a.model_dump()  # type: ignore[attr-defined]
+    data.pop("sources")
+    return data
+
+
+@pytest.mark.parametrize(("ref_id", "current"), [
+    ("base", {}),
+    ("us_delay_6m", {"policy.share_rate": 0.15, "products.h200.asp_usd": 31000.0}),
+    # a lever returning a scenario override to the base value leaves it out of the file
+    ("us_delay_6m", {"timeline.us_approval": "2026-05", "discount_rate": 0.08}),
+    ("cap_75k", {"products.mi325x.licence_cap_units": None}),
+])
+def test_scenario_yaml_reproduces_the_what_if(ref_id: str, current: dict,
+                                              tmp_path: Path) -> None:
+    cat = catalog()
+    ref = cat.get(ref_id)
+    assert ref is not None
+    _, whatif = state.whatif(ref, current)
+    text = files.scenario_yaml(cat, ref, current, whatif)
+    doc = yaml.safe_load(text)
+    base = cat.base.assumptions
+    assert all(value_at(whatif, k) != value_at(base, k) for k in doc["overrides"])
+    out = tmp_path / "whatif.yaml"
+    out.write_text(text)
+    assert _without_sources(load(BASE, out).assumptions) == _without_sources(whatif)
+
+
+def test_scenario_yaml_of_the_us_delay_lists_only_what_differs_from_base() -> None:
+    cat = catalog()
+    ref = cat.get("us_delay_6m")
+    assert ref is not None
+    current = {"timeline.us_approval": "2026-05"}
+    _, whatif = state.whatif(ref, current)
+    doc = yaml.safe_load(files.scenario_yaml(cat, ref, current, whatif))
+    assert doc["overrides"] == {"timeline.china_approval": "2026-03"}
+    assert doc["sources"]["timeline.china_approval"] == ref.source("timeline.china_approval")
+
+
+# ---------------------------------------------------------------- uploads
+
+
+def test_read_upload_kinds() -> None:
+    up = files.read_upload("base.yaml", BASE.read_bytes())
+    assert up.kind == "assumptions" and up.reference is not None
+    assert up.reference.name == "base.yaml"
+    sc = files.read_upload("s.yml", b"name: x\noverrides:\n  policy.share_rate: 0.2\n")
+    assert sc.kind == "scenario" and sc.overrides == {"policy.share_rate": 0.2}
+    bad = files.read_upload("s.yml", b"name: x\noverrides:\n  policy.share_rate: 2\n")
+    assert bad.kind == "invalid" and bad.problems[0].startswith("s.yml: policy.share_rate")
+    other = files.read_upload("notes.txt", b"hello")
+    assert other.kind == "invalid" and "unsupported file type" in other.problems[0]
+    binary = files.read_upload("x.yaml", b"\xff\xfe\x00")
+    assert binary.kind == "invalid" and "UTF-8" in binary.problems[0]
+    sets = files.read_upload("set.yaml", (BASE.parent / "sets/expected_value.yaml").read_bytes())
+    assert sets.kind == "invalid" and "scenario set" in sets.problems[0]
+
+
+def test_upload_problems_never_name_temporary_or_absolute_paths() -> None:
+    up = files.read_upload("../../etc/odd name.yaml", b"name: x\noverrides:\n  nope.x: 1\n")
+    assert up.kind == "invalid"
+    assert all(p.startswith("../../etc/odd name.yaml: ") for p in up.problems)
+    assert not any("/tmp" in p or str(BASE.parent) in p for p in up.problems)
