@@ -1,0 +1,182 @@
+"""The Risk and Forecast tabs under Streamlit's AppTest, their table <-> risk-file
+conversions, and the workbook's Risk sheet written and read back."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import xlsxwriter
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from model.loader import InputError, load
+from model.risk import simulate
+from model.risk_schema import load_risk, validate_risk
+from model.sensitivity import tornado
+from reports.risk_sheet import LABEL, PERCENTILE_HEADERS, SHEET, risk_sheet_writer
+from webapp import fmt
+from webapp.risk_tab import correlation_rows, distribution_rows, raw_from_rows
+
+from .conftest import ASSUMPTIONS, BASE
+
+RISK = ASSUMPTIONS / "risk.yaml"
+HISTORY = ASSUMPTIONS / "history" / "nvidia_china_revenue.csv"
+
+
+def tabs_app(base: str, risk_file: str, history_file: str) -> None:
+    """The two tabs as the app will call them (the script AppTest runs)."""
+    from pathlib import Path
+
+    from model.loader import load
+    from webapp import forecast_tab, risk_tab
+
+    risk_tab.RISK_FILE = Path(risk_file)  # always set: the module outlives one test
+    forecast_tab.HISTORY_FILE = Path(history_file)
+    a = load(base).assumptions
+    risk_tab.render(a, "base")
+    forecast_tab.render(a)
+
+
+def start(**kwargs: Any) -> AppTest:
+    files = {"base": str(BASE), "risk_file": str(RISK), "history_file": str(HISTORY)} | kwargs
+    at = AppTest.from_function(tabs_app, kwargs=files, default_timeout=60)
+    return at.run()
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def charts(at: AppTest) -> list[Any]:
+    return list(at.get("vega_lite_chart"))
+
+
+def test_tabs_render_and_wait_for_a_run() -> None:
+    at = ok(start())
+    assert not at.error
+    assert "run the simulation" in at.info[0].value
+    assert len(charts(at)) == 1  # the forecast chart; the risk charts come after a run
+
+
+def test_run_shows_the_simulation_of_the_core() -> None:
+    at = ok(start())
+    at.select_slider(key="risk_paths").set_value(1000)
+    at.number_input(key="risk_seed").set_value(4)
+    ok(at.button(key="risk_run").click().run())
+    a = load(BASE).assumptions
+    sim = simulate(a, load_risk(RISK, a), 1000, 4)
+    mean = sim.values("vendor_gross_profit").mean()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Mean Vendor gross profit total"] == fmt.money(mean)
+    assert metrics["Probability of no China revenue"] == fmt.pct(sim.p_no_revenue)
+    table = at.dataframe[2].value  # after the two editors: the percentile table
+    p50 = sim.summary().set_index(["party", "measure"]).loc[("us_government", "total"), "p50"]
+    assert fmt.money(p50) in table["P50"].tolist()
+    assert len(charts(at)) == 5  # histogram, fan, tornado, first shipment, forecast
+    # changing an input marks the results stale instead of showing old numbers
+    at.number_input(key="risk_seed").set_value(5)
+    ok(at.run())
+    assert "run the simulation again" in at.warning[0].value
+    assert not at.metric
+
+
+def test_npv_and_another_party() -> None:
+    at = ok(start())
+    at.select_slider(key="risk_paths").set_value(1000)
+    at.selectbox(key="risk_output").set_value("us_government")
+    at.radio(key="risk_measure").set_value("npv")
+    ok(at.button(key="risk_run").click().run())
+    assert "Mean US government NPV" in [m.label for m in at.metric]
+
+
+def test_a_bad_risk_file_is_reported_not_raised(tmp_path: Path) -> None:
+    raw = yaml.safe_load(RISK.read_text())
+    raw["distributions"]["timeline.us_approval"]["probabilities"] = [0.9, 0.05, 0.10]
+    bad = tmp_path / "risk.yaml"
+    bad.write_text(yaml.safe_dump(raw))
+    at = ok(start(risk_file=str(bad)))
+    assert "probabilities must sum to 1" in at.error[0].value
+    assert not at.button
+
+
+def test_a_bad_history_is_reported_not_raised(tmp_path: Path) -> None:
+    bad = tmp_path / "history.csv"
+    bad.write_text("fiscal_quarter,revenue_usd_billions,verified,source\nFY2022-Q1,x,true,a\n")
+    at = ok(start(history_file=str(bad)))
+    assert "must be a number" in at.error[0].value
+
+
+# ---------------------------------------------------------------- editable tables
+
+
+def test_tables_round_trip_to_the_same_risk_spec() -> None:
+    a = load(BASE).assumptions
+    raw = yaml.safe_load(RISK.read_text())
+    back = raw_from_rows(raw["name"], raw["description"], distribution_rows(raw),
+                         correlation_rows(raw))
+    original, edited = load_risk(RISK, a), validate_risk(back, a)
+    assert edited.paths == original.paths
+    assert np.array_equal(edited.correlation, original.correlation)
+    u = np.linspace(0, 1, 11)
+    for m, n in zip(original.marginals, edited.marginals, strict=True):
+        assert (m.apply, m.shape, m.source) == (n.apply, n.shape, n.source)
+        assert np.array_equal(m.ppf(u), n.ppf(u))
+
+
+def test_an_edit_that_breaks_the_schema_is_reported_by_it() -> None:
+    a = load(BASE).assumptions
+    raw = yaml.safe_load(RISK.read_text())
+    rows = distribution_rows(raw)
+    rows.loc[rows["parameter"] == "demand.erosion_per_month", "values"] = "0.1, 0.2"
+    edited = raw_from_rows("x", "", rows, correlation_rows(raw))
+    with pytest.raises(InputError, match=r"erosion_per_month\.values: unknown key"):
+        validate_risk(edited, a, "risk table")
+
+
+def test_a_parameter_twice_in_the_table_is_refused() -> None:
+    raw = yaml.safe_load(RISK.read_text())
+    rows = distribution_rows(raw)
+    rows = pd.concat([rows, rows.iloc[[0]]], ignore_index=True)
+    with pytest.raises(InputError, match="two rows"):
+        raw_from_rows("x", "", rows, correlation_rows(raw))
+
+
+# ---------------------------------------------------------------- the workbook sheet
+
+
+def test_risk_sheet_holds_the_simulation_as_labelled_values() -> None:
+    a = load(BASE).assumptions
+    spec = load_risk(RISK, a)
+    sim = simulate(a, spec, 1000, seed=2)
+    tor = tornado(a, "vendor_gross_profit", spec=spec)
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    shared = {"header": wb.add_format({"bold": True})}  # the others fall back
+    risk_sheet_writer(sim, tor)(wb, shared)
+    wb.close()
+    ws = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))[SHEET]
+    cells = [[c.value for c in row] for row in ws.iter_rows()]
+    assert LABEL in cells[0][0]
+    header = next(i for i, r in enumerate(cells) if tuple(r[:len(PERCENTILE_HEADERS)]) ==
+                  PERCENTILE_HEADERS)
+    first = cells[header + 1]
+    s = sim.summary().set_index(["party", "measure"]).loc[("china_gross_revenue", "total")]
+    assert first[:2] == ["China gross revenue", "Total"]
+    assert first[2:9] == pytest.approx([s["p5"], s["p10"], s["p50"], s["p90"], s["p95"],
+                                        s["mean"], s["se"]])
+    assert not any(isinstance(v, str) and v.startswith("=") for r in cells for v in r)
+    tornado_at = next(i for i, r in enumerate(cells)
+                      if isinstance(r[0], str) and r[0].startswith("Tornado"))
+    assert LABEL in cells[tornado_at][0]
+    assert cells[tornado_at + 3][0] == tor.table["parameter"][0]
+    assert cells[tornado_at + 3][5] == pytest.approx(tor.table["swing"][0])
+    facts = {r[0]: r[1] for r in cells[3:9]}
+    assert facts["Paths"] == 1000 and facts["Seed"] == 2
+    assert facts["Probability of no China revenue"] == pytest.approx(sim.p_no_revenue)
