@@ -215,3 +215,29 @@ def test_upload_problems_never_name_temporary_or_absolute_paths() -> None:
     assert up.kind == "invalid"
     assert all(p.startswith("../../etc/odd name.yaml: ") for p in up.problems)
     assert not any("/tmp" in p or str(BASE.parent) in p for p in up.problems)
+
+
+def _defined(wb: object, name: str) -> object:
+    sheet, cell = wb.defined_names[name].attr_text.replace("$", "").split("!")  # type: ignore[attr-defined]
+    return wb[sheet.strip("'")][cell].value  # type: ignore[index]
+
+
+def test_workbook_download_holds_the_what_if_and_its_reference(tmp_path: Path) -> None:
+    import openpyxl
+
+    ref = catalog().get("us_delay_6m")
+    assert ref is not None
+    current = {"policy.share_rate": 0.15}
+    raw, whatif = state.whatif(ref, current)
+    args = files.workbook_args(ref, current, raw, whatif)
+    assert args[1] == ("What-if on US delay 6 months", "US delay 6 months")
+    out = tmp_path / "whatif.xlsx"
+    out.write_bytes(files.workbook_bytes(*args))
+    wb = openpyxl.load_workbook(out, data_only=True)
+    assert {"Inputs", "Summary", "Scenarios", "Checks"} <= set(wb.sheetnames)
+    assert _defined(wb, "policy_share_rate") == 0.15
+    assert _defined(wb, "timeline_us_approval") is not None
+    assert _defined(wb, "checks_ok") is True
+    # without changes, the workbook holds the reference alone
+    raw0, whatif0 = state.whatif(ref, {})
+    assert files.workbook_args(ref, {}, raw0, whatif0)[1] == ("What-if on US delay 6 months",)

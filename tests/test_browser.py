@@ -1,12 +1,13 @@
 """The app in headless Chromium against ``streamlit run app.py``: it loads, a slider moved
 with the keyboard changes a headline figure to the core's value, the link restores the
-what-if, and the CSV download arrives and parses."""
+what-if, and the CSV and Excel downloads arrive and parse."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -76,6 +77,17 @@ def test_slider_kpi_link_and_download(chromium: str, tmp_path: Path) -> None:
             levy = frame.loc[frame["metric"] == "us_government_usd", "value"].sum()
             assert levy == pytest.approx(at_15, rel=1e-12)
             assert saved.read_text() == to_csv_text(long_frame(res_15.projection))
+
+            with page.expect_download() as info:
+                page.get_by_test_id("stDownloadButton").filter(
+                    has_text="Excel workbook").click()
+            book = tmp_path / "whatif.xlsx"
+            info.value.save_as(book)
+            wb = openpyxl.load_workbook(book, data_only=True)
+            sheet, cell = wb.defined_names["policy_share_rate"].attr_text.replace(
+                "$", "").split("!")
+            assert wb[sheet.strip("'")][cell].value == 0.15
+            assert {"Inputs", "Summary", "Scenarios"} <= set(wb.sheetnames)
 
             again = browser.new_page(viewport={"width": 1500, "height": 1000})
             again.goto(page.url)

@@ -1,4 +1,5 @@
-"""Downloads (monthly CSV, scenario YAML) and uploads (assumptions or scenario YAML).
+"""Downloads (Excel workbook, monthly CSV, scenario YAML) and uploads (assumptions or
+scenario YAML).
 
 Downloads are built only when clicked (``st.download_button`` with a callable and
 ``on_click="ignore"``: no page rerun). Uploads go through the loader, so every
@@ -24,6 +25,7 @@ from model.engine import Inputs, project
 from model.loader import InputError, Loaded, Problem, load, read_yaml, validate_raw
 from model.outputs import long_frame, to_csv_text
 from model.schema import Assumptions
+from reports.workbook import build_workbook_bytes
 
 from .catalog import BASE_FILE, CUSTOM_ID, ROOT, Catalog, Reference, catalog, custom_reference
 from .fmt import escape_md
@@ -32,6 +34,7 @@ from .levers import same, value_at
 UPLOAD_KEY, UPLOAD_ERRORS, UPLOAD_DONE = "upload", "upload_errors", "upload_done"
 MAX_UPLOAD_MB = 5
 APP_SOURCE = "what-if set in the Chip Export Impact app"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # ---------------------------------------------------------------- downloads
@@ -81,15 +84,50 @@ def scenario_yaml(cat: Catalog, ref: Reference, current: Mapping[str, Any],
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 
+@lru_cache(maxsize=8)
+def workbook_bytes(raws: tuple[str, ...], names: tuple[str, ...],
+                   descriptions: tuple[str, ...]) -> bytes:
+    """The Excel workbook (live formulas) of the what-if and, beside it, its reference.
+
+    ``raws`` are JSON texts of assumptions mappings (sources included); the first is the
+    active scenario. Built only when the download is clicked, then kept for a repeat.
+    """
+    variants = [validate_raw(json.loads(r), n) for r, n in zip(raws, names, strict=True)]
+    return build_workbook_bytes(variants, list(names), list(descriptions))
+
+
+def workbook_args(ref: Reference, current: Mapping[str, Any], whatif_raw: Mapping[str, Any],
+                  whatif: Assumptions) -> tuple[tuple[str, ...], tuple[str, ...],
+                                                tuple[str, ...]]:
+    """What :func:`workbook_bytes` needs: the what-if first, the reference when comparable."""
+    changes = ", ".join(current)
+    raws, names = [json.dumps(whatif_raw, default=str)], [f"What-if on {ref.name}"]
+    descriptions = [f"{ref.name} with these changes made in the app: {changes}." if current
+                    else f"{ref.name}, unchanged. {ref.description}"]
+    comparable = (whatif.horizon.start == ref.assumptions.horizon.start
+                  and whatif.horizon.months == ref.assumptions.horizon.months
+                  and [p.id for p in whatif.products] == [p.id for p in ref.assumptions.products])
+    if current and comparable:
+        raws.append(json.dumps(ref.raw, default=str))
+        names.append(ref.name)
+        descriptions.append(ref.description)
+    return tuple(raws), tuple(names), tuple(descriptions)
+
+
 def _file_stem(ref: Reference) -> str:
     return "chip-export-" + re.sub(r"[^a-z0-9_]+", "-", ref.id.lower())
 
 
 def download_buttons(cat: Catalog, ref: Reference, current: Mapping[str, Any], key: str,
-                     whatif: Assumptions) -> None:
+                     whatif_raw: Mapping[str, Any], whatif: Assumptions) -> None:
     """The what-if's downloads, each built only when its button is clicked."""
     stem = _file_stem(ref)
     items: list[tuple[str, Callable[[], str | bytes], str, str, str]] = [
+        ("Excel workbook", partial(workbook_bytes, *workbook_args(ref, current, whatif_raw,
+                                                                  whatif)),
+         f"{stem}-whatif.xlsx", XLSX_MIME,
+         "The model as live Excel formulas with this what-if's inputs (and, beside it, the "
+         "selected scenario); edit the Inputs sheet and upload it back here."),
         ("Monthly CSV", partial(csv_text, key), f"{stem}-monthly.csv", "text/csv",
          "Every month, product and metric in the model's CSV format (MODEL_SPEC §5)."),
         ("Scenario YAML", partial(scenario_yaml, cat, ref, dict(current), whatif),
