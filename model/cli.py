@@ -233,7 +233,7 @@ def _extensions() -> list[Callable[[Any], None]]:
 
 
 #: (module, function) pairs adding sub-commands; each function takes the subparsers.
-EXTENSIONS: list[tuple[str, str]] = [("model.risk_cli", "register")]
+EXTENSIONS: list[tuple[str, str]] = [("model.risk_cli", "register"), ("reports.cli", "register")]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

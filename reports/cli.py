@@ -1,0 +1,117 @@
+"""Sub-commands ``export`` and ``import-xlsx`` of ``python -m model``.
+
+Both validate the output path before doing any work, write atomically (an existing
+file is untouched on failure) and report bad input as :class:`InputError` (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from model.fileio import atomic_write_bytes, atomic_write_text
+from model.loader import InputError, Loaded, Problem, load, load_many, load_set
+from model.schema import Assumptions
+
+from .workbook import build_workbook_bytes
+from .xlsx_import import assumptions_yaml, read_inputs
+
+EXIT_OK = 0
+
+
+def _out_path(value: str, option: str, suffixes: tuple[str, ...]) -> Path:
+    path = Path(value)
+    if path.suffix.lower() not in suffixes:
+        raise InputError([Problem(value, option, f"must end in {' or '.join(suffixes)}")])
+    if path.is_dir():
+        raise InputError([Problem(value, option, "is a directory, not a file")])
+    if not path.parent.exists():
+        raise InputError([Problem(value, option, f"folder {path.parent} does not exist")])
+    return path
+
+
+def _with_scenario_sources(lo: Loaded) -> Assumptions:
+    """The scenario's own sources override the base's for the values it changes."""
+    a = lo.assumptions
+    if lo.scenario is None or not lo.scenario.sources:
+        return a
+    return a.model_copy(update={"sources": {**a.sources, **lo.scenario.sources}})
+
+
+def _description(lo: Loaded) -> str:
+    if lo.scenario is not None:
+        return lo.scenario.description
+    return f"The assumptions as given in {Path(lo.base_file).name}."
+
+
+def scenarios_for_export(base: str, scenario_files: list[str], set_file: str | None
+                         ) -> tuple[list[Loaded], dict[str, float] | None]:
+    """The scenarios to export: a set's members first, then any ``--scenario`` files.
+
+    Probabilities come from the set, or from the scenario files when every one of
+    them gives one (as in ``summary``).
+    """
+    if set_file:
+        entries = load_set(set_file)
+        loaded = load_many(base, [sc for sc, _ in entries] + scenario_files)
+        probs = {lo.name: pr for lo, (_, pr) in zip(loaded, entries, strict=False)}
+    elif scenario_files:
+        loaded = load_many(base, scenario_files)
+        given = [lo.scenario.probability if lo.scenario else None for lo in loaded]
+        if any(p is None for p in given) and any(p is not None for p in given):
+            raise InputError([Problem(lo.scenario.file, "probability", "is missing while "
+                                      "other scenarios given have one (give all or none)")
+                              for lo, p in zip(loaded, given, strict=True)
+                              if p is None and lo.scenario])
+        probs = {lo.name: float(p) for lo, p in zip(loaded, given, strict=True)
+                 if p is not None} or None
+    else:
+        loaded, probs = [load(base)], None
+    names = [lo.name for lo in loaded]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError([Problem(lo.scenario.file if lo.scenario else lo.base_file, "name",
+                                  "scenario names must be unique in one workbook", lo.name,
+                                  True) for lo in loaded if lo.name in repeated])
+    return loaded, probs
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    out = _out_path(args.xlsx, "--xlsx", (".xlsx",))
+    started = time.perf_counter()
+    loaded, probs = scenarios_for_export(args.assumptions, args.scenario, args.set)
+    data = build_workbook_bytes([_with_scenario_sources(lo) for lo in loaded],
+                                [lo.name for lo in loaded], [_description(lo) for lo in loaded],
+                                probs)
+    atomic_write_bytes(out, data)
+    print(f"wrote {out} ({len(loaded)} scenario{'s' if len(loaded) > 1 else ''}, "
+          f"{len(data) / 1024:.0f} KiB, {time.perf_counter() - started:.2f} s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    out = _out_path(args.yaml, "--yaml", (".yaml", ".yml"))
+    a = read_inputs(args.workbook, args.scenario)
+    atomic_write_text(out, assumptions_yaml(a, Path(args.workbook).name))
+    print(f"wrote {out} ({len(a.products)} products)", file=sys.stderr)
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``export`` and ``import-xlsx`` to the ``python -m model`` sub-commands."""
+    p = sub.add_parser("export", help="finance workbook (.xlsx): live formulas, cached results")
+    p.add_argument("assumptions", help="assumptions YAML (e.g. assumptions/base.yaml)")
+    p.add_argument("--scenario", action="append", default=[],
+                   help="scenario YAML; repeat to export several side by side")
+    p.add_argument("--set", help="scenario-set YAML: its scenarios, with probabilities")
+    p.add_argument("--xlsx", required=True, help="output workbook (written atomically)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import-xlsx", help="read a workbook's Inputs sheet back into YAML")
+    p.add_argument("workbook", help="an .xlsx workbook exported by 'export'")
+    p.add_argument("--yaml", required=True, help="output assumptions YAML (written atomically)")
+    p.add_argument("--scenario", help="with several scenarios: the number or name of the "
+                   "scenario column to read (default: the active scenario)")
+    p.set_defaults(func=cmd_import)

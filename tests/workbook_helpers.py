@@ -1,0 +1,178 @@
+"""Helpers for the workbook tests: shipped scenarios, named ranges, edits, LibreOffice."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+
+from model.engine import Inputs, Projection, project
+from model.loader import Loaded, apply_overrides, dump_assumptions, load, validate_raw
+from model.outputs import SUPPLIER_PREFIX, series
+from model.schema import Assumptions
+from reports.workbook import build_workbook_bytes, output_ranges
+
+from .conftest import BASE, SCENARIOS
+
+#: Tolerance of workbook against core: relative, with an absolute floor of the same
+#: relative size against the range's largest value (LibreOffice, like Excel, snaps a
+#: difference of nearly equal numbers to exactly 0 where the core keeps a residue).
+RTOL = 1e-9
+
+RECALC_ON_LOAD = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"
+ xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode"
+ oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode"
+ oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def shipped() -> list[Loaded]:
+    """The base and every shipped scenario, each on the base."""
+    return [load(BASE)] + [load(BASE, s) for s in SCENARIOS]
+
+
+def with_sources(lo: Loaded) -> Assumptions:
+    a = lo.assumptions
+    if lo.scenario is None:
+        return a
+    return a.model_copy(update={"sources": {**a.sources, **lo.scenario.sources}})
+
+
+def export_one(a: Assumptions, name: str = "base", description: str = "") -> bytes:
+    return build_workbook_bytes([a], [name], [description])
+
+
+def changed(a: Assumptions, overrides: Mapping[str, Any]) -> Assumptions:
+    """``a`` with dotted-path overrides, validated."""
+    raw, problems = apply_overrides(dump_assumptions(a), dict(overrides), "test")
+    assert not problems, problems
+    return validate_raw(raw, "test")
+
+
+def open_book(path: Path, data_only: bool = False) -> openpyxl.Workbook:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl cannot read charts back; irrelevant here
+        return openpyxl.load_workbook(path, data_only=data_only)
+
+
+def destination(wb: openpyxl.Workbook, name: str) -> tuple[str, str]:
+    (sheet, coord), = wb.defined_names[name].destinations
+    return sheet, coord.replace("$", "")
+
+
+def read_named(names_wb: openpyxl.Workbook, values_wb: openpyxl.Workbook,
+               name: str) -> list[Any]:
+    """Values of a named range (located in ``names_wb``, read from ``values_wb``)."""
+    sheet, coord = destination(names_wb, name)
+    cells = values_wb[sheet][coord]
+    if not isinstance(cells, tuple):
+        return [cells.value]
+    return [c.value for row in cells for c in row]
+
+
+def expected(proj: Projection, variant: int, pid: str, metric: str) -> np.ndarray:
+    j = proj.inputs.product_ids.index(pid)
+    if metric.startswith(SUPPLIER_PREFIX):
+        k = proj.inputs.supplier_ids.index(metric[len(SUPPLIER_PREFIX):])
+        return proj.money.suppliers[variant, j, k]
+    return series(proj)[metric][variant, j]
+
+
+def output_errors(names_wb: openpyxl.Workbook, values_wb: openpyxl.Workbook,
+                  a: Assumptions, proj: Projection, variant: int = 0,
+                  rtol: float = RTOL) -> tuple[float, list[str]]:
+    """Worst relative error over every named output range, and the ranges beyond ``rtol``."""
+    x = proj.inputs
+    outs = output_ranges(a, x.supplier_ids, x.bom_members)
+    worst, bad = 0.0, []
+    for name, (pid, metric) in outs.items():
+        got = read_named(names_wb, values_wb, name)
+        want = expected(proj, variant, pid, metric)
+        if len(got) != a.horizon.months or any(not isinstance(v, (int, float)) for v in got):
+            bad.append(f"{name}: not {a.horizon.months} numbers: {got[:3]}…")
+            continue
+        g = np.asarray(got, dtype=float)
+        scale = max(float(np.max(np.abs(want))), 1.0)
+        err = float(np.max(np.abs(g - want) / np.maximum(np.abs(want), scale * RTOL)))
+        worst = max(worst, err)
+        if not np.allclose(g, want, rtol=rtol, atol=rtol * scale):
+            i = int(np.argmax(np.abs(g - want)))
+            bad.append(f"{name}[{i}]: workbook {g[i]!r} vs core {want[i]!r}")
+    return worst, bad
+
+
+def set_inputs(src: Path, dst: Path, values: Mapping[str, Any]) -> None:
+    """Copy a workbook with named cells changed (openpyxl drops every cached value)."""
+    wb = open_book(src)
+    for name, v in values.items():
+        sheet, coord = destination(wb, name)
+        wb[sheet][coord].value = v
+    wb.save(dst)
+
+
+def set_cell(src: Path, dst: Path, sheet: str, coord: str, value: Any) -> None:
+    wb = open_book(src)
+    wb[sheet][coord].value = value
+    wb.save(dst)
+
+
+_CACHED = re.compile(rb"(<f>[^<]*</f>)<v>[^<]*</v>")
+
+
+def strip_cached(data: bytes) -> bytes:
+    """The same workbook with every formula's cached value removed."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                body = _CACHED.sub(rb"\1", body)
+            dst.writestr(item, body)
+    return out.getvalue()
+
+
+def recalculate(soffice: str, files: Sequence[Path], outdir: Path, workers: int = 2) -> None:
+    """Recalculate workbooks in headless LibreOffice, writing ``outdir/<same name>``.
+
+    A throwaway profile sets "recalculation on file load: always", so LibreOffice
+    never trusts the cached values. Files are split over ``workers`` processes.
+    """
+    outdir.mkdir(parents=True, exist_ok=True)
+    batches = [list(files[i::workers]) for i in range(workers) if files[i::workers]]
+
+    def run(batch: list[Path]) -> None:
+        profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
+        try:
+            (profile / "user").mkdir()
+            (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ON_LOAD)
+            cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                   "--norestore", "--nolockcheck", "--convert-to", "xlsx",
+                   "--outdir", str(outdir), *map(str, batch)]
+            subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
+
+    with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+        list(pool.map(run, batches))
+    missing = [f.name for f in files if not (outdir / f.name).is_file()]
+    assert not missing, f"LibreOffice did not convert {missing}"
+
+
+def project_one(a: Assumptions) -> Projection:
+    return project(Inputs.from_assumptions([a]))
