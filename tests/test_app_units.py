@@ -241,3 +241,50 @@ def test_workbook_download_holds_the_what_if_and_its_reference(tmp_path: Path) -
     # without changes, the workbook holds the reference alone
     raw0, whatif0 = state.whatif(ref, {})
     assert files.workbook_args(ref, {}, raw0, whatif0)[1] == ("What-if on US delay 6 months",)
+
+
+# ---------------------------------------------------------------- chart frames
+
+
+@pytest.mark.parametrize("period", ["month", "calendar_quarter", "fiscal_quarter"])
+def test_timeline_frame_adds_up_to_the_party_totals(period: str) -> None:
+    from model.analysis import run
+    from model.outputs import long_frame
+    from webapp import charts
+
+    a = catalog().base.assumptions
+    res = run([a], ["base"])
+    frame = charts.party_frame(long_frame(res.projection), period, "all", 1)
+    t = res.totals[res.totals["product"] == "all"].set_index("party")["total_usd"]
+    stacked = frame[frame["stacked"]]["usd"].sum()
+    assert stacked == pytest.approx(t["china_gross_revenue"] + t["china_tariff"], rel=1e-12)
+    assert frame[~frame["stacked"]]["usd"].sum() == pytest.approx(t["suppliers"], rel=1e-12)
+    # 2026-01 … 2028-12: fiscal quarters (January year end) run FY2026-Q4 … FY2029-Q4
+    assert frame["period"].nunique() == {"month": 36, "calendar_quarter": 12,
+                                         "fiscal_quarter": 13}[period]
+
+
+def test_waterfall_frame_steps_from_revenue_to_profit() -> None:
+    from webapp import charts
+
+    frame = charts.waterfall_frame([("R", 100e9, True), ("G", -25e9, False),
+                                    ("L", -1e9, False), ("V", 74e9, True),
+                                    ("COGS", -20e9, False), ("GP", 54e9, True)])
+    assert list(frame["start"]) == [0, 100, 75, 0, 74, 0]
+    assert list(frame["end"]) == [100, 75, 74, 74, 54, 54]
+    assert list(frame["kind"]) == ["total", "decrease", "decrease", "total", "decrease",
+                                   "total"]
+
+
+def test_stock_frame_shows_the_cap_of_a_capped_product() -> None:
+    from model.analysis import run
+    from model.outputs import long_frame
+    from webapp import charts
+
+    ref = catalog().get("cap_75k")
+    assert ref is not None
+    res = run([ref.assumptions], ["cap"])
+    frame = charts.stock_frame(long_frame(res.projection), "h200", 600000.0)
+    cum = frame[frame["series"] == charts.CUMULATIVE]["value"]
+    assert cum.is_monotonic_increasing and cum.iloc[-1] <= 600000.0 + 1e-6
+    assert set(frame["series"]) == {charts.CUMULATIVE, charts.CAP, "Inventory (end of month)"}

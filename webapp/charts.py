@@ -14,8 +14,9 @@ STACKED = ("vendor_retained_usd", "us_government_usd", "test_lab_usd", "china_ta
 SUPPLIERS = PARTY_LABELS["suppliers"]
 PERIODS = {"month": "Monthly", "calendar_quarter": "Calendar quarter",
            "fiscal_quarter": "Vendor fiscal quarter"}
-VOLUME_METRICS = ("china_demand_units", "open_orders_units", "china_shipments_units",
-                  "quota_room_units", "us_shipments_units", "inventory_units")
+FLOW_METRICS = ("china_demand_units", "open_orders_units", "china_shipments_units",
+                "quota_room_units", "us_shipments_units")
+STOCK_METRIC = "inventory_units"
 CUMULATIVE = "Cumulative China shipments"
 CAP = "Licence cap"
 
@@ -99,12 +100,13 @@ def volume_frame(monthly: pd.DataFrame, product: str, metrics: list[str]) -> pd.
     return out
 
 
-def cumulative_frame(monthly: pd.DataFrame, product: str, cap: float | None) -> pd.DataFrame:
-    """Cumulative China shipments and, when set, the licence cap, per month."""
+def stock_frame(monthly: pd.DataFrame, product: str, cap: float | None) -> pd.DataFrame:
+    """End-of-month inventory, cumulative China shipments and, when set, the licence cap."""
     sub = _product(monthly, product)
     ship = sub[sub["metric"] == "china_shipments_units"].groupby("month", sort=False)[
         "value"].sum()
-    frames = [pd.DataFrame({"month": ship.index, "series": CUMULATIVE,
+    frames = [volume_frame(monthly, product, [STOCK_METRIC])[["month", "series", "value"]],
+              pd.DataFrame({"month": ship.index, "series": CUMULATIVE,
                             "value": ship.cumsum().to_numpy()})]
     if cap is not None:
         frames.append(pd.DataFrame({"month": ship.index, "series": CAP, "value": cap}))

@@ -89,22 +89,20 @@ def volumes(view: View) -> None:
     with right:
         product = _product_picker(view, "volumes_product")
     with left:
-        chosen = st.multiselect("Series", list(charts.VOLUME_METRICS),
-                                default=list(charts.VOLUME_METRICS), key="volume_series",
+        chosen = st.multiselect("Monthly flows", list(charts.FLOW_METRICS),
+                                default=list(charts.FLOW_METRICS), key="volume_series",
                                 format_func=lambda m: metric_info(m).label)
     monthly = view.monthly
     if chosen:
         st.altair_chart(charts.lines_chart(charts.volume_frame(monthly, product, chosen),
-                                           "units per month (stock: end of month)"),
-                        width="stretch")
-    cap = None
-    if product != ALL:
-        cap = view.whatif.product(product).licence_cap_units
-    st.altair_chart(charts.lines_chart(charts.cumulative_frame(monthly, product, cap),
-                                       "units", height=240), width="stretch")
-    st.caption("Quota room is what the US-allocation rule allows this month; inventory is "
-               "at the end of the month. The second chart compares cumulative China "
-               "shipments with the licence cap (pick a product to see its cap).")
+                                           "units per month"), width="stretch")
+    cap = None if product == ALL else view.whatif.product(product).licence_cap_units
+    st.altair_chart(charts.lines_chart(charts.stock_frame(monthly, product, cap),
+                                       "units", height=260), width="stretch")
+    st.caption("Top: monthly flows; quota room is what the US-allocation rule allows this "
+               "month (open orders for quota-exempt chips). Bottom: stocks at the end of "
+               "each month: inventory, cumulative China shipments and the licence cap (pick "
+               "a product to see its cap).")
 
 
 TABS: list[tuple[str, Callable[[View], None]]] = [
