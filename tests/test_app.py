@@ -3,16 +3,20 @@ tab, its figures are the core's, links restore the what-if, and bad input is rep
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from model.analysis import ALL, Results, run
-from model.loader import Scenario, load
-from webapp import fmt
+from model.analysis import ALL, Results, expected_value, run
+from model.loader import Scenario, load, load_many, load_set
+from webapp import files, fmt, state
+from webapp.catalog import catalog
+from webapp.files import XLSX_MIME
 
 from .conftest import BASE, ROOT, SCENARIOS
 
@@ -271,8 +275,6 @@ def test_scenarios_tab_expected_value_is_the_core_s() -> None:
     at.session_state["tab"] = "Scenarios"
     ok(at.run())
     ev = {m.label: m.value for m in at.main.metric[10:]}
-    from model.analysis import expected_value
-    from model.loader import load_many, load_set
     entries = load_set(ROOT / "assumptions/sets/expected_value.yaml")
     loaded = load_many(BASE, [sc for sc, _ in entries])
     res = run([lo.assumptions for lo in loaded], [lo.name for lo in loaded])
@@ -299,3 +301,37 @@ def test_optional_numbers_can_be_emptied() -> None:
     expected = core({"products.mi325x.licence_cap_units": 150000.0})
     assert kpis(at)["China gross revenue"][0] == fmt.money(
         party_total(expected, "china_gross_revenue"))
+
+
+def _edited_workbook(share_rate: float) -> bytes:
+    """A workbook downloaded from the app, its levy cell edited and saved (openpyxl)."""
+    ref = catalog().base
+    raw, whatif = state.whatif(ref, {})
+    wb = openpyxl.load_workbook(io.BytesIO(files.workbook_bytes(
+        *files.workbook_args(ref, {}, raw, whatif))))
+    sheet, cell = wb.defined_names["policy_share_rate"].attr_text.replace("$", "").split("!")
+    wb[sheet.strip("'")][cell] = share_rate
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_edited_workbook_upload_becomes_the_custom_scenario() -> None:
+    at = ok(start())
+    at.sidebar.file_uploader(key="upload").set_value(
+        ("edited.xlsx", _edited_workbook(0.2), XLSX_MIME))
+    ok(at.run())
+    assert not at.sidebar.error
+    assert at.sidebar.selectbox(key="scenario").value == "custom"
+    expected = party_total(core({"policy.share_rate": 0.2}), "us_government")
+    assert kpis(at)["US government"][0] == fmt.money(expected)
+
+
+def test_bad_workbook_upload_shows_an_error_and_the_app_keeps_working() -> None:
+    at = ok(start())
+    at.sidebar.file_uploader(key="upload").set_value(("edited.xlsx", b"PK\x03\x04 broken",
+                                                      XLSX_MIME))
+    ok(at.run())
+    assert at.sidebar.error[0].value.startswith("The file was not loaded")
+    assert "edited.xlsx" in plain(at.sidebar.error[0].value)
+    assert at.sidebar.selectbox(key="scenario").value == "base" and len(kpis(at)) == 10

@@ -288,3 +288,21 @@ def test_stock_frame_shows_the_cap_of_a_capped_product() -> None:
     cum = frame[frame["series"] == charts.CUMULATIVE]["value"]
     assert cum.is_monotonic_increasing and cum.iloc[-1] <= 600000.0 + 1e-6
     assert set(frame["series"]) == {charts.CUMULATIVE, charts.CAP, "Inventory (end of month)"}
+
+
+def test_workbook_upload_reads_the_what_if_back() -> None:
+    ref = catalog().get("us_delay_6m")
+    assert ref is not None
+    current = {"policy.share_rate": 0.15, "products.h200.asp_usd": 31000.0}
+    raw, whatif = state.whatif(ref, current)
+    data = files.workbook_bytes(*files.workbook_args(ref, current, raw, whatif))
+    up = files.read_upload("whatif.xlsx", data)
+    assert up.kind == "assumptions" and up.reference is not None
+    assert _without_sources(up.reference.assumptions) == _without_sources(whatif)
+    assert up.reference.id == "custom" and up.reference.name == "whatif.xlsx"
+
+
+def test_broken_workbook_upload_is_a_readable_problem() -> None:
+    up = files.read_upload("edited.xlsx", b"this is not a workbook")
+    assert up.kind == "invalid"
+    assert up.problems and all(p.startswith("edited.xlsx") for p in up.problems)

@@ -1,5 +1,5 @@
-"""Downloads (Excel workbook, monthly CSV, scenario YAML) and uploads (assumptions or
-scenario YAML).
+"""Downloads (Excel workbook, monthly CSV, scenario YAML) and uploads (assumptions YAML,
+scenario YAML or an edited workbook).
 
 Downloads are built only when clicked (``st.download_button`` with a callable and
 ``on_click="ignore"``: no page rerun). Uploads go through the loader, so every
@@ -22,10 +22,19 @@ import streamlit as st
 import yaml
 
 from model.engine import Inputs, project
-from model.loader import InputError, Loaded, Problem, load, read_yaml, validate_raw
+from model.loader import (
+    InputError,
+    Loaded,
+    Problem,
+    dump_assumptions,
+    load,
+    read_yaml,
+    validate_raw,
+)
 from model.outputs import long_frame, to_csv_text
 from model.schema import Assumptions
 from reports.workbook import build_workbook_bytes
+from reports.xlsx_import import read_inputs
 
 from .catalog import BASE_FILE, CUSTOM_ID, ROOT, Catalog, Reference, catalog, custom_reference
 from .fmt import escape_md
@@ -185,15 +194,29 @@ def _yaml_upload(tmp: Path, name: str) -> Upload:
     return Upload("assumptions", reference=ref)
 
 
+def _workbook_upload(tmp: Path, name: str) -> Upload:
+    try:
+        a = read_inputs(tmp)
+    except InputError as exc:
+        return Upload("invalid", problems=_shown(exc.problems, tmp, name))
+    ref = custom_reference(name, f"Inputs sheet of the uploaded workbook {name}.", a,
+                           dump_assumptions(a))
+    return Upload("assumptions", reference=ref)
+
+
 def read_upload(name: str, data: bytes) -> Upload:
-    """Check an uploaded file: assumptions YAML (a new reference) or scenario YAML."""
+    """Check an uploaded file: assumptions YAML or an edited workbook (a new reference),
+    or a scenario YAML (overrides on the base)."""
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder) / _safe_name(name)
         tmp.write_bytes(data)
-        if tmp.suffix.lower() in (".yaml", ".yml"):
+        suffix = tmp.suffix.lower()
+        if suffix in (".yaml", ".yml"):
             return _yaml_upload(tmp, name)
+        if suffix == ".xlsx":
+            return _workbook_upload(tmp, name)
         return Upload("invalid", problems=[
-            f"{name}: unsupported file type; upload a .yaml or .yml file"])
+            f"{name}: unsupported file type; upload a .yaml, .yml or .xlsx file"])
 
 
 def _on_upload() -> None:
@@ -222,10 +245,11 @@ def _on_upload() -> None:
 
 def upload_widget() -> None:
     st.file_uploader(
-        "Assumptions or scenario YAML", type=["yaml", "yml"], key=UPLOAD_KEY,
-        on_change=_on_upload, max_upload_size=MAX_UPLOAD_MB,
-        help="A full assumptions file becomes the 'Custom' scenario; a scenario file "
-             "(name, description, overrides) is applied to the base assumptions.")
+        "Assumptions YAML, scenario YAML or edited workbook", type=["yaml", "yml", "xlsx"],
+        key=UPLOAD_KEY, on_change=_on_upload, max_upload_size=MAX_UPLOAD_MB,
+        help="A full assumptions file, or a workbook downloaded here and edited in its "
+             "Inputs sheet, becomes the 'Custom' scenario; a scenario file (name, "
+             "description, overrides) is applied to the base assumptions.")
     errors = st.session_state.get(UPLOAD_ERRORS) or []
     if errors:
         st.error("The file was not loaded:\n\n" +
