@@ -15,6 +15,7 @@ from model.fileio import atomic_write_bytes, atomic_write_text
 from model.loader import InputError, Loaded, Problem, load, load_many, load_set
 from model.schema import Assumptions
 
+from .risk_sheet import simulated_risk_sheet
 from .workbook import build_workbook_bytes
 from .xlsx_import import assumptions_yaml, read_inputs
 
@@ -82,9 +83,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = _out_path(args.xlsx, "--xlsx", (".xlsx",))
     started = time.perf_counter()
     loaded, probs = scenarios_for_export(args.assumptions, args.scenario, args.set)
+    extra = [simulated_risk_sheet(loaded[0].assumptions, loaded[0].name, args.risk, args.paths,
+                                  args.seed)] if args.risk else []
     data = build_workbook_bytes([_with_scenario_sources(lo) for lo in loaded],
                                 [lo.name for lo in loaded], [_description(lo) for lo in loaded],
-                                probs)
+                                probs, extra_sheets=extra)
     atomic_write_bytes(out, data)
     print(f"wrote {out} ({len(loaded)} scenario{'s' if len(loaded) > 1 else ''}, "
           f"{len(data) / 1024:.0f} KiB, {time.perf_counter() - started:.2f} s)", file=sys.stderr)
@@ -107,6 +110,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="scenario YAML; repeat to export several side by side")
     p.add_argument("--set", help="scenario-set YAML: its scenarios, with probabilities")
     p.add_argument("--xlsx", required=True, help="output workbook (written atomically)")
+    p.add_argument("--risk", help="risk YAML: add a Risk sheet (Monte Carlo of the first "
+                   "scenario, values not formulas)")
+    p.add_argument("--paths", type=int, default=10_000, help="Monte Carlo paths (with --risk)")
+    p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (with --risk)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("import-xlsx", help="read a workbook's Inputs sheet back into YAML")

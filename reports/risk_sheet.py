@@ -15,8 +15,10 @@ from typing import Any
 import xlsxwriter
 
 from model.analysis import PARTIES
-from model.risk import PERCENTILES, Simulation
-from model.sensitivity import Tornado, describe_output
+from model.risk import PERCENTILES, Simulation, simulate
+from model.risk_schema import load_risk
+from model.schema import Assumptions
+from model.sensitivity import Tornado, describe_output, tornado
 
 SHEET = "Risk"
 LABEL = "simulation results, values not formulas"
@@ -159,3 +161,14 @@ def _write_inputs(ws: Any, f: dict[str, Any], sim: Simulation, row: int) -> int:
         ws.write(row, 3, m.source, f["wrap"])
         row += 1
     return row
+
+
+def simulated_risk_sheet(assumptions: Assumptions, name: str, risk_file: str, paths: int,
+                         seed: int, output: str = "vendor_gross_profit") -> Writer:
+    """Run the Monte Carlo and the risk-file tornado for one scenario; its sheet writer.
+
+    Used by ``python -m model export ... --risk RISK.yaml --paths N --seed S``.
+    """
+    spec = load_risk(risk_file, assumptions)
+    sim = simulate(assumptions, spec, paths, seed, base_name=name)
+    return risk_sheet_writer(sim, tornado(assumptions, output, spec=spec))

@@ -180,3 +180,27 @@ def test_risk_sheet_holds_the_simulation_as_labelled_values() -> None:
     facts = {r[0]: r[1] for r in cells[3:9]}
     assert facts["Paths"] == 1000 and facts["Seed"] == 2
     assert facts["Probability of no China revenue"] == pytest.approx(sim.p_no_revenue)
+
+
+def test_export_adds_the_risk_sheet(tmp_path: Path) -> None:
+    from model.cli import main
+
+    out = tmp_path / "model.xlsx"
+    assert main(["export", str(BASE), "--xlsx", str(out), "--risk", str(RISK), "--paths",
+                 "500", "--seed", "3"]) == 0
+    wb = openpyxl.load_workbook(out)
+    assert SHEET in wb.sheetnames
+    ws = wb[SHEET]
+    assert LABEL in ws["A1"].value
+    facts = {r[0].value: r[1].value for r in ws.iter_rows(min_row=4, max_row=9)}
+    assert facts["Paths"] == 500 and facts["Seed"] == 3
+
+
+def test_export_with_a_bad_risk_file_writes_nothing(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from model.cli import main
+
+    out = tmp_path / "model.xlsx"
+    assert main(["export", str(BASE), "--xlsx", str(out), "--risk",
+                 str(tmp_path / "missing.yaml")]) == 2
+    assert "file not found" in capsys.readouterr().err and not out.exists()

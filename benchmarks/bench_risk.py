@@ -1,0 +1,150 @@
+"""Monte Carlo speed: throughput, the 100,000-path run and the 1,000,000-path run.
+
+Runs the shipped risk file on the shipped base (36 months x 4 products) and prints
+throughput in path-months per second, wall time to results (summary statistics
+included) and peak memory, for: a per-path Python loop over the same core (a small
+sample, extrapolated: the baseline), the chunked vectorised run, and the same on a
+2-process Dask LocalCluster. Prints figures; asserts nothing.
+Goals: 100,000 paths <= 2 s on 2 cores with <= 2 GB peak; 1,000,000 paths <= 20 s.
+
+Run: ``python benchmarks/bench_risk.py [--skip-dask] [--skip-million]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from model.engine import Inputs, project  # noqa: E402
+from model.loader import load  # noqa: E402
+from model.risk import DEFAULT_CHUNK, apply_draws, draws, simulate  # noqa: E402
+from model.risk_schema import load_risk  # noqa: E402
+
+BASE = ROOT / "assumptions" / "base.yaml"
+RISK = ROOT / "assumptions" / "risk.yaml"
+BASELINE_SAMPLE = 300
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    gc.collect()
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def peak_traced(fn: Callable[[], Any]) -> float:
+    """Peak bytes allocated while ``fn`` runs (numpy reports its buffers to tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return float(peak)
+
+
+def to_results(sim: Any) -> Any:
+    """Everything the command prints: percentiles, bands and the first-shipment table."""
+    sim.summary()
+    for party in sim.monthly:
+        sim.bands(party)
+    sim.first_shipment_distribution()
+    return sim
+
+
+def baseline_per_path(a: Any, spec: Any, n: int) -> float:
+    """Seconds per path when each path is projected alone (no vectorisation)."""
+    base = Inputs.from_assumptions([a])
+    x = draws(spec, 0, 0, n)
+    t = time.perf_counter()
+    for i in range(n):
+        project(apply_draws(base, spec, x[i:i + 1]))
+    return (time.perf_counter() - t) / n
+
+
+def row(label: str, paths: int, months: int, seconds: float, peak: float | None,
+        base_s: float | None = None) -> str:
+    rate = paths * months / seconds
+    mem = f"{peak / 2**20:8.0f} MiB" if peak is not None else " " * 12
+    ratio = f"{base_s * paths / seconds:8.0f}x" if base_s else " " * 9
+    return f"{label:<38} {paths:>10,} {seconds:9.2f} s {rate:14,.0f} {mem} {ratio}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--skip-million", action="store_true")
+    parser.add_argument("--chunk", type=int, default=DEFAULT_CHUNK)
+    args = parser.parse_args()
+
+    a = load(BASE).assumptions
+    spec = load_risk(RISK, a)
+    h, p = a.horizon.months, len(a.products)
+    print(f"Monte Carlo benchmark: {h} months x {p} products, {len(spec.marginals)} "
+          f"uncertain inputs, chunk {args.chunk:,}, {os.cpu_count()} CPUs")
+    simulate(a, spec, 2 * args.chunk, 0, chunk=args.chunk)  # warm-up
+
+    per_path = baseline_per_path(a, spec, BASELINE_SAMPLE)
+    print(f"\n{'run':<38} {'paths':>10} {'time':>11} {'path-months/s':>14} "
+          f"{'peak':>12} {'vs loop':>9}")
+    print(row(f"per-path loop ({BASELINE_SAMPLE} paths, extrapolated)", 100_000, h,
+              per_path * 100_000, None))
+
+    def run(n: int) -> Any:
+        return to_results(simulate(a, spec, n, 2026, chunk=args.chunk))
+
+    secs, _ = timed(lambda: run(100_000))
+    peak = peak_traced(lambda: run(100_000))
+    print(row("chunked, one process", 100_000, h, secs, peak, per_path))
+
+    if not args.skip_dask:
+        _dask_rows(a, spec, h, per_path, args)
+
+    if not args.skip_million:
+        secs, _ = timed(lambda: run(1_000_000))
+        print(row("chunked, one process", 1_000_000, h, secs, None, per_path))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nprocess peak resident memory: {rss:,.0f} MiB (whole benchmark)")
+    print(f"path-product-months/s = path-months/s x {p} products")
+    print("goals: 100,000 paths <= 2 s and <= 2 GB on 2 cores; 1,000,000 paths <= 20 s")
+
+
+def _dask_rows(a: Any, spec: Any, h: int, per_path: float, args: argparse.Namespace) -> None:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        print("dask: not installed (pip install 'chip-export-impact[dask]')")
+        return
+    import logging
+
+    t = time.perf_counter()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
+        start = time.perf_counter() - t
+        chunk = max(args.chunk, 10_000)
+        simulate(a, spec, 2 * chunk, 0, chunk=chunk, dask=client)  # warm the workers
+        for n in (100_000,) if args.skip_million else (100_000, 1_000_000):
+            secs, sim = timed(lambda n=n: to_results(
+                simulate(a, spec, n, 2026, chunk=chunk, dask=client)))
+            local = simulate(a, spec, min(n, 20_000), 2026, chunk=args.chunk)
+            same = np.array_equal(local.totals, sim.totals[:len(local.totals)])
+            print(row(f"Dask, 2 workers (chunk {chunk:,})", n, h, secs, None, per_path)
+                  + ("" if same else "  RESULTS DIFFER"))
+    print(f"{'':<38} (cluster start-up {start:.1f} s, not included)")
+
+
+if __name__ == "__main__":
+    main()
