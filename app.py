@@ -25,11 +25,12 @@ state.sync_url(ref.id, current)
 st.title("Chip Export Impact")
 title, toggle = st.columns([3, 1])
 title.markdown(f"What-if on **{escape_md(ref.name)}**: " + (
-    f"{len(current)} change{'s' if len(current) != 1 else ''} "
-    f"({escape_md(', '.join(current))})" if current else "no changes yet; move a lever."))
+    "; ".join(escape_md(widgets.change_text(ref, k, v)) for k, v in current.items())
+    if current else "no changes yet; move a lever."))
 measure = toggle.segmented_control("Measure", list(kpis.MEASURES), key="measure",
                                    default="total_usd", format_func=kpis.MEASURES.get,
-                                   required=True, label_visibility="collapsed") or "total_usd"
+                                   required=True, label_visibility="collapsed",
+                                   help=kpis.MEASURE_HELP) or "total_usd"
 notices = st.session_state.get(state.NOTICE_KEY) or []
 if notices:
     st.warning("Ignored from the link:\n\n" + "\n".join(f"- {escape_md(n)}" for n in notices))

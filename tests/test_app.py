@@ -335,3 +335,31 @@ def test_bad_workbook_upload_shows_an_error_and_the_app_keeps_working() -> None:
     assert at.sidebar.error[0].value.startswith("The file was not loaded")
     assert "edited.xlsx" in plain(at.sidebar.error[0].value)
     assert at.sidebar.selectbox(key="scenario").value == "base" and len(kpis(at)) == 10
+
+
+def test_link_values_beyond_the_widget_ranges_are_kept() -> None:
+    at = ok(start(**{"policy.share_rate": "0.8", "timeline.china_approval": "2035-01",
+                     "horizon.months": "24"}))
+    assert not at.warning
+    assert at.sidebar.slider(key="policy.share_rate").value == 80.0
+    assert at.sidebar.slider(key="policy.share_rate").max == 80.0
+    assert at.sidebar.select_slider(key="timeline.china_approval").value == "2035-01"
+    expected = core({"policy.share_rate": 0.8, "timeline.china_approval": "2035-01",
+                     "horizon.months": 24})
+    assert kpis(at)["China gross revenue"][0] == fmt.money(
+        party_total(expected, "china_gross_revenue"))
+    for tab in TABS:
+        at.session_state["tab"] = tab
+        ok(at.run())
+        assert not at.error, tab
+    at.sidebar.slider(key="policy.share_rate").set_value(30.0)  # the range does not shrink
+    ok(at.run())
+    assert at.sidebar.slider(key="policy.share_rate").max == 80.0
+    assert at.query_params["policy.share_rate"] == "0.3"
+
+
+def test_headline_names_each_change_for_people() -> None:
+    at = ok(start(**{"policy.share_rate": "0.15", "products.h200.asp_usd": "31000"}))
+    headline = plain(at.main.markdown[0].value)
+    assert "US levy rate: 25 % → 15 %" in headline
+    assert "Nvidia H200 price: $ 27.0 k → $ 31.0 k" in headline

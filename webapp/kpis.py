@@ -10,10 +10,14 @@ import pandas as pd
 import streamlit as st
 
 from model.analysis import ALL, PARTIES, Results
+from model.schema import param_info
 
 from . import fmt
 
 MEASURES = {"total_usd": "Horizon total", "npv_usd": "NPV"}
+_DISCOUNT = param_info("discount_rate")
+MEASURE_HELP = "Horizon total: the sum over all months. NPV: " + (
+    _DISCOUNT.description if _DISCOUNT else "discounted at the assumptions' rate.")
 COD_PARTY = "china_gross_revenue"  # cost of delay is shown on the whole China trade
 
 
@@ -35,9 +39,9 @@ def _party(key: str) -> Callable[[Results, str], float]:
     return get
 
 
-def _stranded(r: Results, measure: str) -> float:
+def _stranded(r: Results, measure: str, column: str = "stranded_inventory_usd") -> float:
     inv = r.inventory
-    return float(inv.loc[inv["product"] == ALL, "stranded_inventory_usd"].iloc[0])
+    return float(inv.loc[inv["product"] == ALL, column].iloc[0])
 
 
 def _delay(column: str) -> Callable[[Results, str], float]:
@@ -85,8 +89,12 @@ def show(whatif: Results, ref: Results, ref_name: str, measure: str) -> None:
         for col, kpi in zip(st.columns(per_row), KPIS[start:start + per_row], strict=False):
             delta, colour = delta_text(kpi, now[kpi.key], before[kpi.key])
             exact = (f"\n\nWhat-if: {fmt.exact_money(now[kpi.key])}; {ref_name}: "
-                     f"{fmt.exact_money(before[kpi.key])} ({MEASURES[measure].lower()}"
-                     f"{'' if kpi.key != 'stranded_inventory' else ', at the horizon end'}).")
+                     f"{fmt.exact_money(before[kpi.key])} ({MEASURES[measure].lower()}).")
+            if kpi.key == "stranded_inventory":
+                exact = (f"\n\nWhat-if: {fmt.exact_money(now[kpi.key])} "
+                         f"({fmt.units(_stranded(whatif, measure, 'ending_inventory_units'))}"
+                         f"); {ref_name}: {fmt.exact_money(before[kpi.key])} ("
+                         f"{fmt.units(_stranded(ref, measure, 'ending_inventory_units'))}).")
             col.metric(kpi.label, kpi.formatter(now[kpi.key]), delta, delta_color=colour,
                        delta_arrow="auto" if delta and delta != "no change" else "off",
                        help=kpi.help + exact, border=True)

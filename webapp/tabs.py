@@ -20,15 +20,18 @@ TAB_KEY = "tab"
 
 def _product_picker(view: View, key: str) -> str:
     ids = [ALL, *(p.id for p in view.whatif.products)]
-    return st.selectbox("Product", ids, key=key, format_func=view.product_label)
+    return st.selectbox("Product", ids, key=key, format_func=view.product_label,
+                        help="One chip, or all of them added up.")
 
 
 def timeline(view: View) -> None:
     left, right = st.columns([2, 1])
     with left:
-        period = st.segmented_control("Period", list(charts.PERIODS), key="timeline_period",
-                                      default="month", format_func=charts.PERIODS.get,
-                                      required=True)
+        period = st.segmented_control(
+            "Period", list(charts.PERIODS), key="timeline_period", default="month",
+            format_func=charts.PERIODS.get, required=True,
+            help="Months, calendar quarters, or the vendor's fiscal quarters (fiscal years "
+                 "named after the calendar year in which they end).")
     with right:
         product = _product_picker(view, "timeline_product")
     period = period or "month"
@@ -91,7 +94,10 @@ def volumes(view: View) -> None:
     with left:
         chosen = st.multiselect("Monthly flows", list(charts.FLOW_METRICS),
                                 default=list(charts.FLOW_METRICS), key="volume_series",
-                                format_func=lambda m: metric_info(m).label)
+                                format_func=lambda m: metric_info(m).label,
+                                help="\n\n".join(f"**{metric_info(m).label}**: "
+                                                  f"{metric_info(m).description}"
+                                                  for m in charts.FLOW_METRICS))
     monthly = view.monthly
     if chosen:
         st.altair_chart(charts.lines_chart(charts.volume_frame(monthly, product, chosen),

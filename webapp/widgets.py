@@ -11,9 +11,9 @@ from typing import Any
 import streamlit as st
 
 from model.calendar import parse_month
-from model.schema import NEVER
+from model.schema import NEVER, param_info
 
-from . import files
+from . import files, fmt
 from .catalog import CUSTOM_ID, Catalog, Reference, catalog
 from .levers import GROUPS, Bound, bound_levers, month_options, to_display, value_at, widget_range
 from .state import (
@@ -38,6 +38,44 @@ def month_text(value: str, never_text: str = "never") -> str:
         return never_text
     y, m = parse_month(value)
     return f"{_MONTHS[m - 1]} {y}"
+
+
+def value_text(path: str, value: Any) -> str:
+    """A parameter's value for people, by its schema kind and unit."""
+    info = param_info(path)
+    if info is None or (value is None and not info.kind.startswith("month")):
+        return "none" if value is None else str(value)
+    if info.kind.startswith("month"):
+        return month_text(NEVER if value is None else value,
+                          "never ends" if info.kind == "month_or_null" else "never")
+    if info.kind == "choice":
+        return CHOICE_TEXT.get(value, value)
+    if info.kind == "bool":
+        return "yes" if value else "no"
+    if info.unit.startswith("fraction"):
+        return fmt.pct(value)
+    if info.unit == "USD/unit":
+        return fmt.money(value)
+    if info.unit.startswith("units"):
+        return fmt.units(value)
+    return f"{value:g}"
+
+
+def change_text(ref: Reference, path: str, value: Any) -> str:
+    """``US levy rate: 25 % → 15 %`` for one override of the reference."""
+    levers = {b.path: b for b in bound_levers(ref.assumptions)}
+    if path in levers:
+        b = levers[path]
+        label = b.lever.label.split(" (")[0]
+        if b.product:
+            label = f"{ref.assumptions.product(b.product).name} {label[0].lower()}{label[1:]}"
+    else:
+        label = path
+    try:
+        before = value_text(path, value_at(ref.assumptions, path))
+    except (StopIteration, AttributeError):
+        before = "(not set)"
+    return f"{label}: {before} → {value_text(path, value)}"
 
 
 def help_text(b: Bound, ref: Reference) -> str:
