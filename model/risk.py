@@ -42,6 +42,8 @@ PERCENTILES = (5, 10, 50, 90, 95)
 #: Parties whose monthly series are kept for the fan chart (4 bytes per path-month each).
 DEFAULT_FAN = ("china_gross_revenue", "vendor_gross_profit", "us_government", "suppliers")
 MAX_PATHS = 50_000_000
+#: First-shipment label of the paths that never ship to China within the horizon.
+NO_SHIPMENT = "none within horizon"
 
 
 # ---------------------------------------------------------------- draws
@@ -194,7 +196,7 @@ class Simulation:
         """Probability that the first China shipment falls in each month (or never)."""
         labels = self.month_labels
         idx, counts = np.unique(self.first_shipment, return_counts=True)
-        rows = [(labels[int(i)] if np.isfinite(i) else "none within horizon",
+        rows = [(labels[int(i)] if np.isfinite(i) else NO_SHIPMENT,
                  c / self.n_paths) for i, c in zip(idx, counts, strict=True)]
         df = pd.DataFrame(rows, columns=["month", "probability"])
         df["cumulative"] = df["probability"].cumsum()

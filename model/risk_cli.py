@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .analysis import ALL, PARTIES
+from .calendar import calendar_quarter
 from .cli import EXIT_OK, _out_path
 from .fileio import atomic_write_text
 from .forecast import (
@@ -30,7 +31,7 @@ from .forecast import (
     projected_revenue,
 )
 from .loader import InputError, Loaded, Problem, load
-from .risk import DEFAULT_CHUNK, Simulation, simulate
+from .risk import DEFAULT_CHUNK, NO_SHIPMENT, Simulation, simulate
 from .risk_schema import load_risk
 from .sensitivity import (
     check_output,
@@ -87,6 +88,19 @@ def percentile_table(sim: Simulation, measure: str, title: str) -> Table:
     return t
 
 
+def first_shipment_table(sim: Simulation) -> Table:
+    """First China shipment by calendar quarter (the JSON output keeps months)."""
+    fs = sim.first_shipment_distribution()
+    quarters = fs["month"].map(lambda m: m if m == NO_SHIPMENT else calendar_quarter(m))
+    by_q = fs.groupby(quarters, sort=False)["probability"].sum()
+    t = Table(title="First China shipment by calendar quarter", title_justify="left")
+    for c in ("quarter", "probability", "cumulative"):
+        t.add_column(c, justify="left" if c == "quarter" else "right")
+    for q, p, c in zip(by_q.index, by_q, by_q.cumsum(), strict=True):
+        t.add_row(str(q), f"{p:.1%}", f"{c:.1%}")
+    return t
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     out = _out_path(args.json, "--json") if args.json else None
     loaded = _load(args)
@@ -112,14 +126,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     console.print(percentile_table(sim, "total", "Totals over the horizon, $ billions"))
     console.print(percentile_table(sim, "npv", "NPV, $ billions"))
     console.print(f"Probability of no China revenue: {sim.p_no_revenue:.1%}")
-    fs = sim.first_shipment_distribution()
-    t = Table(title="First China shipment, cumulative probability by month",
-              title_justify="left")
-    for c in ("month", "probability", "cumulative"):
-        t.add_column(c, justify="left" if c == "month" else "right")
-    for r in fs.itertuples():
-        t.add_row(str(r.month), f"{r.probability:.1%}", f"{r.cumulative:.1%}")
-    console.print(t)
+    console.print(first_shipment_table(sim))
     if reg is not None:
         what = describe_output(args.output, args.measure, ALL)
         t = Table(title=f"Regression sensitivity of {what} (standardised OLS coefficients, "

@@ -20,7 +20,14 @@ import pandas as pd
 import streamlit as st
 
 from model.loader import InputError, Problem, read_yaml
-from model.risk import DEFAULT_FAN, PERCENTILES, Simulation, party_label, simulate
+from model.risk import (
+    DEFAULT_FAN,
+    NO_SHIPMENT,
+    PERCENTILES,
+    Simulation,
+    party_label,
+    simulate,
+)
 from model.risk_cli import json_text
 from model.risk_schema import KINDS, RiskSpec, validate_risk
 from model.schema import Assumptions
@@ -304,7 +311,7 @@ def _results(sim: Simulation, a: Assumptions, spec: RiskSpec, output: str,
     label = party_label(output) + (" NPV" if measure == "npv" else " total")
     values = sim.values(output, measure)
     fs = sim.first_shipment_distribution()
-    shipped = fs[fs["month"] != "none within horizon"]
+    shipped = fs[fs["month"] != NO_SHIPMENT]
     median = shipped[shipped["cumulative"] >= 0.5]["month"]
     m1, m2, m3 = st.columns(3)
     se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else math.nan
@@ -312,7 +319,7 @@ def _results(sim: Simulation, a: Assumptions, spec: RiskSpec, output: str,
               "standard error of the mean")
     m2.metric("Probability of no China revenue", fmt.pct(sim.p_no_revenue))
     m3.metric("Median first China shipment",
-              str(median.iloc[0]) if len(median) else "none within horizon",
+              str(median.iloc[0]) if len(median) else NO_SHIPMENT,
               help="Month by which half of the paths have shipped to China.")
     st.subheader("Percentiles")
     st.dataframe(percentile_frame(sim, measure), hide_index=True, width="stretch")
