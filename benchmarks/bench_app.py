@@ -101,7 +101,7 @@ def main() -> None:
                     latencies.append(page.evaluate("window.__bench.changed - window.__bench.down"))
                     wait_idle(page)
                 if args.screenshot:
-                    shot = browser.new_page(viewport={"width": 1440, "height": 1000})
+                    shot = browser.new_page(viewport={"width": 1440, "height": 1250})
                     shot.goto(server.url + SHOT_QUERY)
                     wait_full_render(shot)
                     shot.wait_for_timeout(800)  # let the chart's transition finish

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from hypothesis import given
@@ -306,3 +307,27 @@ def test_broken_workbook_upload_is_a_readable_problem() -> None:
     up = files.read_upload("edited.xlsx", b"this is not a workbook")
     assert up.kind == "invalid"
     assert up.problems and all(p.startswith("edited.xlsx") for p in up.problems)
+
+
+def test_every_chart_builder_gives_a_valid_vega_lite_spec() -> None:
+    """The app draws specs without Altair's validation, so validate them here."""
+    from model.analysis import run
+    from model.outputs import long_frame
+    from webapp import charts
+
+    ref = catalog().get("cap_75k")
+    assert ref is not None
+    monthly = long_frame(run([ref.assumptions], ["cap"]).projection)
+    built = [
+        charts.timeline_chart(charts.party_frame(monthly, "fiscal_quarter", "all", 1),
+                              "Vendor fiscal quarter"),
+        charts.waterfall_chart(charts.waterfall_frame([("R", 1e9, True), ("G", -2e8, False),
+                                                       ("V", 8e8, True)])),
+        charts.lines_chart(charts.volume_frame(monthly, "h200", list(charts.FLOW_METRICS)),
+                           "units"),
+        charts.lines_chart(charts.stock_frame(monthly, "h200", 600000.0), "units"),
+        charts.scenario_bars(pd.DataFrame({"scenario": ["a", "b"], "billions": [1.0, 2.0]}),
+                             "US government", 1.5e9),
+    ]
+    for chart in built:
+        assert chart.to_dict(validate=True)["$schema"].startswith("https://vega.github.io")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
+import streamlit as st
 
 from model.analysis import ALL, PARTY_LABELS
 from model.outputs import SUPPLIER_PREFIX, aggregate, metric_info
@@ -19,6 +22,17 @@ FLOW_METRICS = ("china_demand_units", "open_orders_units", "china_shipments_unit
 STOCK_METRIC = "inventory_units"
 CUMULATIVE = "Cumulative China shipments"
 CAP = "Licence cap"
+
+
+def show(chart: alt.TopLevelMixin) -> None:
+    """Draw a chart full width. Its spec is built without Altair's JSON-schema validation
+    (a third of a rerun's time); the builders here are checked by the tests instead."""
+    spec: dict[str, Any] = chart.to_dict(validate=False)
+    config = spec.get("config", {})
+    config.pop("view", None)  # Altair's default 300 px view; Streamlit sizes the chart
+    if not config:
+        spec.pop("config", None)
+    st.vega_lite_chart(spec, width="stretch")
 
 
 def _product(frame: pd.DataFrame, product: str) -> pd.DataFrame:

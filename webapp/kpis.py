@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from model.analysis import ALL, PARTIES, Results
-from model.schema import param_info
 
 from . import fmt
+from .levers import param_info
 
 MEASURES = {"total_usd": "Horizon total", "npv_usd": "NPV"}
 _DISCOUNT = param_info("discount_rate")
@@ -68,7 +68,10 @@ KPIS: tuple[Kpi, ...] = (
 
 
 def values(r: Results, measure: str) -> dict[str, float]:
-    return {k.key: k.value(r, measure) for k in KPIS}
+    """Every KPI of one result (all products)."""
+    t = r.totals[r.totals["product"] == ALL]
+    parties = dict(zip(t["party"], t[measure].astype(float), strict=True))
+    return {k.key: parties[k.key] if k.key in parties else k.value(r, measure) for k in KPIS}
 
 
 def delta_text(kpi: Kpi, now: float, before: float) -> tuple[str | None, str]:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from model import schema
 from model.calendar import month_label, parse_month
-from model.schema import NEVER, Assumptions, ParamInfo, param_info
+from model.schema import NEVER, Assumptions, ParamInfo
 
 PRODUCT = "products.*."
 
@@ -107,21 +109,32 @@ class Bound:
     product: str = ""
 
 
+@lru_cache(maxsize=4096)
+def param_info(path: str) -> ParamInfo | None:
+    """:func:`model.schema.param_info`, remembered: the schema is fixed while the app runs."""
+    return schema.param_info(path)
+
+
 def bound_levers(a: Assumptions) -> list[Bound]:
     """Every lever for these assumptions: the global groups, then each product's."""
+    return list(_bound_levers(tuple(p.id for p in a.products)))
+
+
+@lru_cache(maxsize=64)
+def _bound_levers(product_ids: tuple[str, ...]) -> tuple[Bound, ...]:
     out = []
     for group, levers in GROUPS.items():
         for lv in levers:
-            info = param_info(lv.key)
-            assert info is not None, lv.key
-            out.append(Bound(lv, lv.key, info, group))
-    for p in a.products:
+            found = param_info(lv.key)
+            assert found is not None, lv.key
+            out.append(Bound(lv, lv.key, found, group))
+    for pid in product_ids:
         for lv in PRODUCT_LEVERS:
-            path = lv.path(p.id)
-            info = param_info(path)
-            assert info is not None, path
-            out.append(Bound(lv, path, info, f"product:{p.id}", p.id))
-    return out
+            path = lv.path(pid)
+            found = param_info(path)
+            assert found is not None, path
+            out.append(Bound(lv, path, found, f"product:{pid}", pid))
+    return tuple(out)
 
 
 def value_at(a: Assumptions, path: str) -> Any:

@@ -93,4 +93,4 @@ def render(view: View) -> None:
         st.info("Give at least one scenario a probability to see the expected value.")
     bars = table[["Scenario", PARTY_LABELS[party]]].rename(
         columns={"Scenario": "scenario", PARTY_LABELS[party]: "billions"})
-    st.altair_chart(charts.scenario_bars(bars, PARTY_LABELS[party], ev_total), width="stretch")
+    charts.show(charts.scenario_bars(bars, PARTY_LABELS[party], ev_total))

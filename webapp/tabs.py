@@ -37,7 +37,7 @@ def timeline(view: View) -> None:
     period = period or "month"
     frame = charts.party_frame(view.monthly, period, product,
                                view.whatif.horizon.fiscal_year_end_month)
-    st.altair_chart(charts.timeline_chart(frame, charts.PERIODS[period]), width="stretch")
+    charts.show(charts.timeline_chart(frame, charts.PERIODS[period]))
     st.caption("Bars stack what Chinese buyers pay: the vendor's retained revenue, the US "
                "levy, the US test labs' fees and China's tariff. The dashed line is the "
                "suppliers' revenue, paid by the vendor for new production, so it is not "
@@ -66,7 +66,7 @@ def split(view: View) -> None:
          False),
         (PARTY_LABELS["vendor_gross_profit"], v("vendor_gross_profit"), True),
     ]
-    st.altair_chart(charts.waterfall_chart(charts.waterfall_frame(steps)), width="stretch")
+    charts.show(charts.waterfall_chart(charts.waterfall_frame(steps)))
     measure = "horizon totals" if view.measure == "total_usd" else "NPV"
     st.caption(f"From China gross revenue to the vendor's gross profit ({measure}, "
                "$ billions).")
@@ -100,11 +100,11 @@ def volumes(view: View) -> None:
                                                   for m in charts.FLOW_METRICS))
     monthly = view.monthly
     if chosen:
-        st.altair_chart(charts.lines_chart(charts.volume_frame(monthly, product, chosen),
-                                           "units per month"), width="stretch")
+        charts.show(charts.lines_chart(charts.volume_frame(monthly, product, chosen),
+                                           "units per month"))
     cap = None if product == ALL else view.whatif.product(product).licence_cap_units
-    st.altair_chart(charts.lines_chart(charts.stock_frame(monthly, product, cap),
-                                       "units", height=260), width="stretch")
+    charts.show(charts.lines_chart(charts.stock_frame(monthly, product, cap),
+                                       "units", height=260))
     st.caption("Top: monthly flows; quota room is what the US-allocation rule allows this "
                "month (open orders for quota-exempt chips). Bottom: stocks at the end of "
                "each month: inventory, cumulative China shipments and the licence cap (pick "

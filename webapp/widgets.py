@@ -11,11 +11,20 @@ from typing import Any
 import streamlit as st
 
 from model.calendar import parse_month
-from model.schema import NEVER, param_info
+from model.schema import NEVER
 
 from . import files, fmt
 from .catalog import CUSTOM_ID, Catalog, Reference, catalog
-from .levers import GROUPS, Bound, bound_levers, month_options, to_display, value_at, widget_range
+from .levers import (
+    GROUPS,
+    Bound,
+    bound_levers,
+    month_options,
+    param_info,
+    to_display,
+    value_at,
+    widget_range,
+)
 from .state import (
     CUSTOM_KEY,
     EXTRA_KEY,
