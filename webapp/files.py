@@ -33,8 +33,6 @@ from model.loader import (
 )
 from model.outputs import long_frame, to_csv_text
 from model.schema import Assumptions
-from reports.workbook import build_workbook_bytes
-from reports.xlsx_import import read_inputs
 
 from .catalog import BASE_FILE, CUSTOM_ID, ROOT, Catalog, Reference, catalog, custom_reference
 from .fmt import escape_md
@@ -101,6 +99,8 @@ def workbook_bytes(raws: tuple[str, ...], names: tuple[str, ...],
     ``raws`` are JSON texts of assumptions mappings (sources included); the first is the
     active scenario. Built only when the download is clicked, then kept for a repeat.
     """
+    from reports.workbook import build_workbook_bytes  # on demand: keeps the start fast
+
     variants = [validate_raw(json.loads(r), n) for r, n in zip(raws, names, strict=True)]
     return build_workbook_bytes(variants, list(names), list(descriptions))
 
@@ -195,6 +195,8 @@ def _yaml_upload(tmp: Path, name: str) -> Upload:
 
 
 def _workbook_upload(tmp: Path, name: str) -> Upload:
+    from reports.xlsx_import import read_inputs  # on demand: keeps the start fast
+
     try:
         a = read_inputs(tmp)
     except InputError as exc:
