@@ -77,10 +77,16 @@ def draws(spec: RiskSpec, seed: int, start: int, stop: int) -> Array:
 
 
 def apply_draws(base: Inputs, spec: RiskSpec, x: Array) -> Inputs:
-    """The base repeated once per path with the draws ``x`` (n, inputs) written in."""
+    """The base repeated once per path with the draws ``x`` (n, inputs) written in.
+
+    Global inputs are written before product inputs, so a product's own levy rate wins
+    over a drawn ``policy.share_rate``, as a product override does in a YAML file.
+    """
     stacked = base.repeat(len(x))
     cols = writable_columns(stacked, [m.target for m in spec.marginals])
-    for i, m in enumerate(spec.marginals):
+    order = sorted(range(len(spec.marginals)), key=lambda i: spec.marginals[i].target.is_product)
+    for i in order:
+        m = spec.marginals[i]
         m.target.write(cols, x[:, i], m.apply)
     return with_columns(stacked, cols)
 

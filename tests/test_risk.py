@@ -295,6 +295,17 @@ def test_policy_rate_draw_moves_only_products_without_their_own_rate(base: Assum
         assert x.rate[0, j] == (0.4 if own[pid] is None else own[pid])
 
 
+def test_a_product_rate_draw_wins_over_the_policy_rate_draw(base: Assumptions) -> None:
+    spec = validate_risk(risk({
+        "products.h200.share_rate": {"kind": "discrete", "values": [0.05],
+                                     "probabilities": [1.0]},
+        "policy.share_rate": {"kind": "discrete", "values": [0.4], "probabilities": [1.0]},
+    }), base)
+    x = apply_draws(Inputs.from_assumptions([base]), spec, np.array([[0.05, 0.4]]))
+    rates = dict(zip(x.product_ids, x.rate[0], strict=True))
+    assert rates == {"h200": 0.05, "h20": 0.15, "mi308": 0.15, "mi325x": 0.4}
+
+
 # ---------------------------------------------------------------- reproducibility
 
 
