@@ -34,19 +34,20 @@ LEVELS = (0.80, 0.90, 0.95)
 KEY = "forecast_"
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _history(text: str, name: str) -> pd.DataFrame:
+    return parse_history(text, name)
+
+
 @st.cache_data(show_spinner="Fitting the forecast models…", max_entries=8)
-def _fit(text: str, name: str, quarters_after: tuple[str, ...], level: float) -> Forecast:
-    history = parse_history(text, name)
-    projected = pd.DataFrame({"fiscal_quarter": list(quarters_after),
-                              "complete": [True] * len(quarters_after)})
-    return fit_forecast(history, default_quarters(history, projected), level)
+def _fit(text: str, name: str, quarters: int, level: float) -> Forecast:
+    return fit_forecast(_history(text, name), quarters, level)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _backtest(text: str, name: str, level: float) -> dict[str, Any] | None:
-    history = parse_history(text, name)
     try:
-        return backtest(history, 4, level)
+        return backtest(_history(text, name), 4, level)
     except InputError:
         return None
 
@@ -91,8 +92,8 @@ def render(assumptions: Assumptions) -> None:
         text, name = HISTORY_FILE.read_text(encoding="utf-8"), HISTORY_FILE.name
     try:
         projected = projected_revenue(assumptions, vendor)
-        done = tuple(projected[projected["complete"]]["fiscal_quarter"])
-        fc = _fit(text, name, done, level)
+        quarters = default_quarters(_history(text, name), projected)
+        fc = _fit(text, name, quarters, level)
     except InputError as exc:
         st.error("The history cannot be used:\n\n" +
                  "\n".join(f"- {fmt.escape_md(str(p))}" for p in exc.problems))
