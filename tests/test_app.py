@@ -17,6 +17,7 @@ from model.loader import Scenario, load, load_many, load_set
 from webapp import files, fmt, state
 from webapp.catalog import catalog
 from webapp.files import XLSX_MIME
+from webapp.levers import bound_levers, param_info
 
 from .conftest import BASE, ROOT, SCENARIOS
 
@@ -363,3 +364,35 @@ def test_headline_names_each_change_for_people() -> None:
     headline = plain(at.main.markdown[0].value)
     assert "US levy rate: 25 % → 15 %" in headline
     assert "Nvidia H200 price: $ 27.0 k → $ 31.0 k" in headline
+
+
+def _extreme(path: str, high: bool) -> str:
+    """The text of a valid value at one end of a parameter's range."""
+    info = param_info(path)
+    assert info is not None
+    if info.kind.startswith("month"):
+        return "2100-12" if high else "1990-01"
+    if info.kind == "choice":
+        return info.choices[-1 if high else 0]
+    if info.kind == "bool":
+        return "true" if high else "false"
+    bound = info.high if high else info.low
+    if bound is None:
+        return "1e12" if high else "0"
+    nudge = 1e-6 if (info.high_open if high else info.low_open) else 0.0
+    value = bound - nudge if high else bound + nudge
+    return str(int(value)) if info.kind == "integer" else repr(value)
+
+
+@pytest.mark.parametrize("high", [False, True], ids=["lows", "highs"])
+def test_every_lever_at_an_end_of_its_range_never_crashes(high: bool) -> None:
+    levers = bound_levers(catalog().base.assumptions)
+    at = ok(start(**{b.path: _extreme(b.path, high) for b in levers}))
+    for tab in TABS:
+        at.session_state["tab"] = tab
+        ok(at.run())
+    # whatever the link kept is what the app shows and puts back in the address
+    kept = dict(at.query_params)
+    again = ok(start(**kept))
+    assert dict(again.query_params) == kept
+    assert not again.warning
