@@ -204,3 +204,26 @@ def test_export_with_a_bad_risk_file_writes_nothing(tmp_path: Path,
     assert main(["export", str(BASE), "--xlsx", str(out), "--risk",
                  str(tmp_path / "missing.yaml")]) == 2
     assert "file not found" in capsys.readouterr().err and not out.exists()
+
+
+def test_charts_are_valid_vega_lite() -> None:
+    """Altair validates each chart against the Vega-Lite schema when it is serialised."""
+    from model.forecast import chart_frame, fit_forecast, load_history, projected_revenue
+    from webapp import forecast_tab, risk_tab
+
+    a = load(BASE).assumptions
+    spec = load_risk(RISK, a)
+    sim = simulate(a, spec, 1000, seed=1)
+    values = sim.values("us_government")
+    hist = risk_tab.histogram_frame(values)
+    assert hist["share"].sum() == pytest.approx(1.0)
+    assert hist["start"].iloc[0] == pytest.approx(values.min() / 1e9)
+    specs = [risk_tab.histogram_chart(hist, "US government"),
+             risk_tab.fan_chart(sim.bands("us_government"), "US government"),
+             risk_tab.tornado_chart(risk_tab.tornado_frame(tornado(a, "us_government",
+                                                                    spec=spec)), "x")]
+    h = load_history(HISTORY)
+    frame = chart_frame(fit_forecast(h, 4), projected_revenue(a))
+    specs.append(forecast_tab.forecast_chart(frame, "Nvidia"))
+    for chart in specs:
+        assert chart.to_dict(validate=True)

@@ -196,14 +196,19 @@ def tornado_frame(t: Tornado) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def tornado_chart(frame: pd.DataFrame, title: str) -> alt.Chart:
+def tornado_chart(frame: pd.DataFrame, title: str) -> alt.LayerChart:
+    """Bars from the base value to the output at each input's low and high."""
     order = list(dict.fromkeys(frame["parameter"]))
-    return alt.Chart(frame).mark_bar(opacity=0.8).encode(
-        y=alt.Y("parameter:N", sort=order, title=None),
+    base = alt.Chart(pd.DataFrame({"base": [float(frame["start"].iloc[0])]})).mark_rule(
+        color="#555555", strokeDash=[4, 3]).encode(x="base:Q")
+    bars = alt.Chart(frame).mark_bar(opacity=0.8).encode(
+        y=alt.Y("parameter:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
+        yOffset=alt.YOffset("side:N"),
         x=alt.X("start:Q", title=f"{title}, $ billions"), x2="end:Q",
         color=alt.Color("side:N", title=None, legend=alt.Legend(orient="bottom")),
         tooltip=["parameter:N", "input:N", alt.Tooltip("end:Q", format=",.2f")],
-    ).properties(height=max(120, 28 * len(order)))
+    ).properties(height=alt.Step(16))
+    return alt.layer(bars, base)
 
 
 def percentile_frame(sim: Simulation, measure: str) -> pd.DataFrame:
