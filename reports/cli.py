@@ -33,7 +33,7 @@ def _out_path(value: str, option: str, suffixes: tuple[str, ...]) -> Path:
     return path
 
 
-def _with_scenario_sources(lo: Loaded) -> Assumptions:
+def with_scenario_sources(lo: Loaded) -> Assumptions:
     """The scenario's own sources override the base's for the values it changes."""
     a = lo.assumptions
     if lo.scenario is None or not lo.scenario.sources:
@@ -85,7 +85,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     loaded, probs = scenarios_for_export(args.assumptions, args.scenario, args.set)
     extra = [simulated_risk_sheet(loaded[0].assumptions, loaded[0].name, args.risk, args.paths,
                                   args.seed)] if args.risk else []
-    data = build_workbook_bytes([_with_scenario_sources(lo) for lo in loaded],
+    data = build_workbook_bytes([with_scenario_sources(lo) for lo in loaded],
                                 [lo.name for lo in loaded], [_description(lo) for lo in loaded],
                                 probs, extra_sheets=extra)
     atomic_write_bytes(out, data)

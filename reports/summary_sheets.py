@@ -129,7 +129,8 @@ def write_rollups(ws: xlsxwriter.worksheet.Worksheet, grid: Grid, proj: Projecti
             first_ref = lay.abs_ref(lay.TIME, grid.row(lay.TIME, key_row), lay.COL_T0)
             key_formula = f"={first_ref}" if k == 0 else f"={prev}+1"
             ws.write_formula(r + 2, c, key_formula, fmt["integer"], float(first_key + k))
-            ws.write_formula(r + 1, c, _label_formula(period, kcell), fmt["bold"], label)
+            ws.write_formula(r + 1, c, f'=IF({kcell}>MAX({key_rng}),"",'
+                             f"{_label_formula(period, kcell)})", fmt["bold"], label)
         last_c = lay.month_col(len(labels) - 1)
         party_rows = {}
         for i, key in enumerate(keys):
@@ -151,13 +152,14 @@ def write_rollups(ws: xlsxwriter.worksheet.Worksheet, grid: Grid, proj: Projecti
 
 
 def _label_formula(period: str, k: str) -> str:
+    """The period's label from its key, as the core writes it (``FY2027-Q1``, ``2026``)."""
     if period == "fiscal_quarter":
-        return f'="FY"&(INT({k}/4)+1)&"-Q"&(MOD({k},4)+1)'
+        return f'"FY"&(INT({k}/4)+1)&"-Q"&(MOD({k},4)+1)'
     if period == "fiscal_year":
-        return f'="FY"&{k}'
+        return f'"FY"&{k}'
     if period == "calendar_quarter":
-        return f'=INT({k}/4)&"-Q"&(MOD({k},4)+1)'
-    return f"={k}&\"\""
+        return f'INT({k}/4)&"-Q"&(MOD({k},4)+1)'
+    return f'{k}&""'
 
 
 def add_chart(wb: xlsxwriter.Workbook, ws: xlsxwriter.worksheet.Worksheet, grid: Grid,

@@ -353,10 +353,18 @@ def read_inputs(path: str | Path, scenario: str | None = None) -> Assumptions:
     except InputError as exc:
         more = [Problem(file, reader.locate(pr.path), pr.rule, pr.value, pr.has_value)
                 for pr in exc.problems if pr.path not in reader.failed]
-        raise InputError(reader.problems + more) from None
+        raise InputError(_in_sheet_order(reader.problems + more)) from None
     if reader.problems:
-        raise InputError(reader.problems)
+        raise InputError(_in_sheet_order(reader.problems))
     return a
+
+
+def _in_sheet_order(problems: list[Problem]) -> list[Problem]:
+    """Problems top to bottom, as a person reads the sheet."""
+    def row(p: Problem) -> int:
+        m = re.match(r"^[^!]+![A-Z]+(\d+)", p.path)
+        return int(m.group(1)) if m else 0
+    return sorted(problems, key=row)
 
 
 def assumptions_yaml(a: Assumptions, origin: str) -> str:
