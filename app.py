@@ -28,7 +28,7 @@ title.markdown(f"What-if on **{escape_md(ref.name)}**: " + (
     "; ".join(escape_md(widgets.change_text(ref, k, v)) for k, v in current.items())
     if current else "no changes yet; move a lever."))
 measure = toggle.segmented_control("Measure", list(kpis.MEASURES), key="measure",
-                                   default="total_usd", format_func=kpis.MEASURES.get,
+                                   default="total_usd", format_func=lambda m: kpis.MEASURES[m],
                                    required=True, label_visibility="collapsed",
                                    help=kpis.MEASURE_HELP) or "total_usd"
 notices = st.session_state.get(state.NOTICE_KEY) or []

@@ -57,7 +57,7 @@ def party_order() -> list[str]:
     return [metric_info(m).label for m in STACKED] + [SUPPLIERS]
 
 
-def timeline_chart(frame: pd.DataFrame, period_title: str) -> alt.LayerChart:
+def timeline_chart(frame: pd.DataFrame, period_title: str) -> alt.TopLevelMixin:
     """Stacked bars of the buyers' money by party, with the suppliers' revenue as a line."""
     data = frame.assign(billions=frame["usd"] / BILLION)
     order = party_order()
@@ -88,7 +88,7 @@ def waterfall_frame(steps: list[tuple[str, float, bool]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["step", "start", "end", "amount", "kind"])
 
 
-def waterfall_chart(frame: pd.DataFrame) -> alt.LayerChart:
+def waterfall_chart(frame: pd.DataFrame) -> alt.TopLevelMixin:
     order = list(frame["step"])
     base = alt.Chart(frame).encode(x=alt.X("step:N", sort=order, title=None,
                                            axis=alt.Axis(labelAngle=0, labelLimit=140)))
@@ -137,7 +137,8 @@ def lines_chart(frame: pd.DataFrame, y_title: str, height: int = 320) -> alt.Cha
     ).properties(height=height)
 
 
-def scenario_bars(frame: pd.DataFrame, party_label: str, expected: float | None) -> alt.Chart:
+def scenario_bars(frame: pd.DataFrame, party_label: str,
+                  expected: float | None) -> alt.TopLevelMixin:
     """One party's figure per scenario (``scenario, billions``), the expected value a rule."""
     bars = alt.Chart(frame).mark_bar().encode(
         y=alt.Y("scenario:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),

@@ -34,9 +34,19 @@ from model.loader import (
 from model.outputs import long_frame, to_csv_text
 from model.schema import Assumptions
 
-from .catalog import BASE_FILE, CUSTOM_ID, ROOT, Catalog, Reference, catalog, custom_reference
+from .catalog import (
+    BASE_FILE,
+    BASE_ID,
+    CUSTOM_ID,
+    ROOT,
+    Catalog,
+    Reference,
+    catalog,
+    custom_reference,
+)
 from .fmt import escape_md
 from .levers import same, value_at
+from .state import CUSTOM_KEY, NOTICE_KEY, REF_KEY, clear_levers, set_overrides
 
 UPLOAD_KEY, UPLOAD_ERRORS, UPLOAD_DONE = "upload", "upload_errors", "upload_done"
 MAX_UPLOAD_MB = 5
@@ -222,7 +232,6 @@ def read_upload(name: str, data: bytes) -> Upload:
 
 
 def _on_upload() -> None:
-    from .state import CUSTOM_KEY, NOTICE_KEY, REF_KEY, clear_levers, set_overrides
     f = st.session_state.get(UPLOAD_KEY)
     st.session_state[UPLOAD_ERRORS], st.session_state[UPLOAD_DONE] = [], ""
     if f is None:
@@ -239,7 +248,7 @@ def _on_upload() -> None:
         st.session_state[UPLOAD_DONE] = f"Loaded {f.name} as the custom scenario."
     else:
         cat = catalog()
-        st.session_state[REF_KEY] = "base"
+        st.session_state[REF_KEY] = BASE_ID
         set_overrides(cat.base, up.overrides)
         st.session_state[UPLOAD_DONE] = (f"Applied {len(up.overrides)} overrides from {f.name} "
                                          "to the base assumptions.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +19,7 @@ MEASURES = {"total_usd": "Horizon total", "npv_usd": "NPV"}
 _DISCOUNT = param_info("discount_rate")
 MEASURE_HELP = "Horizon total: the sum over all months. NPV: " + (
     _DISCOUNT.description if _DISCOUNT else "discounted at the assumptions' rate.")
+DeltaColor = Literal["normal", "inverse", "off"]
 COD_PARTY = "china_gross_revenue"  # cost of delay is shown on the whole China trade
 
 
@@ -74,7 +76,7 @@ def values(r: Results, measure: str) -> dict[str, float]:
     return {k.key: parties[k.key] if k.key in parties else k.value(r, measure) for k in KPIS}
 
 
-def delta_text(kpi: Kpi, now: float, before: float) -> tuple[str | None, str]:
+def delta_text(kpi: Kpi, now: float, before: float) -> tuple[str | None, DeltaColor]:
     """The delta label and its colour rule ('off' when there is no change to show)."""
     if not (math.isfinite(now) and math.isfinite(before)):
         return None, "off"

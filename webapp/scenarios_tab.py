@@ -4,6 +4,7 @@ probability-weighted expected value with editable probabilities."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -47,8 +48,8 @@ def comparison(view: View) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(rows), totals
 
 
-def _column_config() -> dict[str, st.column_config.Column]:
-    cfg: dict[str, st.column_config.Column] = {
+def _column_config() -> dict[str, Any]:
+    cfg: dict[str, Any] = {
         PROBABILITY: st.column_config.NumberColumn(
             PROBABILITY, min_value=0.0, max_value=1.0, step=0.01, format="%.2f",
             help="Weight in the expected value; must sum to 1. Defaults: the shipped set."),
@@ -67,15 +68,16 @@ def render(view: View) -> None:
     st.caption(f"All products, {measure}, $ billions. Cost of delay is China gross revenue "
                "lost against approval at the horizon start. Edit the probabilities to weight "
                f"the expected value (defaults: '{view.catalog.set_name}').")
+    locked: list[str] = [str(c) for c in table.columns if c != PROBABILITY]
     edited = st.data_editor(table, key="probabilities", hide_index=True, width="stretch",
-                            disabled=[c for c in table.columns if c != PROBABILITY],
+                            disabled=locked,
                             column_config=_column_config())
     probs = {str(n): float(p) for n, p in zip(edited["Scenario"], edited[PROBABILITY],
                                                strict=True)
              if not math.isnan(float(p)) and float(p) > 0}
     ev_total = None
     party = st.selectbox("Party to compare", [p.key for p in PARTIES], key="scenario_party",
-                         format_func=PARTY_LABELS.get)
+                         format_func=lambda k: PARTY_LABELS[k]) or PARTIES[0].key
     try:
         ev = expected_value(totals, probs, "probabilities") if probs else None
     except InputError as exc:

@@ -163,13 +163,9 @@ def clean_link(ref: Reference, texts: Mapping[str, str]) -> tuple[dict[str, Any]
             messages.append(f"{LINK}: {path}: {broken} (got {text!r})")
             continue
         candidates[path] = value
-    kept, more = prune(ref.raw, candidates, LINK)
-    try:
-        current = {k: value_at(ref.assumptions, k) for k in kept}
-    except (KeyError, StopIteration):  # pragma: no cover - prune rejects unknown products
-        current = {}
-    return {k: v for k, v in kept.items() if not same(v, current.get(k, object()))}, \
-        messages + more
+    kept, more = prune(ref.raw, candidates, LINK)  # every kept path exists in ref
+    changed = {k: v for k, v in kept.items() if not same(v, value_at(ref.assumptions, k))}
+    return changed, messages + more
 
 
 def whatif_raw(ref: Reference, overrides: Mapping[str, Any]) -> dict[str, Any]:

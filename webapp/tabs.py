@@ -29,7 +29,7 @@ def timeline(view: View) -> None:
     with left:
         period = st.segmented_control(
             "Period", list(charts.PERIODS), key="timeline_period", default="month",
-            format_func=charts.PERIODS.get, required=True,
+            format_func=lambda p: charts.PERIODS[p], required=True,
             help="Months, calendar quarters, or the vendor's fiscal quarters (fiscal years "
                  "named after the calendar year in which they end).")
     with right:

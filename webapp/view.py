@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from model.analysis import Results
+from model.analysis import ALL, Results
 from model.schema import Assumptions
 
 from . import compute
@@ -31,6 +31,6 @@ class View:
         return compute.monthly(self.key)
 
     def product_label(self, pid: str) -> str:
-        if pid == "all":
+        if pid == ALL:
             return "All products"
         return next((f"{p.name} ({p.id})" for p in self.whatif.products if p.id == pid), pid)
