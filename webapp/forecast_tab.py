@@ -73,7 +73,7 @@ def forecast_chart(frame: pd.DataFrame, vendor: str) -> alt.LayerChart:
     projected = alt.Chart(d).mark_line(point=True, color="#ED7D31").encode(
         x=x, y="projected_usd_billions:Q",
         tooltip=["fiscal_quarter:N", alt.Tooltip("projected_usd_billions:Q", format=",.2f")])
-    return alt.layer(band, fc, actual, unverified, projected).properties(height=340)
+    return alt.LayerChart(layer=[band, fc, actual, unverified, projected], height=340)
 
 
 def render(assumptions: Assumptions) -> None:

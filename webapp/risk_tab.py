@@ -159,9 +159,9 @@ def histogram_frame(values: np.ndarray, bins: int = 40) -> pd.DataFrame:
 
 
 def histogram_chart(frame: pd.DataFrame, title: str) -> alt.Chart:
-    return alt.Chart(frame).mark_bar().encode(
+    return alt.Chart(frame.assign(zero=0.0)).mark_bar().encode(
         x=alt.X("start:Q", title=f"{title}, $ billions"), x2="end:Q",
-        y=alt.Y("share:Q", title="Share of paths", axis=alt.Axis(format="%")),
+        y=alt.Y("share:Q", title="Share of paths", axis=alt.Axis(format="%")), y2="zero:Q",
         tooltip=[alt.Tooltip("start:Q", format=",.2f"), alt.Tooltip("end:Q", format=",.2f"),
                  alt.Tooltip("share:Q", format=".1%")]).properties(height=280)
 
@@ -183,7 +183,7 @@ def fan_chart(bands: pd.DataFrame, title: str) -> alt.LayerChart:
                              alt.Tooltip("p50:Q", format=",.2f"),
                              alt.Tooltip("mean:Q", format=",.2f"),
                              alt.Tooltip("p95:Q", format=",.2f")])
-    return alt.layer(outer, inner, median, mean).properties(height=300)
+    return alt.LayerChart(layer=[outer, inner, median, mean], height=300)
 
 
 def tornado_frame(t: Tornado) -> pd.DataFrame:
@@ -208,7 +208,7 @@ def tornado_chart(frame: pd.DataFrame, title: str) -> alt.LayerChart:
         color=alt.Color("side:N", title=None, legend=alt.Legend(orient="bottom")),
         tooltip=["parameter:N", "input:N", alt.Tooltip("end:Q", format=",.2f")],
     ).properties(height=alt.Step(16))
-    return alt.layer(bars, base)
+    return alt.LayerChart(layer=[bars, base])
 
 
 def percentile_frame(sim: Simulation, measure: str) -> pd.DataFrame:
