@@ -221,16 +221,16 @@ def product_sections(a: Assumptions, proj: Projection, variant: int, j: int,
     out = {m.name: lay.output_name(p.id, m.name) for m in METRICS}
 
     def flow(key: str, metric: str, label: str, symbol: str, template: str, unit: str = "units",
-             fmt: str = "units", **kw: object) -> Series:
-        money = unit == "USD"
-        return Series(key, label, symbol, unit, fmt, template, s[metric],
-                      total=str(kw.get("total", "sum")), npv=bool(kw.get("npv", money)),
-                      name=out[metric], opening=kw.get("opening"))  # type: ignore[arg-type]
+             fmt: str = "units", total: str = "sum",
+             opening: tuple[str, float] | None = None) -> Series:
+        """A §5 metric: its row carries the defined name ``out_<product>_<metric>``."""
+        return Series(key, label, symbol, unit, fmt, template, s[metric], total=total,
+                      npv=unit == "USD", name=out[metric], opening=opening)
 
     def helper(key: str, label: str, symbol: str, template: str, values: np.ndarray,
-               fmt: str = "units", **kw: object) -> Series:
-        return Series(key, label, symbol, "units", fmt, template, values,
-                      opening=kw.get("opening"))  # type: ignore[arg-type]
+               fmt: str = "units") -> Series:
+        """A step of the recurrence the core keeps internal."""
+        return Series(key, label, symbol, "units", fmt, template, values)
 
     scalars = Section("Product scalars", [
         Scalar("Tp", "Paused production restarts", "Tp", "month", "month_index",

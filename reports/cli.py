@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from model.fileio import atomic_write_bytes, atomic_write_text
-from model.loader import InputError, Loaded, Problem, load, load_many, load_set
+from model.loader import InputError, Loaded, Problem, Scenario, load, load_many, load_set
 from model.schema import Assumptions
 
 from .risk_sheet import simulated_risk_sheet
@@ -54,9 +54,11 @@ def scenarios_for_export(base: str, scenario_files: list[str], set_file: str | N
     Probabilities come from the set, or from the scenario files when every one of
     them gives one (as in ``summary``).
     """
+    probs: dict[str, float] | None
     if set_file:
         entries = load_set(set_file)
-        loaded = load_many(base, [sc for sc, _ in entries] + scenario_files)
+        members: list[str | Path | Scenario] = [sc for sc, _ in entries]
+        loaded = load_many(base, [*members, *scenario_files])
         probs = {lo.name: pr for lo, (_, pr) in zip(loaded, entries, strict=False)}
     elif scenario_files:
         loaded = load_many(base, scenario_files)
@@ -102,7 +104,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     """Add ``export`` and ``import-xlsx`` to the ``python -m model`` sub-commands."""
     p = sub.add_parser("export", help="finance workbook (.xlsx): live formulas, cached results")
     p.add_argument("assumptions", help="assumptions YAML (e.g. assumptions/base.yaml)")

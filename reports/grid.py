@@ -124,7 +124,8 @@ def render(template: str, sheet: str, col: int, grid: Grid) -> str:
             return lay.row_range(target if other else None, row, lay.COL_T0, last)
         if what == "last":
             return prefix + lay.cell(row, last, True, True)
-        return prefix + lay.cell(row, col - 1 if prev else col, row_abs=bool(other))
+        fixed = bool(other) or key in ("t", "date")  # the timeline rows: G$6
+        return prefix + lay.cell(row, col - 1 if prev else col, row_abs=fixed)
 
     return _TOKEN.sub(sub, template)
 
@@ -215,10 +216,13 @@ def _write_series(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook, s
 
 
 def _cached(value: Any) -> Any:
+    """A cached formula result as XlsxWriter writes it; infinities have no place in a cell."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, str):
         return value
+    if not np.isfinite(value):
+        raise ValueError(f"a formula's cached value must be finite, not {value}")
     return float(value)
 
 

@@ -193,7 +193,7 @@ def valid_formula(info: ParamInfo, c: str, months: int | None = None) -> str:
         test = f"AND(ISNUMBER({c}),{c}>=1)"
         return f'OR({c}="{word}",{test})' if word else test
     if info.unit == "text":
-        return f"AND(ISTEXT({c}),LEN({c})>0)"
+        return "TRUE"  # names: any text, as in the schema
     if info.key == "months" and months is not None:
         return f"AND(ISNUMBER({c}),{c}={months})"
     test = f"AND({','.join(_bound_tests(c, info))})"
@@ -225,25 +225,15 @@ def validation(info: ParamInfo, c: str, months: int | None = None) -> dict[str, 
 # ---------------------------------------------------------------- the sheet
 
 
-@dataclass(frozen=True)
-class InputsLayout:
-    """Where the live value of each named input sits, and its first cached value."""
-
-    cells: dict[str, tuple[int, int]]
-    first_values: dict[str, Any]
-
-
 def write_inputs(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,
                  variants: Sequence[Assumptions], names: Sequence[str],
-                 fmt: dict[str, Any]) -> InputsLayout:
+                 fmt: dict[str, Any]) -> None:
     """Write the Inputs sheet and define a name for every input cell."""
     multi = len(variants) > 1
     n = len(variants)
     months = variants[0].horizon.months
     _sheet_head(ws, wb, names, fmt, multi)
     first_val, last_val = lay.IN_FIRST_SCENARIO, lay.IN_FIRST_SCENARIO + n - 1
-    cells: dict[str, tuple[int, int]] = {}
-    firsts: dict[str, Any] = {}
     row = lay.INPUT_HEADER_ROW + 1
     for block in input_blocks(variants):
         row += 1
@@ -274,11 +264,8 @@ def write_inputs(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,
                                  fmt["check"], True)
                 assert r.name is not None
                 wb.define_name(r.name, f"={lay.abs_ref(lay.INPUTS, row, lay.IN_VALUE)}")
-                cells[r.name] = (row, lay.IN_VALUE)
-                firsts[r.name] = excel_value(values[0])
             row += 1
     _sheet_setup(ws, multi, n)
-    return InputsLayout(cells=cells, first_values=firsts)
 
 
 def _sheet_head(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,

@@ -185,7 +185,7 @@ NUMBER_FORMATS = {
     "number": "General",
     "integer": "0",
     "month_index": '[>=100000000]"never";[<=-100000000]"always";0',
-    "cap": '[>=1E+15]"no cap";#,##0',
+    "cap": '[>=1000000000000000]"no cap";#,##0',
     "date": "mmm yyyy",
     "text": "@",
     "bool": "General",

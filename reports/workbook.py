@@ -35,7 +35,7 @@ from model.schema import Assumptions
 from . import layout as lay
 from .calc_sheets import month_serials, product_sections, time_sections
 from .cover_sheets import write_cover, write_scenarios
-from .grid import Grid, Scalar, Section, Series, layout_rows, render, write_sheet
+from .grid import Grid, Section, Series, layout_rows, render, write_sheet
 from .inputs_sheet import input_blocks, write_inputs
 from .summary_sheets import (
     add_chart,
@@ -57,7 +57,7 @@ class ExactWorksheet(xlsxwriter.worksheet.Worksheet):
     of some doubles; the round trip YAML → xlsx → YAML must be exact.
     """
 
-    def _xml_number_element(self, number: float, attributes: Any = ()) -> None:  # type: ignore[override]
+    def _xml_number_element(self, number: float, attributes: Any = ()) -> None:
         attr = "".join(f' {k}="{self._escape_attributes(v)}"' for k, v in attributes)
         self.fh.write(f"<c{attr}><v>{_number_text(number)}</v></c>")
 
@@ -227,4 +227,4 @@ def output_ranges(a: Assumptions, supplier_ids: Sequence[str],
     return out
 
 
-__all__ = ["ExactWorksheet", "Scalar", "SheetWriter", "build_workbook_bytes", "output_ranges"]
+__all__ = ["ExactWorksheet", "SheetWriter", "build_workbook_bytes", "output_ranges"]
