@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -196,7 +197,7 @@ class ParamInfo:
     section: str  # horizon | policy | timeline | demand | product | top
     description: str
     unit: str
-    kind: str  # number | integer | month | month_or_never | month_or_null | choice | bool
+    kind: str  # number | integer | text | month | month_or_never | month_or_null | choice | bool
     low: float | None = None
     high: float | None = None
     low_open: bool = False
@@ -209,6 +210,8 @@ class ParamInfo:
             return " | ".join(self.choices)
         if self.kind == "bool":
             return "true | false"
+        if self.kind == "text":
+            return "text"
         if self.kind.startswith("month"):
             return {"month": "YYYY-MM", "month_or_never": "YYYY-MM or never",
                     "month_or_null": "YYYY-MM or null"}[self.kind]
@@ -242,6 +245,8 @@ def _info(section: str, key: str, field: Any) -> ParamInfo:
         kind = "month_or_null"
     elif key in ("start", "reference_start"):
         kind = "month"
+    elif field.annotation is str:
+        kind = "text"
     elif "bool" in ann:
         kind = "bool"
     elif "int" in ann:
@@ -258,18 +263,28 @@ def _info(section: str, key: str, field: Any) -> ParamInfo:
 
 def parameter_table() -> list[ParamInfo]:
     """Every scalar parameter, global sections first, then per-product fields."""
+    return list(_parameter_table())
+
+
+@lru_cache(maxsize=1)
+def _parameter_table() -> tuple[ParamInfo, ...]:
     rows = [_info("top", "discount_rate", Assumptions.model_fields["discount_rate"])]
     for section, model in SECTIONS.items():
         rows += [_info(section, k, f) for k, f in model.model_fields.items()]
     rows += [_info("product", k, f) for k, f in Product.model_fields.items()
              if k not in ("id", "bom_usd_per_unit")]
-    return rows
+    return tuple(rows)
+
+
+@lru_cache(maxsize=1)
+def _table_by_key() -> dict[tuple[str, str], ParamInfo]:
+    return {(p.section, p.key): p for p in _parameter_table()}
 
 
 def param_info(dotted: str) -> ParamInfo | None:
     """Look up the metadata of a dotted path (``products.h200.asp_usd`` and the like)."""
     parts = dotted.split(".")
-    table = {(p.section, p.key): p for p in parameter_table()}
+    table = _table_by_key()
     if parts[0] == "products" and len(parts) == 3:
         return table.get(("product", parts[2]))
     if parts[0] == "products" and len(parts) == 4 and parts[2] == "bom_usd_per_unit":
