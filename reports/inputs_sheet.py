@@ -50,6 +50,11 @@ class Block:
     rows: tuple[InputRow, ...]
 
 
+def is_text(info: ParamInfo) -> bool:
+    """Free text (product name, vendor): any text is valid."""
+    return info.kind == "text" or info.unit == "text"
+
+
 def label_of(key: str) -> str:
     words = [_WORDS.get(w, w) for w in key.split("_")]
     text = " ".join(words)
@@ -136,7 +141,7 @@ def _format_kind(info: ParamInfo | None) -> str:
         return "date"
     if info.kind in ("choice", "bool"):
         return "text" if info.kind == "choice" else "bool"
-    if info.unit == "text":
+    if is_text(info):
         return "text"
     if info.unit.startswith("fraction"):
         return "rate"
@@ -192,7 +197,7 @@ def valid_formula(info: ParamInfo, c: str, months: int | None = None) -> str:
                 "month_or_null": lay.NONE_TEXT}[info.kind]
         test = f"AND(ISNUMBER({c}),{c}>=1)"
         return f'OR({c}="{word}",{test})' if word else test
-    if info.unit == "text":
+    if is_text(info):
         return "TRUE"  # names: any text, as in the schema
     if info.key == "months" and months is not None:
         return f"AND(ISNUMBER({c}),{c}={months})"

@@ -26,6 +26,7 @@ from model.loader import InputError, Problem, dump_assumptions, validate_raw
 from model.schema import MONTH_RE, NEVER, SECTIONS, Assumptions, ParamInfo, param_info
 
 from . import layout as lay
+from .inputs_sheet import is_text
 
 #: Largest workbook accepted, and the most its zip may expand to.
 MAX_BYTES = 20 * 1024 * 1024
@@ -196,7 +197,7 @@ def _number(v: Any, info: ParamInfo) -> Any:
 def convert(v: Any, info: ParamInfo, bom: bool = False) -> Any:
     """A cell's value as the YAML file holds it; raises :class:`_CellError`."""
     blank = v is None or (isinstance(v, str) and not v.strip())
-    if info.unit == "text":
+    if is_text(info):
         return _text(v)
     optional = info.optional or info.kind == "month_or_null" or bom
     if optional and (blank or (isinstance(v, str) and v.strip().lower() in _NULL_WORDS)):
