@@ -258,7 +258,7 @@ def _info(section: str, key: str, field: Any) -> ParamInfo:
     return ParamInfo(key=key, section=section, description=field.description or "",
                      unit=str(extra.get("unit", "")), kind=kind, low=low, high=high,
                      low_open=low_open, high_open=high_open, choices=choices,
-                     optional="None" in ann)
+                     optional="None" in ann or "Optional" in ann)
 
 
 def parameter_table() -> list[ParamInfo]:
