@@ -129,12 +129,17 @@ def _dask_rows(a: Any, spec: Any, h: int, per_path: float, args: argparse.Namesp
         return
     import logging
 
+    import dask
+
+    from model.risk_dask import TRIM
+
     t = time.perf_counter()
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+    with dask.config.set({TRIM: None}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                         dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
             Client(cluster) as client:
         start = time.perf_counter() - t
-        chunk = max(args.chunk, 10_000)
+        chunk = args.chunk
         simulate(a, spec, 2 * chunk, 0, chunk=chunk, dask=client)  # warm the workers
         for n in (100_000,) if args.skip_million else (100_000, 1_000_000):
             secs, sim = timed(lambda n=n: to_results(
