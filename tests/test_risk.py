@@ -357,6 +357,17 @@ def test_dask_run_is_identical_to_the_local_run(base: Assumptions, shipped: Any)
     assert same(local, on_dask)
 
 
+def test_runs_can_share_one_dask_client(base: Assumptions, shipped: Any) -> None:
+    """Equal data scattered again must not be lost to the release of the previous run."""
+    distributed = pytest.importorskip("distributed")
+    local = simulate(base, shipped, 3000, seed=13, chunk=1000)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        for _ in range(4):
+            assert same(simulate(base, shipped, 3000, seed=13, chunk=1000, dask=client), local)
+
+
 # ---------------------------------------------------------------- against the core
 
 
