@@ -158,6 +158,13 @@ def _validate_one(path: str, base: str | None) -> str:
             load(base, sc)
             return f"scenario '{sc.name}' on {base}"
         return f"scenario '{sc.name}' (structure only: give --base to check its paths)"
+    if "distributions" in raw:
+        if not base:
+            return "risk file (structure only: give --base to check it against assumptions)"
+        from .risk_schema import load_risk  # imported here: the core needs no risk code
+
+        spec = load_risk(path, load(base).assumptions)
+        return f"risk file with {len(spec.marginals)} distributions on {base}"
     if "scenarios" in raw:
         entries = load_set(path)
         if base:
@@ -168,7 +175,8 @@ def _validate_one(path: str, base: str | None) -> str:
 
 
 def _default_base(path: str) -> str | None:
-    for cand in (Path(path).parent.parent / "base.yaml", Path("assumptions/base.yaml")):
+    here = Path(path).parent
+    for cand in (here / "base.yaml", here.parent / "base.yaml", Path("assumptions/base.yaml")):
         if cand.is_file():
             return str(cand)
     return None

@@ -22,7 +22,7 @@ from webapp.levers import bound_levers, param_info
 from .conftest import BASE, ROOT, SCENARIOS
 
 APP = str(ROOT / "app.py")
-TABS = ("Timeline", "Split", "Volumes", "Scenarios", "Assumptions")
+TABS = ("Timeline", "Split", "Volumes", "Scenarios", "Assumptions", "Risk", "Forecast")
 
 
 def start(**params: str) -> AppTest:

@@ -206,6 +206,15 @@ def test_cli_validate_reports_every_file(tmp_path: Path) -> None:
 
 
 def test_cli_validates_shipped_files() -> None:
-    files = [str(BASE), *map(str, sorted((ROOT / "assumptions").glob("*/*.yaml")))]
-    res = run_cli("validate", *[f for f in files if "/history/" not in f])
+    files = [*sorted((ROOT / "assumptions").glob("*.yaml")),
+             *sorted((ROOT / "assumptions").glob("*/*.yaml"))]
+    res = run_cli("validate", *map(str, files))
     assert res.returncode == 0, res.stderr
+    assert "ok: assumptions/risk.yaml: risk file with" in res.stdout.replace(str(ROOT) + "/", "")
+
+
+def test_cli_validate_risk_file_problems(tmp_path: Path) -> None:
+    risk = write(tmp_path / "risk.yaml", {"name": "r", "distributions": {
+        "policy.share_rat": {"kind": "uniform", "low": 0.1, "high": 0.2, "source": "x"}}})
+    res = run_cli("validate", str(risk), "--base", str(BASE))
+    assert res.returncode == 2 and "policy.share_rat" in res.stderr

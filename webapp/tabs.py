@@ -12,7 +12,7 @@ import streamlit as st
 from model.analysis import ALL, PARTIES, PARTY_LABELS
 from model.outputs import metric_info
 
-from . import assumptions_tab, charts, fmt, scenarios_tab
+from . import assumptions_tab, charts, fmt, forecast_tab, risk_tab, scenarios_tab
 from .view import View
 
 TAB_KEY = "tab"
@@ -117,6 +117,8 @@ TABS: list[tuple[str, Callable[[View], None]]] = [
     ("Volumes", volumes),
     ("Scenarios", scenarios_tab.render),
     ("Assumptions", assumptions_tab.render),
+    ("Risk", lambda v: risk_tab.render(v.whatif, v.reference.name)),
+    ("Forecast", lambda v: forecast_tab.render(v.whatif)),
 ]
 
 
