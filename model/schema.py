@@ -221,20 +221,27 @@ class ParamInfo:
         return text + (" or null" if self.optional else "")
 
 
-def _info(section: str, key: str, field: Any) -> ParamInfo:
-    ann = str(field.annotation)
-    extra = field.json_schema_extra or {}
+def _bounds(field: Any) -> tuple[float | None, bool, float | None, bool]:
+    """(low, low_open, high, high_open) from a field's ge/gt/le/lt constraints."""
     low = high = None
     low_open = high_open = False
     for m in field.metadata:
         for attr, is_low, is_open in (("ge", True, False), ("gt", True, True),
                                       ("le", False, False), ("lt", False, True)):
             v = getattr(m, attr, None)
-            if v is not None:
-                if is_low:
-                    low, low_open = float(v), is_open
-                else:
-                    high, high_open = float(v), is_open
+            if v is None:
+                continue
+            if is_low:
+                low, low_open = float(v), is_open
+            else:
+                high, high_open = float(v), is_open
+    return low, low_open, high, high_open
+
+
+def _info(section: str, key: str, field: Any) -> ParamInfo:
+    ann = str(field.annotation)
+    extra = field.json_schema_extra or {}
+    low, low_open, high, high_open = _bounds(field)
     choices: tuple[str, ...] = ()
     if "Literal" in ann:
         kind = "choice"
