@@ -1,7 +1,8 @@
 """Regenerate the golden projections on purpose: ``python3 dev.py golden``.
 
 Writes ``tests/golden/<scenario>.csv`` for the base and every shipped scenario,
-values rounded to GOLDEN_DECIMALS, and prints how many rows changed per file so
+values rounded to GOLDEN_DECIMALS, and ``tests/golden/summary.csv`` with every
+scenario's totals and NPV by party, and prints how many rows changed per file so
 the update can be described in CHANGELOG.md. Review with ``git diff tests/golden``.
 """
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from model.analysis import run
 from model.engine import Inputs, project
 from model.fileio import atomic_write_text
 from model.loader import load
@@ -20,6 +22,7 @@ from model.outputs import long_frame
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
 BASE = ROOT / "assumptions" / "base.yaml"
+SUMMARY = GOLDEN / "summary.csv"
 GOLDEN_DECIMALS = 3
 UPDATE_HINT = ("if this change is deliberate, regenerate with `python3 dev.py golden`, review "
                "`git diff tests/golden` and note the change in CHANGELOG.md")
@@ -39,18 +42,30 @@ def projection_frame(scenario: Path | None) -> pd.DataFrame:
     return frame
 
 
+def summary_frame() -> pd.DataFrame:
+    """Totals and NPV by party for the base and every scenario (stems as names)."""
+    loaded = {stem: load(BASE, sc) for stem, sc in cases().items()}
+    res = run([lo.assumptions for lo in loaded.values()], list(loaded))
+    frame = res.totals.copy()
+    for col in ("total_usd", "npv_usd"):
+        frame[col] = frame[col].round(GOLDEN_DECIMALS) + 0.0
+    return frame
+
+
 def render(frame: pd.DataFrame) -> str:
-    lines = ["month,product,metric,value"]
-    lines += [f"{m},{p},{k},{v:.{GOLDEN_DECIMALS}f}"
-              for m, p, k, v in frame.itertuples(index=False)]
+    lines = [",".join(frame.columns)]
+    lines += [",".join(f"{v:.{GOLDEN_DECIMALS}f}" if isinstance(v, float) else str(v)
+                       for v in row) for row in frame.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     GOLDEN.mkdir(parents=True, exist_ok=True)
-    for stem, scenario in cases().items():
-        path = GOLDEN / f"{stem}.csv"
-        new = render(projection_frame(scenario))
+    targets = {GOLDEN / f"{stem}.csv": (lambda sc=sc: projection_frame(sc))
+               for stem, sc in cases().items()}
+    targets[SUMMARY] = summary_frame
+    for path, make in targets.items():
+        new = render(make())
         old = path.read_text() if path.exists() else ""
         changed = sum(a != b for a, b in zip(old.splitlines(), new.splitlines(), strict=False))
         changed += abs(len(old.splitlines()) - len(new.splitlines()))

@@ -1,4 +1,5 @@
-"""Golden projections: every shipped scenario against a committed, readable CSV.
+"""Golden projections: every shipped scenario against a committed, readable CSV,
+plus the totals and NPV by party (tests/golden/summary.csv).
 
 A change in any number fails here with the metric, month and product named.
 """
@@ -11,16 +12,44 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.golden_update import GOLDEN, GOLDEN_DECIMALS, UPDATE_HINT, cases, projection_frame
+from tests.golden_update import (
+    GOLDEN,
+    GOLDEN_DECIMALS,
+    SUMMARY,
+    UPDATE_HINT,
+    cases,
+    projection_frame,
+    summary_frame,
+)
 
 ABS_TOL = 10.0 ** -GOLDEN_DECIMALS  # rounding of the stored values
 REL_TOL = 1e-9
 
 
+def differences(golden: pd.DataFrame, now: pd.DataFrame, keys: list[str], name: str) -> str:
+    """'' when ``now`` matches ``golden``, else a message naming the first difference."""
+    merged = golden.merge(now, on=keys, how="outer", suffixes=("_golden", "_now"),
+                          indicator=True)
+    only = merged[merged["_merge"] != "both"]
+    if not only.empty:
+        return (f"{name}: {len(only)} rows present on one side only, e.g. "
+                f"{only.head(3)[[*keys, '_merge']].to_dict('records')}; {UPDATE_HINT}")
+    out = []
+    for col in [c for c in golden.columns if c not in keys]:
+        g, n = merged[f"{col}_golden"], merged[f"{col}_now"]
+        bad = merged[np.abs(n - g) > ABS_TOL + REL_TOL * np.abs(g)]
+        if not bad.empty:
+            r = bad.iloc[0]
+            where = ", ".join(f"{k} {r[k]}" for k in keys)
+            out.append(f"{name}: {len(bad)} rows changed in '{col}'; first: {where}: golden "
+                       f"{r[f'{col}_golden']!r}, now {r[f'{col}_now']!r}")
+    return "; ".join(out) + (f"; {UPDATE_HINT}" if out else "")
+
+
 def test_every_scenario_has_a_golden_file() -> None:
     missing = [stem for stem in cases() if not (GOLDEN / f"{stem}.csv").is_file()]
     assert not missing, f"no golden file for {missing}: {UPDATE_HINT}"
-    extra = sorted({p.stem for p in GOLDEN.glob("*.csv")} - set(cases()))
+    extra = sorted({p.stem for p in GOLDEN.glob("*.csv")} - set(cases()) - {SUMMARY.stem})
     assert not extra, f"golden files without a scenario: {extra}"
 
 
@@ -29,19 +58,31 @@ def test_golden_projection(stem: str) -> None:
     path: Path = GOLDEN / f"{stem}.csv"
     if not path.is_file():
         pytest.fail(f"{path.name} missing: {UPDATE_HINT}")
-    expected = pd.read_csv(path, dtype={"month": str})
     got = projection_frame(cases()[stem])
-    keys = ["month", "product", "metric"]
     assert list(got.columns) == ["month", "product", "metric", "value"]
-    merged = expected.merge(got, on=keys, how="outer", suffixes=("_golden", "_now"),
-                            indicator=True)
-    only = merged[merged["_merge"] != "both"]
-    assert only.empty, (f"{stem}: rows present on one side only, e.g. "
-                        f"{only.head(3)[[*keys, '_merge']].to_dict('records')}; {UPDATE_HINT}")
-    diff = np.abs(merged["value_now"] - merged["value_golden"])
-    bad = merged[diff > ABS_TOL + REL_TOL * np.abs(merged["value_golden"])]
-    if not bad.empty:
-        r = bad.iloc[0]
-        pytest.fail(f"{stem}: {len(bad)} values changed; first: metric {r.metric}, month "
-                    f"{r.month}, product {r['product']}: golden {r.value_golden!r}, now "
-                    f"{r.value_now!r}; {UPDATE_HINT}")
+    message = differences(pd.read_csv(path, dtype={"month": str}), got,
+                          ["month", "product", "metric"], stem)
+    assert not message, message
+
+
+def test_golden_summary_by_party() -> None:
+    if not SUMMARY.is_file():
+        pytest.fail(f"{SUMMARY.name} missing: {UPDATE_HINT}")
+    message = differences(pd.read_csv(SUMMARY), summary_frame(),
+                          ["scenario", "product", "party"], SUMMARY.stem)
+    assert not message, message
+
+
+def test_a_changed_number_is_named() -> None:
+    golden = projection_frame(None)
+    now = golden.copy()
+    hit = (now["month"] == "2027-06") & (now["product"] == "h200") & \
+        (now["metric"] == "us_government_usd")
+    now.loc[hit, "value"] += 1.0
+    message = differences(golden, now, ["month", "product", "metric"], "base")
+    assert "base: 1 rows changed in 'value'" in message
+    assert "month 2027-06, product h200, metric us_government_usd" in message
+    assert "python3 dev.py golden" in message
+    assert differences(golden, golden.copy(), ["month", "product", "metric"], "base") == ""
+    assert "one side only" in differences(golden, now.iloc[1:], ["month", "product", "metric"],
+                                          "base")
