@@ -134,6 +134,23 @@ def expected_value(totals: pd.DataFrame, probabilities: dict[str, float],
             .reset_index())
 
 
+def summary_table(res: Results, probabilities: dict[str, float] | None = None,
+                  label: str = "expected value") -> pd.DataFrame:
+    """One long table of totals, NPV and cost of delay per scenario, product and party,
+    with probability-weighted rows (scenario ``label``) when probabilities are given."""
+    cod = res.delay_cost.rename(columns={
+        "total_usd": "cost_of_delay_usd", "npv_usd": "cost_of_delay_npv_usd",
+        "total_per_month_usd": "cost_of_delay_per_month_usd",
+        "npv_per_month_usd": "cost_of_delay_npv_per_month_usd"})
+    table = res.totals.merge(cod, on=["scenario", "product", "party"], how="left")
+    # An infinite delay (never licensed) is left empty, like the per-month costs.
+    table["delay_months"] = table["delay_months"].replace(np.inf, np.nan)
+    if probabilities:
+        ev = expected_value(res.totals, probabilities).assign(scenario=label)
+        table = pd.concat([table, ev[res.totals.columns]], ignore_index=True)
+    return table
+
+
 @dataclass(frozen=True)
 class Results:
     """Everything the CLI, app and workbook show for a list of scenarios."""

@@ -18,11 +18,11 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .analysis import ALL, PARTIES, Results, expected_value, run
+from .analysis import ALL, PARTIES, Results, expected_value, run, summary_table
 from .engine import Inputs, project
 from .fileio import atomic_write_text
 from .loader import InputError, Loaded, Problem, load, load_many, load_scenario, load_set, read_yaml
-from .outputs import long_frame, to_csv_text
+from .outputs import PERIODS, aggregate, long_frame, to_csv_text
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -46,7 +46,10 @@ def cmd_project(args: argparse.Namespace) -> int:
     out = _out_path(args.csv, "--csv")
     loaded = load(args.assumptions, args.scenario)
     proj = project(Inputs.from_assumptions([loaded.assumptions]))
-    atomic_write_text(out, to_csv_text(long_frame(proj)))
+    frame = long_frame(proj)
+    if args.period != "month":
+        frame = aggregate(frame, args.period, loaded.assumptions.horizon.fiscal_year_end_month)
+    atomic_write_text(out, to_csv_text(frame))
     print(f"wrote {out} ({loaded.name}: {loaded.assumptions.horizon.months} months, "
           f"{len(loaded.assumptions.products)} products)", file=sys.stderr)
     return EXIT_OK
@@ -137,6 +140,7 @@ def print_summary(res: Results, probs: dict[str, float] | None, probs_file: str,
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
+    out = _out_path(args.csv, "--csv") if args.csv else None
     loaded, probs, pfile = _scenarios(args)
     res = run([lo.assumptions for lo in loaded], [lo.name for lo in loaded])
     pids = list(res.projection.inputs.product_ids)
@@ -144,6 +148,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         raise InputError([Problem("--product", "", f"unknown product; choose all or one of "
                                   f"{', '.join(pids)}", args.product, True)])
     print_summary(res, probs, pfile, args.product, Console(width=args.width))
+    if out is not None:
+        atomic_write_text(out, to_csv_text(summary_table(res, probs)))
     return EXIT_OK
 
 
@@ -210,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assumptions", help="assumptions YAML (e.g. assumptions/base.yaml)")
     p.add_argument("--scenario", help="scenario YAML overlaying the assumptions")
     p.add_argument("--csv", required=True, help="output CSV (written atomically)")
+    p.add_argument("--period", choices=PERIODS, default="month",
+                   help="month (the MODEL_SPEC §5 contract, default) or a roll-up; "
+                        "roll-ups write the header period,product,metric,value")
     p.set_defaults(func=cmd_project)
 
     p = sub.add_parser("summary", help="totals, NPV, cost of delay and expected value")
@@ -219,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", help="scenario-set YAML with probabilities (expected value)")
     p.add_argument("--product", default=ALL, help="a product id, or 'all' (default)")
     p.add_argument("--width", type=int, default=None, help="console width")
+    p.add_argument("--csv", help="also write every figure (totals, NPV, cost of delay, "
+                                 "expected value) as a long CSV, atomically")
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("validate", help="check assumption, scenario and set files")

@@ -6,6 +6,8 @@ rolls up into quarters and years; the CLI, the app and the workbook all read it.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,11 +129,14 @@ def format_value(v: float) -> str:
 
 
 def to_csv_text(frame: pd.DataFrame) -> str:
-    lines = ["month,product,metric,value"]
-    lines += [f"{m},{p},{k},{format_value(float(v))}"
-              for m, p, k, v in zip(frame["month"], frame["product"], frame["metric"],
-                                    frame["value"], strict=True)]
-    return "\n".join(lines) + "\n"
+    """CSV text: numbers as plain decimals (NaN: empty), text quoted only where needed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(frame.columns)
+    writer.writerows([str(v) if isinstance(v, str) else "" if pd.isna(v)
+                      else format_value(float(v)) for v in row]
+                     for row in frame.itertuples(index=False))
+    return buffer.getvalue()
 
 
 PERIODS = ("month", "calendar_quarter", "calendar_year", "fiscal_quarter", "fiscal_year")

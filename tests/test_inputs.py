@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -218,3 +220,25 @@ def test_cli_validate_risk_file_problems(tmp_path: Path) -> None:
         "policy.share_rat": {"kind": "uniform", "low": 0.1, "high": 0.2, "source": "x"}}})
     res = run_cli("validate", str(risk), "--base", str(BASE))
     assert res.returncode == 2 and "policy.share_rat" in res.stderr
+
+
+def test_cli_project_fiscal_quarter_rollup(tmp_path: Path) -> None:
+    out = tmp_path / "q.csv"
+    assert main(["project", str(BASE), "--csv", str(out), "--period", "fiscal_quarter"]) == 0
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["period", "product", "metric", "value"]
+    # 36 months from January 2026 span FY2026-Q4 … FY2029-Q4: 13 fiscal quarters
+    assert frame["period"].nunique() == 13 and frame["period"].iloc[0] == "FY2026-Q4"
+
+
+def test_cli_summary_csv(tmp_path: Path) -> None:
+    out = tmp_path / "s.csv"
+    assert main(["summary", str(BASE), "--set", "assumptions/sets/expected_value.yaml",
+                 "--csv", str(out), "--width", "200"]) == 0
+    frame = pd.read_csv(out)
+    ev = frame[(frame.scenario == "expected value") & (frame["product"] == "all")]
+    assert set(ev["party"]) >= {"us_government", "vendor_retained", "suppliers"}
+    never = frame[(frame.scenario == "US denies") & (frame["product"] == "all")
+                  & (frame.party == "china_gross_revenue")].iloc[0]
+    assert never.total_usd == 0 and np.isnan(never.delay_months)
+    assert never.cost_of_delay_usd > 0 and np.isnan(never.cost_of_delay_per_month_usd)
