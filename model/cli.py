@@ -39,6 +39,13 @@ def _out_path(value: str, file_arg: str) -> Path:
     return path
 
 
+def console(width: int | None) -> Console:
+    """A rich console; piped output gets a wide page instead of 80 columns."""
+    if width is None and not sys.stdout.isatty():
+        width = 160
+    return Console(width=width)
+
+
 # ---------------------------------------------------------------- project
 
 
@@ -147,7 +154,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if args.product != ALL and args.product not in pids:
         raise InputError([Problem("--product", "", f"unknown product; choose all or one of "
                                   f"{', '.join(pids)}", args.product, True)])
-    print_summary(res, probs, pfile, args.product, Console(width=args.width))
+    print_summary(res, probs, pfile, args.product, console(args.width))
     if out is not None:
         atomic_write_text(out, to_csv_text(summary_table(res, probs)))
     return EXIT_OK

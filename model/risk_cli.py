@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich.console import Console
 from rich.table import Table
 
 from .analysis import ALL, PARTIES
 from .calendar import calendar_quarter
 from .cli import EXIT_OK, _out_path
+from .cli import console as make_console
 from .fileio import atomic_write_text
 from .forecast import (
     chart_frame,
@@ -120,7 +120,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                        products=args.product or None, progress=progress, dask=args.dask,
                        base_name=loaded.name)
     reg = regression_sensitivity(sim, args.output, args.measure) if args.output else None
-    console = Console(width=args.width)
+    console = make_console(args.width)
     console.print(f"Monte Carlo: {sim.n_paths:,} paths, seed {sim.seed}, risk file "
                   f"'{spec.name}' on '{loaded.name}' (products: {', '.join(sim.product_ids)})")
     console.print(percentile_table(sim, "total", "Totals over the horizon, $ billions"))
@@ -158,7 +158,7 @@ def cmd_tornado(args: argparse.Namespace) -> int:
     ranges = dict(parse_range(r) for r in args.range)
     params = list(dict.fromkeys([*args.param, *ranges])) if args.param else None
     result = tornado(a, args.output, args.measure, args.product, params, ranges, spec)
-    console = Console(width=args.width)
+    console = make_console(args.width)
     t = Table(title=f"Tornado: {describe_output(args.output, args.measure, args.product)}, "
               f"$ billions (base {_billions(result.base)})", title_justify="left")
     for c in ("input", "low", "high", "at low", "at high", "swing", "range from"):
@@ -190,7 +190,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     quarters = args.quarters or default_quarters(history, projected)
     fc = fit_forecast(history, quarters, args.level)
     frame = chart_frame(fc, projected)
-    console = Console(width=args.width)
+    console = make_console(args.width)
     console.print(f"{args.vendor} China revenue by fiscal quarter, $ billions: model "
                   f"{fc.model} (lowest AICc), {fc.level:.0%} prediction intervals; "
                   f"projection of '{loaded.name}' on top")
