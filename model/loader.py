@@ -96,9 +96,14 @@ def _resolve(raw: dict[str, Any], parts: list[str]) -> tuple[dict[str, Any], str
     if head in SECTIONS and len(parts) == 2:
         if parts[1] not in SECTIONS[head].model_fields:
             return f"unknown parameter '{parts[1]}' in section '{head}'"
-        return raw.setdefault(head, {}), parts[1]
+        section = raw.setdefault(head, {})
+        if not isinstance(section, dict):
+            return f"section '{head}' of the assumptions is not a mapping"
+        return section, parts[1]
     if head == "products" and len(parts) in (3, 4):
         products = raw.get("products") or []
+        if not isinstance(products, list):
+            return "products of the assumptions is not a list"
         match = [p for p in products if isinstance(p, dict) and p.get("id") == parts[1]]
         if not match:
             ids = ", ".join(str(p.get("id")) for p in products if isinstance(p, dict))
@@ -110,7 +115,10 @@ def _resolve(raw: dict[str, Any], parts: list[str]) -> tuple[dict[str, Any], str
         if len(parts) == 4:
             if key != "bom_usd_per_unit":
                 return "only bom_usd_per_unit has sub-keys (its supplier ids)"
-            return prod.setdefault(key, {}), parts[3]
+            bom = prod.setdefault(key, {})
+            if not isinstance(bom, dict):
+                return f"products.{parts[1]}.bom_usd_per_unit is not a mapping"
+            return bom, parts[3]
         return prod, key
     return ("unknown path: use discount_rate, <section>.<key> (sections: "
             f"{', '.join(SECTIONS)}), products.<id>.<key> or "
@@ -171,8 +179,12 @@ def _problems(exc: ValidationError, file: str, raw: Mapping[str, Any],
         path, value, found = _dotted(err["loc"], raw)
         rule = _RULES.get(err["type"], err["msg"].removeprefix("Value error, "))
         where = file
+        # A value an override set is the override's fault; so is a cross-field rule
+        # (a BOM above the unit cost) on the container an override changed.
+        cross_field = err["type"] == "value_error"
         for opath, ofile in (origin or {}).items():
-            if path == opath or path.startswith(opath + ".") or opath.startswith(path + "."):
+            if path == opath or path.startswith(opath + ".") or (
+                    cross_field and opath.startswith(path + ".")):
                 where = ofile
         show = found and err["type"] != "missing" and not isinstance(value, (dict, list))
         out.append(Problem(where, path or "(top level)", rule, value, show))

@@ -242,3 +242,17 @@ def test_cli_summary_csv(tmp_path: Path) -> None:
                   & (frame.party == "china_gross_revenue")].iloc[0]
     assert never.total_usd == 0 and np.isnan(never.delay_months)
     assert never.cost_of_delay_usd > 0 and np.isnan(never.cost_of_delay_per_month_usd)
+
+
+def test_override_into_a_malformed_base_is_reported_not_crashed(tmp_path: Path) -> None:
+    def edit(r: dict) -> None:
+        r["policy"] = 5
+        r["products"][0]["bom_usd_per_unit"] = [1, 2]
+    bad = broken(tmp_path, edit)
+    sc = write(tmp_path / "sc.yaml", {"name": "x", "overrides": {
+        "policy.share_rate": 0.2, "products.h200.bom_usd_per_unit.hbm": 1}})
+    msgs = messages(bad, sc)
+    text = "\n".join(msgs)
+    assert f"{sc}: policy.share_rate: section 'policy' of the assumptions is not a mapping" in text
+    assert "products.h200.bom_usd_per_unit is not a mapping" in text
+    assert any(m.startswith(f"{bad}: policy:") for m in msgs)
