@@ -42,8 +42,8 @@ except InputError as exc:
     st.stop()
 
 key = compute.cache_key(raw)
-results = compute.results(key, "What-if")
-ref_results = compute.results(compute.cache_key(ref.raw), ref.name)
+results = compute.results(key)
+ref_results = compute.results(compute.cache_key(ref.raw))
 kpis.show(results, ref_results, ref.name, measure)
 files.download_buttons(cat, ref, current, key, raw, whatif)
 tabs.show(View(cat, ref, current, key, whatif, results, ref_results, measure))
