@@ -230,9 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="totals, NPV, cost of delay and expected value")
     p.add_argument("assumptions")
-    p.add_argument("--scenario", action="append", default=[],
-                   help="scenario YAML; repeat to compare several")
-    p.add_argument("--set", help="scenario-set YAML with probabilities (expected value)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--scenario", action="append", default=[],
+                       help="scenario YAML; repeat to compare several")
+    which.add_argument("--set", help="scenario-set YAML with probabilities (expected value)")
     p.add_argument("--product", default=ALL, help="a product id, or 'all' (default)")
     p.add_argument("--width", type=int, default=None, help="console width")
     p.add_argument("--csv", help="also write every figure (totals, NPV, cost of delay, "

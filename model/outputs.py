@@ -167,7 +167,7 @@ def aggregate(frame: pd.DataFrame, period: str, fiscal_year_end_month: int = 1) 
     months = sorted(frame["month"].unique())
     lookup = dict(zip(months, period_labels(months, period, fiscal_year_end_month), strict=True))
     df = frame.assign(period=frame["month"].map(lookup))
-    rule = df["metric"].map(lambda k: metric_info(k).rollup)
+    rule = df["metric"].map({k: metric_info(k).rollup for k in df["metric"].unique()})
     parts = []
     for how in ("sum", "first", "last", "mean"):
         sub = df[rule == how].sort_values("month", kind="stable")
