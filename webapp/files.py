@@ -21,7 +21,6 @@ from typing import Any
 import streamlit as st
 import yaml
 
-from model.engine import Inputs, project
 from model.loader import (
     InputError,
     Loaded,
@@ -31,9 +30,10 @@ from model.loader import (
     read_yaml,
     validate_raw,
 )
-from model.outputs import long_frame, to_csv_text
+from model.outputs import to_csv_text
 from model.schema import Assumptions
 
+from . import compute
 from .catalog import (
     BASE_FILE,
     BASE_ID,
@@ -57,11 +57,9 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # ---------------------------------------------------------------- downloads
 
 
-@lru_cache(maxsize=16)
 def csv_text(key: str) -> str:
     """The monthly projection of a what-if (cache key text) in the MODEL_SPEC §5 CSV format."""
-    a = validate_raw(json.loads(key), "what-if")
-    return to_csv_text(long_frame(project(Inputs.from_assumptions([a]))))
+    return to_csv_text(compute.monthly(key))
 
 
 def scenario_overrides(cat: Catalog, ref: Reference, current: Mapping[str, Any],
