@@ -218,6 +218,13 @@ def _marginal(path: str, d: Any, a: Assumptions, file: str,
     if d.apply != "value" and kind in (*MONTH_KINDS, "integer", *DISCRETE_ONLY):
         problems.append(Problem(file, f"{where}.apply", f"must be 'value' for a {kind} "
                                 "parameter (scale and shift are for numbers)", d.apply, True))
+    elif d.apply != "value" and not all(math.isfinite(b) for b in target.base):
+        # a null licence cap is +inf: scaled or shifted it stays inf (or becomes NaN at 0)
+        unset = [a.products[j].id for j, b in zip(target.products, target.base, strict=True)
+                 if not math.isfinite(b)]
+        problems.append(Problem(file, f"{where}.apply", f"scale and shift need a base value, "
+                                f"but {target.info.key} is null (no limit) for "
+                                f"{', '.join(unset)}; use apply: value", d.apply, True))
     if kind in DISCRETE_ONLY and not isinstance(d, DiscreteDist):
         problems.append(Problem(file, f"{where}.kind", f"a {kind} parameter needs kind "
                                 "discrete", d.kind, True))

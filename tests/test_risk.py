@@ -202,6 +202,16 @@ def test_wildcard_and_specific_product_clash(base: Assumptions) -> None:
     assert "sets the same input as distributions.products.*.asp_usd" in problems(raw, base)[0]
 
 
+@pytest.mark.parametrize("apply", ["scale", "shift"])
+def test_scaling_a_null_licence_cap_is_refused(base: Assumptions, apply: str) -> None:
+    """No cap is +inf in the engine: scaled it stays +inf, times 0 it is NaN."""
+    raw = risk({"products.*.licence_cap_units": {"kind": "uniform", "apply": apply,
+                                                 "low": 0.0, "high": 2.0}})
+    (msg,) = problems(raw, base)
+    assert msg.startswith("bad.yaml: distributions.products.*.licence_cap_units.apply: ")
+    assert "null (no limit) for h200, h20, mi308, mi325x" in msg
+
+
 def test_scaled_draws_checked_per_product(base: Assumptions) -> None:
     raw = risk({"products.*.asp_change_per_year": {"kind": "uniform", "apply": "shift",
                                                    "low": -0.85, "high": 0.0}})
