@@ -14,10 +14,11 @@ from streamlit.testing.v1 import AppTest
 
 from model.analysis import ALL, Results, expected_value, run
 from model.loader import Scenario, load, load_many, load_set
+from model.schema import param_info
 from webapp import files, fmt, state
 from webapp.catalog import catalog
 from webapp.files import XLSX_MIME
-from webapp.levers import bound_levers, param_info
+from webapp.levers import bound_levers
 
 from .conftest import BASE, ROOT, SCENARIOS
 

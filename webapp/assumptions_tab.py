@@ -8,10 +8,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from model.schema import Assumptions, parameter_table
+from model.schema import Assumptions, param_info, parameter_table
 
 from .catalog import CUSTOM_ID
-from .levers import param_info, same, value_at
+from .levers import same, value_at
 from .view import View
 
 UNSET = "(not set)"

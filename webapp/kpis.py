@@ -11,9 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from model.analysis import ALL, PARTIES, Results
+from model.schema import param_info
 
 from . import fmt
-from .levers import param_info
 
 MEASURES = {"total_usd": "Horizon total", "npv_usd": "NPV"}
 _DISCOUNT = param_info("discount_rate")

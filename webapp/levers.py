@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from model import schema
 from model.calendar import month_label, parse_month
-from model.schema import NEVER, Assumptions, ParamInfo
+from model.schema import NEVER, Assumptions, ParamInfo, param_info
 
 PRODUCT = "products.*."
 
@@ -107,12 +106,6 @@ class Bound:
     info: ParamInfo
     group: str
     product: str = ""
-
-
-@lru_cache(maxsize=4096)
-def param_info(path: str) -> ParamInfo | None:
-    """:func:`model.schema.param_info`, remembered: the schema is fixed while the app runs."""
-    return schema.param_info(path)
 
 
 def bound_levers(a: Assumptions) -> list[Bound]:

@@ -17,10 +17,10 @@ from typing import Any
 import streamlit as st
 
 from model.loader import InputError, Problem, apply_overrides, validate_raw
-from model.schema import MONTH_RE, NEVER, Assumptions, ParamInfo
+from model.schema import MONTH_RE, NEVER, Assumptions, ParamInfo, param_info
 
 from .catalog import BASE_ID, CUSTOM_ID, Catalog, Reference
-from .levers import bound_levers, from_display, param_info, same, to_display, value_at
+from .levers import bound_levers, from_display, same, to_display, value_at
 
 SCENARIO_PARAM = "scenario"
 STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})  # Streamlit's own, left alone
@@ -81,7 +81,7 @@ _PARSERS = {"month": _month, "month_or_never": _month, "month_or_null": _month,
 
 def parse_text(info: ParamInfo, text: str) -> Any:
     """A URL parameter's text as a value of the parameter's kind; ValueError says why."""
-    if info.unit == "text":
+    if info.kind == "text":
         raise ValueError("cannot be changed from a link")
     return _PARSERS[info.kind](info, text.strip())
 

@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from model.calendar import parse_month
-from model.schema import NEVER
+from model.schema import NEVER, param_info
 
 from . import files, fmt
 from .catalog import CUSTOM_ID, Catalog, Reference, catalog
@@ -20,7 +20,6 @@ from .levers import (
     Bound,
     bound_levers,
     month_options,
-    param_info,
     to_display,
     value_at,
     widget_range,
