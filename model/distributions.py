@@ -16,9 +16,6 @@ from scipy.special import ndtr, ndtri
 
 Array = np.ndarray
 
-#: Probabilities must sum to 1 within this tolerance (as scenario sets, MODEL_SPEC §3).
-PROBABILITY_TOLERANCE = 1e-9
-
 
 @dataclass(frozen=True)
 class DiscretePMF:

@@ -38,7 +38,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import distributions as dist
-from .loader import InputError, Problem, read_yaml
+from .loader import InputError, Problem, check_probabilities, read_yaml
 from .schema import Assumptions
 from .targets import DISCRETE_ONLY, MONTH_KINDS, Target, encode, in_range, resolve
 
@@ -259,10 +259,10 @@ def _discrete(d: DiscreteDist, target: Target, a: Assumptions, file: str, where:
         problems.append(Problem(file, f"{where}.probabilities", f"needs one probability per "
                                 f"value ({len(d.values)} values, {len(d.probabilities)} "
                                 "probabilities)"))
-    total = math.fsum(d.probabilities)
-    if abs(total - 1.0) > dist.PROBABILITY_TOLERANCE:
-        problems.append(Problem(file, f"{where}.probabilities",
-                                f"probabilities must sum to 1 (±1e-9); they sum to {total:.12g}"))
+    try:
+        check_probabilities(d.probabilities, file, f"{where}.probabilities")
+    except InputError as exc:
+        problems += exc.problems
     encoded = []
     for i, v in enumerate(d.values):
         # scale and shift draws are plain numbers in the distribution's own units
