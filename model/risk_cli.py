@@ -20,7 +20,7 @@ from rich.table import Table
 
 from .analysis import ALL, PARTIES
 from .calendar import calendar_quarter
-from .cli import EXIT_OK, _out_path
+from .cli import EXIT_OK, _billions, _out_path
 from .cli import console as make_console
 from .fileio import atomic_write_text
 from .forecast import (
@@ -61,10 +61,6 @@ def _plain(v: Any) -> Any:
     if isinstance(v, float) and not math.isfinite(v):
         return None
     return v
-
-
-def _billions(v: float) -> str:
-    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v / 1e9:,.2f}"
 
 
 def _load(args: argparse.Namespace) -> Loaded:
