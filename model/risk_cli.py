@@ -174,12 +174,15 @@ def cmd_tornado(args: argparse.Namespace) -> int:
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     outs = {k: _out_path(v, f"--{k}") for k, v in (("json", args.json), ("csv", args.csv)) if v}
+    problems = []
     if not 0 < args.level < 1:
-        raise InputError([Problem("--level", "", "must be between 0 and 1 (e.g. 0.9)",
-                                  args.level, True)])
+        problems.append(Problem("--level", "", "must be between 0 and 1 (e.g. 0.9)",
+                                args.level, True))
     if args.quarters is not None and not 1 <= args.quarters <= 40:
-        raise InputError([Problem("--quarters", "", "must be between 1 and 40", args.quarters,
-                                  True)])
+        problems.append(Problem("--quarters", "", "must be between 1 and 40", args.quarters,
+                                True))
+    if problems:
+        raise InputError(problems)
     loaded = _load(args)
     history = load_history(args.history)
     projected = projected_revenue(loaded.assumptions, args.vendor)

@@ -226,3 +226,13 @@ def test_forecast_command_with_a_bad_history_writes_nothing(
     err = capsys.readouterr().err
     assert code == 2 and "missing column(s) verified, source" in err
     assert "Traceback" not in err and not out.exists()
+
+
+def test_forecast_command_reports_every_bad_option(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "f.csv"
+    code = main(["forecast", str(BASE), "--level", "1.5", "--quarters", "0", "--csv", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert "--level: must be between 0 and 1" in err
+    assert "--quarters: must be between 1 and 40" in err
