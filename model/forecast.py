@@ -82,7 +82,8 @@ def load_history(path: str | Path) -> pd.DataFrame:
     """Read and validate a quarterly history CSV file (see :func:`parse_history`)."""
     p = Path(path)
     if not p.is_file():
-        raise InputError([Problem(str(path), "", "file not found")])
+        raise InputError([Problem(str(path), "", "file not found" if not p.exists()
+                                  else "is not a regular file")])
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:

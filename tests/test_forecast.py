@@ -115,6 +115,13 @@ def test_bad_history_structure(edit: object, message: str) -> None:
         parse_history(df.to_csv(index=False), "mine.csv")
 
 
+def test_history_path_that_is_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"missing\.csv: file not found"):
+        load_history(tmp_path / "missing.csv")
+    with pytest.raises(InputError, match="is not a regular file"):
+        load_history(tmp_path)
+
+
 def test_rows_in_any_order_are_sorted() -> None:
     df = synthetic(12)
     h = parse_history(df.iloc[::-1].to_csv(index=False))
