@@ -259,7 +259,8 @@ def chunk_ranges(paths: int, chunk: int) -> list[tuple[int, int]]:
     return [(s, min(s + chunk, paths)) for s in range(0, paths, chunk)]
 
 
-def _check_run(paths: int, chunk: int, seed: int) -> None:
+def check_run(paths: int, chunk: int, seed: int) -> None:
+    """Refuse a run size, chunk size or seed out of range (every problem at once)."""
     problems = []
     if not 1 <= paths <= MAX_PATHS:
         problems.append(Problem("--paths", "", f"must be between 1 and {MAX_PATHS:,}",
@@ -289,7 +290,7 @@ def simulate(assumptions: Assumptions, spec: RiskSpec, paths: int, seed: int, *,
              dask: Any = None, base_name: str = "base") -> Simulation:
     """Run ``paths`` Monte Carlo paths in chunks, locally or on Dask (``dask``: ``"local"``,
     a scheduler address, or a ``distributed.Client``); results do not depend on either."""
-    _check_run(paths, chunk, seed)
+    check_run(paths, chunk, seed)
     base = Inputs.from_assumptions([assumptions])
     sel = product_selection(assumptions, products)
     parties = tuple(party_series(project(base)).keys())

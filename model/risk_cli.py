@@ -31,7 +31,7 @@ from .forecast import (
     projected_revenue,
 )
 from .loader import InputError, Loaded, Problem, load
-from .risk import DEFAULT_CHUNK, NO_SHIPMENT, Simulation, simulate
+from .risk import DEFAULT_CHUNK, NO_SHIPMENT, Simulation, check_run, product_selection, simulate
 from .risk_schema import load_risk
 from .sensitivity import (
     check_output,
@@ -101,10 +101,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     out = _out_path(args.json, "--json") if args.json else None
     loaded = _load(args)
     spec = load_risk(args.risk, loaded.assumptions)
-    if args.output:
-        problems = check_output(loaded.assumptions, args.output, args.measure, ALL)
-        if problems:
-            raise InputError(problems)
+    # every bad option at once, before the progress bar starts
+    problems = check_output(loaded.assumptions, args.output, args.measure, ALL) \
+        if args.output else []
+    for check in (lambda: check_run(args.paths, args.chunk, args.seed),
+                  lambda: product_selection(loaded.assumptions, args.product or None)):
+        try:
+            check()
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
     from tqdm import tqdm
 
     with tqdm(total=args.paths, unit="path", unit_scale=True, file=sys.stderr,

@@ -503,6 +503,15 @@ def test_simulate_rejects_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFi
     assert out.read_text() == "keep me"
 
 
+def test_simulate_reports_every_bad_option_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["simulate", str(BASE), "--risk", str(RISK), "--paths", "0", "--chunk", "0",
+                 "--output", "nobody", "--product", "b200"])
+    err = capsys.readouterr().err
+    lines = [x for x in err.splitlines() if x.startswith("error:")]
+    assert code == 2 and len(lines) == 4, err
+    assert "simulating" not in err  # refused before the progress bar starts
+
+
 def test_simulate_with_a_bad_risk_file_writes_nothing(tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     raw = yaml.safe_load(RISK.read_text())
