@@ -263,6 +263,14 @@ def test_scenario_upload_applies_its_overrides_to_the_base() -> None:
     assert at.query_params["timeline.us_approval"] == "2027-03"
 
 
+def test_scenario_upload_renaming_a_product_is_shown_in_the_headline() -> None:
+    text = b"name: renamed\noverrides:\n  products.h200.name: H200 (renamed)\n"
+    at = _upload(ok(start()), "renamed.yaml", text)
+    assert not at.sidebar.error
+    assert "Nvidia H200 → H200 (renamed)" in plain(at.main.markdown[0].value)
+    assert at.query_params == {"products.h200.name": "H200 (renamed)"}
+
+
 def test_custom_link_without_the_file_warns() -> None:
     at = ok(start(scenario="custom", **{"policy.share_rate": "0.1"}))
     assert "uploaded file" in at.warning[0].value

@@ -60,6 +60,8 @@ def value_text(path: str, value: Any) -> str:
         return CHOICE_TEXT.get(value, value)
     if info.kind == "bool":
         return "yes" if value else "no"
+    if info.kind == "text":
+        return str(value)
     if info.unit.startswith("fraction"):
         return fmt.pct(value)
     if info.unit == "USD/unit":
