@@ -96,11 +96,16 @@ def test_encoded_floats_read_back_exactly(v: float) -> None:
     assert state.parse_text(info, state.encode_value(v)) == v
 
 
-def test_range_problem_uses_the_schema() -> None:
-    info = param_info("policy.us_min_share")
-    assert info is not None
-    assert state.range_problem(info, 0.0) == "must lie in (0, 1]"
-    assert state.range_problem(info, 1.0) is None
+def test_link_values_outside_the_schema_range_are_dropped_with_the_rule() -> None:
+    kept, messages = state.clean_link(catalog().base, {
+        "policy.us_min_share": "0", "demand.backlog_retention": "1.5",
+        "policy.share_rate": "0.2"})
+    assert kept == {"policy.share_rate": 0.2}
+    assert len(messages) == 2
+    assert any(m.startswith("link: policy.us_min_share: ") and "greater than 0" in m
+               for m in messages), messages
+    assert any(m.startswith("link: demand.backlog_retention: ") and "1.5" in m
+               for m in messages), messages
 
 
 def test_prune_drops_only_the_culprits() -> None:
