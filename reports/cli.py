@@ -11,26 +11,22 @@ import sys
 import time
 from pathlib import Path
 
+from model.cli import EXIT_OK, _out_path
 from model.fileio import atomic_write_bytes, atomic_write_text
 from model.loader import InputError, Loaded, Problem, Scenario, load, load_many, load_set
 from model.schema import Assumptions
 
+from .layout import ExcelLimitError
 from .risk_sheet import simulated_risk_sheet
 from .workbook import build_workbook_bytes
 from .xlsx_import import assumptions_yaml, read_inputs
 
-EXIT_OK = 0
 
-
-def _out_path(value: str, option: str, suffixes: tuple[str, ...]) -> Path:
-    path = Path(value)
-    if path.suffix.lower() not in suffixes:
+def _out_file(value: str, option: str, suffixes: tuple[str, ...]) -> Path:
+    """The output path, refused before any work when its suffix or folder is wrong."""
+    if Path(value).suffix.lower() not in suffixes:
         raise InputError([Problem(value, option, f"must end in {' or '.join(suffixes)}")])
-    if path.is_dir():
-        raise InputError([Problem(value, option, "is a directory, not a file")])
-    if not path.parent.exists():
-        raise InputError([Problem(value, option, f"folder {path.parent} does not exist")])
-    return path
+    return _out_path(value, option)
 
 
 def with_scenario_sources(lo: Loaded) -> Assumptions:
@@ -82,14 +78,18 @@ def scenarios_for_export(base: str, scenario_files: list[str], set_file: str | N
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    out = _out_path(args.xlsx, "--xlsx", (".xlsx",))
+    out = _out_file(args.xlsx, "--xlsx", (".xlsx",))
     started = time.perf_counter()
     loaded, probs = scenarios_for_export(args.assumptions, args.scenario, args.set)
     extra = [simulated_risk_sheet(loaded[0].assumptions, loaded[0].name, args.risk, args.paths,
                                   args.seed)] if args.risk else []
-    data = build_workbook_bytes([with_scenario_sources(lo) for lo in loaded],
-                                [lo.name for lo in loaded], [_description(lo) for lo in loaded],
-                                probs, extra_sheets=extra)
+    try:
+        data = build_workbook_bytes([with_scenario_sources(lo) for lo in loaded],
+                                    [lo.name for lo in loaded],
+                                    [_description(lo) for lo in loaded], probs,
+                                    extra_sheets=extra)
+    except ExcelLimitError as exc:
+        raise InputError([Problem(args.assumptions, "", str(exc))]) from None
     atomic_write_bytes(out, data)
     print(f"wrote {out} ({len(loaded)} scenario{'s' if len(loaded) > 1 else ''}, "
           f"{len(data) / 1024:.0f} KiB, {time.perf_counter() - started:.2f} s)", file=sys.stderr)
@@ -97,7 +97,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    out = _out_path(args.yaml, "--yaml", (".yaml", ".yml"))
+    out = _out_file(args.yaml, "--yaml", (".yaml", ".yml"))
     a = read_inputs(args.workbook, args.scenario)
     atomic_write_text(out, assumptions_yaml(a, Path(args.workbook).name))
     print(f"wrote {out} ({len(a.products)} products)", file=sys.stderr)

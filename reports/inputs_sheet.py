@@ -169,7 +169,7 @@ def write_text(ws: xlsxwriter.worksheet.Worksheet, row: int, col: int, text: str
     if text == "":
         ws.write_blank(row, col, None, fmt)
     elif ws.write_string(row, col, text, fmt) == -2:
-        raise ValueError(f"text longer than Excel's 32,767 characters: {text[:60]}…")
+        raise lay.ExcelLimitError(f"text longer than Excel's 32,767 characters: {text[:60]}…")
 
 
 # ---------------------------------------------------------------- validation

@@ -75,6 +75,10 @@ CHECK_ABS, CHECK_REL = 1e-6, 1e-9
 _NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
 
+class ExcelLimitError(ValueError):
+    """The assumptions break a rule of Excel: names that collide, text that is too long."""
+
+
 def product_prefix(pid: str) -> str:
     """Name prefix of a product: its id, with ``_`` in front if the id starts with a digit.
 
@@ -108,10 +112,10 @@ def check_names(names: Iterable[str]) -> None:
     for name in names:
         if not _NAME_OK.match(name) or re.match(r"^[A-Za-z]{1,3}\d+$", name) \
                 or re.match(r"^[rcRC](\d+[rcRC]\d+)?$", name) or len(name) > 255:
-            raise ValueError(f"'{name}' cannot be an Excel defined name")
+            raise ExcelLimitError(f"'{name}' cannot be an Excel defined name")
         low = name.lower()
         if low in seen:
-            raise ValueError(f"defined names collide: '{seen[low]}' and '{name}' (product ids "
+            raise ExcelLimitError(f"defined names collide: '{seen[low]}' and '{name}' (product ids "
                              "must not repeat a parameter or another product's name)")
         seen[low] = name
 

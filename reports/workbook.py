@@ -99,8 +99,10 @@ def build_workbook_bytes(variants: list[Assumptions], names: list[str], descript
     model.loader.InputError
         When the variants do not share horizon and products, or probabilities are invalid.
     ValueError
-        When the argument lists disagree in length, names repeat, or product ids make
-        invalid or colliding Excel names.
+        When the argument lists disagree in length or names repeat.
+    reports.layout.ExcelLimitError
+        When product ids make invalid or colliding Excel names, or a text is longer
+        than a cell holds (a ``ValueError``).
     """
     _check_arguments(variants, names, descriptions)
     if probabilities:

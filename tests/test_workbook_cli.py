@@ -94,3 +94,14 @@ def test_mixed_probabilities_are_refused(tmp_path: Path,
     assert main(["export", str(BASE), "--scenario", str(a), "--scenario", str(b),
                  "--xlsx", str(tmp_path / "x.xlsx")]) == 2
     assert "b.yaml: probability: is missing" in capsys.readouterr().err
+
+
+def test_product_ids_that_make_colliding_names_are_an_input_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = tmp_path / "policy.yaml"
+    base.write_text(BASE.read_text().replace("- id: h200\n", "- id: policy\n", 1))
+    out = tmp_path / "book.xlsx"
+    assert main(["export", str(base), "--xlsx", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{base}: defined names collide" in err and "unexpected" not in err
+    assert not out.exists()
