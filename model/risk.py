@@ -41,7 +41,8 @@ DEFAULT_CHUNK = 2000
 PERCENTILES = (5, 10, 50, 90, 95)
 #: Parties whose monthly series are kept for the fan chart (4 bytes per path-month each).
 DEFAULT_FAN = ("china_gross_revenue", "vendor_gross_profit", "us_government", "suppliers")
-MAX_PATHS = 50_000_000
+#: Per-path results and fan series take about 1.3 GB per million paths (36 months).
+MAX_PATHS = 5_000_000
 #: First-shipment label of the paths that never ship to China within the horizon.
 NO_SHIPMENT = "none within horizon"
 
@@ -263,7 +264,8 @@ def check_run(paths: int, chunk: int, seed: int) -> None:
     """Refuse a run size, chunk size or seed out of range (every problem at once)."""
     problems = []
     if not 1 <= paths <= MAX_PATHS:
-        problems.append(Problem("--paths", "", f"must be between 1 and {MAX_PATHS:,}",
+        problems.append(Problem("--paths", "", f"must be between 1 and {MAX_PATHS:,} "
+                                "(about 1.3 GB of memory per million paths)",
                                 paths, True))
     if chunk < 1:
         problems.append(Problem("--chunk", "", "must be at least 1", chunk, True))
