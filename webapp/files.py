@@ -63,8 +63,8 @@ def csv_text(key: str) -> str:
 
 
 def scenario_overrides(cat: Catalog, ref: Reference, current: Mapping[str, Any],
-                       whatif: Assumptions) -> tuple[dict[str, Any], Assumptions]:
-    """The what-if as overrides on the file a scenario overlays, and that file's assumptions.
+                       whatif: Assumptions) -> dict[str, Any]:
+    """The what-if as overrides on the file a scenario overlays.
 
     Shipped references overlay the base, so the scenario's own overrides are merged
     with the user's; a custom reference is overlaid directly. Paths whose value ends
@@ -78,13 +78,13 @@ def scenario_overrides(cat: Catalog, ref: Reference, current: Mapping[str, Any],
         value = value_at(whatif, path)
         if not same(value, value_at(on, path)):
             out[path] = value
-    return out, on
+    return out
 
 
 def scenario_yaml(cat: Catalog, ref: Reference, current: Mapping[str, Any],
                   whatif: Assumptions) -> str:
     """A scenario file holding only the what-if's overrides, with sources where known."""
-    overrides, _ = scenario_overrides(cat, ref, current, whatif)
+    overrides = scenario_overrides(cat, ref, current, whatif)
     on = (f"the uploaded assumptions '{ref.name}'" if ref.id == CUSTOM_ID
           else "assumptions/base.yaml")
     changed = ", ".join(current) or "nothing"
