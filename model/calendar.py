@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
 from .schema import MONTH_RE, NEVER
+
+FISCAL_QUARTER_RE = re.compile(r"^FY(\d{4})-Q([1-4])$")
 
 
 def parse_month(text: str) -> tuple[int, int]:
@@ -64,6 +67,19 @@ def fiscal_quarter(label: str, fiscal_year_end_month: int) -> str:
     _, m = parse_month(label)
     q = ((m - fiscal_year_end_month - 1) % 12) // 3 + 1
     return f"{fiscal_year(label, fiscal_year_end_month)}-Q{q}"
+
+
+def fiscal_quarter_ordinal(label: str) -> int:
+    """``FY2027-Q1`` -> ``4*2027 + 0``: consecutive fiscal quarters differ by one."""
+    m = FISCAL_QUARTER_RE.match(label)
+    if not m:
+        raise ValueError(f"not a fiscal quarter FYyyyy-Qn: {label!r}")
+    return 4 * int(m.group(1)) + int(m.group(2)) - 1
+
+
+def fiscal_quarter_label(ordinal: int) -> str:
+    """Inverse of :func:`fiscal_quarter_ordinal`."""
+    return f"FY{ordinal // 4}-Q{ordinal % 4 + 1}"
 
 
 def month_grid(months: int) -> np.ndarray:

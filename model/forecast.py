@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,13 +27,15 @@ from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.stattools import jarque_bera
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+from .calendar import FISCAL_QUARTER_RE as FQ_RE
 from .calendar import fiscal_quarter, month_labels
+from .calendar import fiscal_quarter_label as quarter_label
+from .calendar import fiscal_quarter_ordinal as quarter_ordinal
 from .engine import Inputs, project
 from .loader import InputError, Problem
 from .outputs import aggregate, long_frame
 from .schema import Assumptions
 
-FQ_RE = re.compile(r"^FY(\d{4})-Q([1-4])$")
 REQUIRED = ("fiscal_quarter", "revenue_usd_billions", "verified", "source")
 MIN_QUARTERS = 8
 TRUE_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
@@ -61,18 +62,6 @@ CANDIDATES: tuple[Spec, ...] = (
 
 
 # ---------------------------------------------------------------- quarters
-
-
-def quarter_ordinal(label: str) -> int:
-    """``FY2027-Q1`` -> ``4*2027 + 0``: consecutive quarters differ by one."""
-    m = FQ_RE.match(label)
-    if not m:
-        raise ValueError(f"not a fiscal quarter FYyyyy-Qn: {label!r}")
-    return 4 * int(m.group(1)) + int(m.group(2)) - 1
-
-
-def quarter_label(ordinal: int) -> str:
-    return f"FY{ordinal // 4}-Q{ordinal % 4 + 1}"
 
 
 # ---------------------------------------------------------------- history
