@@ -103,6 +103,7 @@ def output_errors(names_wb: openpyxl.Workbook, values_wb: openpyxl.Workbook,
     """
     x = proj.inputs
     outs = output_ranges(a, x.supplier_ids, x.bom_members)
+    assert outs, "no named output ranges to compare"
     worst, bad = 0.0, []
     for name, (pid, metric) in outs.items():
         got = read_named(names_wb, values_wb, name)
