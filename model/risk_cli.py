@@ -8,13 +8,11 @@ written atomically, so a failed run leaves nothing half-written.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from rich.table import Table
 
@@ -22,7 +20,7 @@ from .analysis import ALL, PARTIES
 from .calendar import calendar_quarter
 from .cli import EXIT_OK, _billions, _out_path
 from .cli import console as make_console
-from .fileio import atomic_write_text
+from .fileio import atomic_write_text, json_text
 from .forecast import (
     chart_frame,
     default_quarters,
@@ -44,23 +42,6 @@ from .sensitivity import (
 DEFAULT_HISTORY = Path(__file__).resolve().parent.parent / "assumptions" / "history" \
     / "nvidia_china_revenue.csv"
 MAIN_PARTIES = [p.key for p in PARTIES]
-
-
-def json_text(data: Any) -> str:
-    """JSON with NaN and infinities as null and numpy scalars as plain numbers."""
-    return json.dumps(_plain(data), indent=2, allow_nan=False) + "\n"
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 def _load(args: argparse.Namespace) -> Loaded:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from model.fileio import json_text
 from model.loader import InputError, Problem, read_yaml
 from model.risk import (
     DEFAULT_FAN,
@@ -28,7 +29,6 @@ from model.risk import (
     party_label,
     simulate,
 )
-from model.risk_cli import json_text
 from model.risk_schema import KINDS, RiskSpec, validate_risk
 from model.schema import Assumptions
 from model.sensitivity import Tornado, party_keys, regression_sensitivity, tornado
