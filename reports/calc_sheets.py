@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -102,14 +103,40 @@ def period_keys(a: Assumptions) -> dict[str, np.ndarray]:
             "fiscal_quarter_key": np.floor((shifted - fyem) / 3)}
 
 
+def _calendar_items(a: Assumptions) -> list[Series]:
+    """Calendar and fiscal keys (numbers) and labels (text, as the core writes them)."""
+    labels = month_labels(a.horizon.start, a.horizon.months)
+    fyem = a.horizon.fiscal_year_end_month
+    keys = period_keys(a)
+    ym = "YEAR([date])*12+MONTH([date])-1"
+    fiscal = f"({ym}-horizon_fiscal_year_end_month)"
+    rows: list[tuple[str, str, str, str, Any]] = [  # key, label, unit, formula, values
+        ("calendar_year", "Calendar year", "year", "=YEAR([date])", keys["calendar_year"]),
+        ("calendar_quarter_key", "Calendar quarter key", "key", f"=INT(({ym})/3)",
+         keys["calendar_quarter_key"]),
+        ("calendar_quarter", "Calendar quarter", "label",
+         '=INT([calendar_quarter_key]/4)&"-Q"&(MOD([calendar_quarter_key],4)+1)',
+         [calendar_quarter(m) for m in labels]),
+        ("fiscal_year_key", "Fiscal year", "year", f"=INT({fiscal}/12)+1",
+         keys["fiscal_year_key"]),
+        ("fiscal_year", "Fiscal year label", "label", '="FY"&[fiscal_year_key]',
+         [fiscal_year(m, fyem) for m in labels]),
+        ("fiscal_quarter_key", "Fiscal quarter key", "key", f"=INT({fiscal}/3)",
+         keys["fiscal_quarter_key"]),
+        ("fiscal_quarter", "Fiscal quarter", "label",
+         '="FY"&(INT([fiscal_quarter_key]/4)+1)&"-Q"&(MOD([fiscal_quarter_key],4)+1)',
+         [fiscal_quarter(m, fyem) for m in labels]),
+    ]
+    return [Series(key, label, "", unit, "text" if unit == "label" else "integer", formula,
+                   np.array(values, dtype=object) if unit == "label" else values)
+            for key, label, unit, formula, values in rows]
+
+
 def time_sections(a: Assumptions, grid: Grid) -> list[Section]:
     """Constants, licence timing, calendars and monthly flags shared by all products."""
     tv = time_values(a)
     sc = tv.scalars
     t = grid.t
-    labels = month_labels(a.horizon.start, a.horizon.months)
-    fyem = a.horizon.fiscal_year_end_month
-    keys = period_keys(a)
     ramp = np.where(tv.active, np.minimum(1.0, (t - np.where(tv.active, tv.first_shipment, 0)
                                                  + 1.0) / a.timeline.ramp_months), 0.0)
 
@@ -117,7 +144,6 @@ def time_sections(a: Assumptions, grid: Grid) -> list[Section]:
                unit: str = "month") -> Scalar:
         return Scalar(key, label, symbol, unit, fmt, formula, sc[key], key)
 
-    ym = "YEAR([date])*12+MONTH([date])-1"
     return [
         Section("Constants (fixed; the core's infinities)", [
             Scalar("never_month", "Month index standing for 'never'", "∞", "month", "number",
@@ -153,27 +179,7 @@ def time_sections(a: Assumptions, grid: Grid) -> list[Section]:
             scalar("levy_end_month", "Levy ends (month index)", "idx(levy_ends)",
                    f"=IF(ISNUMBER(policy_levy_ends),{_idx('policy_levy_ends')},never_month)"),
         ]),
-        Section("Calendars (keys drive the Summary roll-ups)", [
-            Series("calendar_year", "Calendar year", "", "year", "integer", "=YEAR([date])",
-                   keys["calendar_year"]),
-            Series("calendar_quarter_key", "Calendar quarter key", "", "key", "integer",
-                   f"=INT(({ym})/3)", keys["calendar_quarter_key"]),
-            Series("calendar_quarter", "Calendar quarter", "", "label", "text",
-                   '=INT([calendar_quarter_key]/4)&"-Q"&(MOD([calendar_quarter_key],4)+1)',
-                   np.array([calendar_quarter(m) for m in labels], dtype=object)),
-            Series("fiscal_year_key", "Fiscal year", "", "year", "integer",
-                   f"=INT(({ym}-horizon_fiscal_year_end_month)/12)+1",
-                   keys["fiscal_year_key"]),
-            Series("fiscal_year", "Fiscal year label", "", "label", "text",
-                   '="FY"&[fiscal_year_key]',
-                   np.array([fiscal_year(m, fyem) for m in labels], dtype=object)),
-            Series("fiscal_quarter_key", "Fiscal quarter key", "", "key", "integer",
-                   f"=INT(({ym}-horizon_fiscal_year_end_month)/3)",
-                   keys["fiscal_quarter_key"]),
-            Series("fiscal_quarter", "Fiscal quarter", "", "label", "text",
-                   '="FY"&(INT([fiscal_quarter_key]/4)+1)&"-Q"&(MOD([fiscal_quarter_key],4)+1)',
-                   np.array([fiscal_quarter(m, fyem) for m in labels], dtype=object)),
-        ]),
+        Section("Calendars (keys drive the Summary roll-ups)", _calendar_items(a)),
         Section("Monthly flags and factors", [
             Series("active", "Shipping allowed (t ≥ Ts)", "1[t≥Ts]", "flag", "integer",
                    "=IF([t]>=first_shipment_month,1,0)", tv.active.astype(float)),
