@@ -34,13 +34,7 @@ from model.schema import Assumptions
 
 from . import layout as lay
 from .grid import Grid, Scalar, Section, Series
-
-_EPOCH = dt.date(1899, 12, 30)
-
-
-def _serial(label: str) -> float:
-    y, m = parse_month(label)
-    return float((dt.date(y, m, 1) - _EPOCH).days)
+from .inputs_sheet import excel_value
 
 
 def _idx(name: str) -> str:
@@ -196,7 +190,9 @@ def time_sections(a: Assumptions, grid: Grid) -> list[Section]:
 
 
 def month_serials(a: Assumptions) -> np.ndarray:
-    return np.array([_serial(m) for m in month_labels(a.horizon.start, a.horizon.months)])
+    """Excel date serials of the first day of each month, as the month row holds them."""
+    return np.array([excel_value(dt.date(*parse_month(m), 1))
+                     for m in month_labels(a.horizon.start, a.horizon.months)])
 
 
 # ---------------------------------------------------------------- products
