@@ -66,19 +66,19 @@ def _sources(variants: Sequence[Assumptions], path: str) -> tuple[str, ...]:
 
 
 def _row(variants: Sequence[Assumptions], path: str, name: str, label: str,
-         info: ParamInfo, values: Sequence[Any]) -> InputRow:
+         values: Sequence[Any]) -> InputRow:
+    info = param_info(path)
+    assert info is not None, path
     return InputRow(path, name, label, info, tuple(values), _sources(variants, path))
 
 
 def input_blocks(variants: Sequence[Assumptions]) -> list[Block]:
     """The Inputs sheet's sections, each a list of rows, for stacked variants."""
-    table = {(p.section, p.key): p for p in parameter_table()}
     blocks = [Block(_SECTION_TITLES["top"], (
         _row(variants, "discount_rate", lay.input_name("top", "discount_rate"), "Discount rate",
-             table[("top", "discount_rate")], [a.discount_rate for a in variants]),))]
+             [a.discount_rate for a in variants]),))]
     for section, model in SECTIONS.items():
         rows = [_row(variants, f"{section}.{key}", lay.input_name(section, key), label_of(key),
-                     table[(section, key)],
                      [getattr(getattr(a, section), key) for a in variants])
                 for key in model.model_fields]
         blocks.append(Block(_SECTION_TITLES[section], tuple(rows)))
@@ -86,18 +86,13 @@ def input_blocks(variants: Sequence[Assumptions]) -> list[Block]:
     for j, first in enumerate(variants[0].products):
         pid = first.id
         rows = [_row(variants, f"products.{pid}.{key}", lay.product_input_name(pid, key),
-                     label_of(key), table[("product", key)],
-                     [getattr(a.products[j], key) for a in variants])
+                     label_of(key), [getattr(a.products[j], key) for a in variants])
                 for key in product_keys]
         suppliers = dict.fromkeys(s for a in variants for s in a.products[j].bom_usd_per_unit)
-        for sup in suppliers:
-            path = f"products.{pid}.bom_usd_per_unit.{sup}"
-            info = param_info(path)
-            assert info is not None
-            rows.append(_row(variants, path, lay.bom_input_name(pid, sup),
-                             f"Supplier {sup}: BOM per chip", info,
-                             [a.products[j].bom_usd_per_unit.get(sup, ABSENT)
-                              for a in variants]))
+        rows += [_row(variants, f"products.{pid}.bom_usd_per_unit.{sup}",
+                      lay.bom_input_name(pid, sup), f"Supplier {sup}: BOM per chip",
+                      [a.products[j].bom_usd_per_unit.get(sup, ABSENT) for a in variants])
+                 for sup in suppliers]
         blocks.append(Block(f"Product {pid}: {first.name}", tuple(rows)))
     known = {r.path for b in blocks for r in b.rows}
     other = dict.fromkeys(k for a in variants for k in a.sources if k not in known)
