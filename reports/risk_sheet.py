@@ -1,8 +1,10 @@
 """The workbook's Risk sheet: Monte Carlo percentiles and the tornado, as values.
 
 Simulation results cannot be recalculated by a spreadsheet, so this sheet holds
-values pasted from the Python run and says so in its title. The workbook builder
-calls the writer returned by :func:`risk_sheet_writer` with its shared formats::
+values pasted from the Python run and says so in its title. Text (risk-file names,
+paths, sources) is written as text, never as a formula, whatever the workbook's
+options. The workbook builder calls the writer returned by :func:`risk_sheet_writer`
+with its shared formats::
 
     build_workbook_bytes(..., extra_sheets=[risk_sheet_writer(sim, tornado)])
 """
@@ -70,10 +72,10 @@ def risk_sheet_writer(result: Simulation, tornado: Tornado | None = None) -> Wri
         ws.set_column(0, 0, 34)
         ws.set_column(1, 1, 14)
         ws.set_column(2, 8, 14)
-        ws.write(0, 0, f"Risk: Monte Carlo {LABEL}", f["title"])
-        ws.write(1, 0, "Each figure is a statistic of the simulated paths computed by the "
-                 "Python model (python -m model simulate); a spreadsheet cannot recalculate "
-                 "them.", f["note"])
+        ws.write_string(0, 0, f"Risk: Monte Carlo {LABEL}", f["title"])
+        ws.write_string(1, 0, "Each figure is a statistic of the simulated paths computed by "
+                        "the Python model (python -m model simulate); a spreadsheet cannot "
+                        "recalculate them.", f["note"])
         row = _write_run(ws, f, result, 3)
         row = _write_percentiles(ws, f, result, row + 1)
         row = _write_first_shipment(ws, f, result, row + 1)
@@ -92,27 +94,31 @@ def _write_run(ws: Any, f: dict[str, Any], sim: Simulation, row: int) -> int:
         ("Probability of no China revenue", sim.p_no_revenue, "pct"),
     ]
     for label, value, fmt in facts:
-        ws.write(row, 0, label)
-        ws.write(row, 1, value, f[fmt])
+        ws.write_string(row, 0, label)
+        if isinstance(value, str):
+            ws.write_string(row, 1, value, f[fmt])
+        else:
+            ws.write_number(row, 1, value, f[fmt])
         row += 1
     return row
 
 
 def _header(ws: Any, f: dict[str, Any], row: int, headers: tuple[str, ...]) -> None:
     for c, h in enumerate(headers):
-        ws.write(row, c, h, f["header"])
+        ws.write_string(row, c, h, f["header"])
 
 
 def _write_percentiles(ws: Any, f: dict[str, Any], sim: Simulation, row: int) -> int:
-    ws.write(row, 0, f"Percentiles of horizon totals and NPV, USD ({LABEL})", f["section"])
+    ws.write_string(row, 0, f"Percentiles of horizon totals and NPV, USD ({LABEL})",
+                    f["section"])
     _header(ws, f, row + 1, PERCENTILE_HEADERS)
     row += 2
     summary = sim.summary().set_index(["party", "measure"])
     for measure, label in (("total", "Total"), ("npv", "NPV")):
         for party in _ordered_parties(sim):
             r = summary.loc[(party, measure)]
-            ws.write(row, 0, r["label"])
-            ws.write(row, 1, label)
+            ws.write_string(row, 0, r["label"])
+            ws.write_string(row, 1, label)
             for c, key in enumerate([*(f"p{q}" for q in PERCENTILES), "mean", "se"], start=2):
                 ws.write_number(row, c, float(r[key]), f["usd"])
             row += 1
@@ -120,11 +126,11 @@ def _write_percentiles(ws: Any, f: dict[str, Any], sim: Simulation, row: int) ->
 
 
 def _write_first_shipment(ws: Any, f: dict[str, Any], sim: Simulation, row: int) -> int:
-    ws.write(row, 0, f"First China shipment month ({LABEL})", f["section"])
+    ws.write_string(row, 0, f"First China shipment month ({LABEL})", f["section"])
     _header(ws, f, row + 1, ("Month", "Probability", "Cumulative"))
     row += 2
     for r in sim.first_shipment_distribution().itertuples():
-        ws.write(row, 0, str(r.month))
+        ws.write_string(row, 0, str(r.month))
         ws.write_number(row, 1, float(r.probability), f["pct"])
         ws.write_number(row, 2, float(r.cumulative), f["pct"])
         row += 1
@@ -133,32 +139,32 @@ def _write_first_shipment(ws: Any, f: dict[str, Any], sim: Simulation, row: int)
 
 def _write_tornado(ws: Any, f: dict[str, Any], t: Tornado, row: int) -> int:
     what = describe_output(t.output, t.measure, t.product)
-    ws.write(row, 0, f"Tornado, one input at a time: {what} ({LABEL})", f["section"])
-    ws.write(row + 1, 0, "Base value")
+    ws.write_string(row, 0, f"Tornado, one input at a time: {what} ({LABEL})", f["section"])
+    ws.write_string(row + 1, 0, "Base value")
     ws.write_number(row + 1, 1, t.base, f["usd"])
     _header(ws, f, row + 2, TORNADO_HEADERS)
     row += 3
     for r in t.table.itertuples():
-        ws.write(row, 0, str(r.parameter))
-        ws.write(row, 1, str(r.low))
-        ws.write(row, 2, str(r.high))
+        ws.write_string(row, 0, str(r.parameter))
+        ws.write_string(row, 1, str(r.low))
+        ws.write_string(row, 2, str(r.high))
         ws.write_number(row, 3, float(r.output_low), f["usd"])
         ws.write_number(row, 4, float(r.output_high), f["usd"])
         ws.write_number(row, 5, float(r.swing), f["usd"])
-        ws.write(row, 6, str(r.range))
+        ws.write_string(row, 6, str(r.range))
         row += 1
     return row
 
 
 def _write_inputs(ws: Any, f: dict[str, Any], sim: Simulation, row: int) -> int:
-    ws.write(row, 0, "Uncertain inputs of the risk file", f["section"])
+    ws.write_string(row, 0, "Uncertain inputs of the risk file", f["section"])
     _header(ws, f, row + 1, INPUT_HEADERS)
     row += 2
     for m in sim.spec.marginals:
-        ws.write(row, 0, m.path)
-        ws.write(row, 1, m.shape)
-        ws.write(row, 2, m.apply)
-        ws.write(row, 3, m.source, f["wrap"])
+        ws.write_string(row, 0, m.path)
+        ws.write_string(row, 1, m.shape)
+        ws.write_string(row, 2, m.apply)
+        ws.write_string(row, 3, m.source, f["wrap"])
         row += 1
     return row
 

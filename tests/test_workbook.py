@@ -6,6 +6,7 @@ Cached values must equal the Python core exactly: they are what viewers, preview
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import math
@@ -17,14 +18,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import xlsxwriter
 from openpyxl.utils.cell import range_boundaries
 
 from model.analysis import ALL, PARTIES, expected_value, party_series, run
 from model.calendar import month_labels
 from model.loader import InputError, load, load_set
 from model.outputs import METRICS, period_labels, supplier_metric
+from model.risk import simulate
+from model.risk_schema import load_risk
 from model.schema import parameter_table
 from reports import layout as lay
+from reports.risk_sheet import SHEET, risk_sheet_writer
 from reports.workbook import build_workbook_bytes, output_ranges
 
 from .conftest import BASE, SETS
@@ -263,6 +268,20 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
         xml = b"".join(zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/"))
     formulas = re.findall(rb"<f>([^<]*)</f>", xml)
     assert formulas and not [f for f in formulas if b"HYPERLINK" in f or b"cmd|" in f]
+
+
+def test_risk_sheet_text_stays_text_in_any_workbook(tmp_path: Path) -> None:
+    a = load(BASE).assumptions
+    spec = load_risk(BASE.parent / "risk.yaml", a)
+    first = dataclasses.replace(spec.marginals[0], source=INJECTIONS[0])
+    spec = dataclasses.replace(spec, marginals=(first, *spec.marginals[1:]))
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})  # default options: "=" makes formulas
+    risk_sheet_writer(simulate(a, spec, 200, seed=1))(wb, {})
+    wb.close()
+    ws = open_book(_save(tmp_path, buf.getvalue()))[SHEET]
+    cells = [c for row in ws.iter_rows() for c in row if c.value == INJECTIONS[0]]
+    assert [c.data_type for c in cells] == ["s"]
 
 
 def test_numbers_are_stored_with_every_digit(tmp_path: Path) -> None:
