@@ -79,10 +79,13 @@ def scenarios_for_export(base: str, scenario_files: list[str], set_file: str | N
 
 def cmd_export(args: argparse.Namespace) -> int:
     out = _out_file(args.xlsx, "--xlsx", (".xlsx",))
+    if not args.risk and (args.paths is not None or args.seed is not None):
+        raise InputError([Problem("--paths/--seed", "", "only apply with --risk RISK.yaml")])
     started = time.perf_counter()
     loaded, probs = scenarios_for_export(args.assumptions, args.scenario, args.set)
-    extra = [simulated_risk_sheet(loaded[0].assumptions, loaded[0].name, args.risk, args.paths,
-                                  args.seed)] if args.risk else []
+    extra = [simulated_risk_sheet(loaded[0].assumptions, loaded[0].name, args.risk,
+                                  10_000 if args.paths is None else args.paths,
+                                  args.seed or 0)] if args.risk else []
     try:
         data = build_workbook_bytes([with_scenario_sources(lo) for lo in loaded],
                                     [lo.name for lo in loaded],
@@ -114,8 +117,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--xlsx", required=True, help="output workbook (written atomically)")
     p.add_argument("--risk", help="risk YAML: add a Risk sheet (Monte Carlo of the first "
                    "scenario, values not formulas)")
-    p.add_argument("--paths", type=int, default=10_000, help="Monte Carlo paths (with --risk)")
-    p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (with --risk)")
+    p.add_argument("--paths", type=int, help="Monte Carlo paths (with --risk; default 10000)")
+    p.add_argument("--seed", type=int, help="Monte Carlo seed (with --risk; default 0)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("import-xlsx", help="read a workbook's Inputs sheet back into YAML")

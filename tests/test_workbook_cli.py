@@ -105,3 +105,10 @@ def test_product_ids_that_make_colliding_names_are_an_input_error(
     err = capsys.readouterr().err
     assert f"{base}: defined names collide" in err and "unexpected" not in err
     assert not out.exists()
+
+
+def test_paths_without_risk_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "book.xlsx"
+    assert main(["export", str(BASE), "--xlsx", str(out), "--paths", "500"]) == 2
+    assert "only apply with --risk" in capsys.readouterr().err
+    assert not out.exists()
