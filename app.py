@@ -14,8 +14,7 @@ from webapp.catalog import catalog
 from webapp.fmt import escape_md
 from webapp.view import View
 
-st.set_page_config(page_title="Chip Export Impact", page_icon=":material/memory:",
-                   layout="wide")
+st.set_page_config(page_title="Chip Export Impact", page_icon=":material/memory:", layout="wide")
 cat = catalog()
 state.boot(cat)
 ref = widgets.sidebar(cat)
@@ -24,21 +23,37 @@ state.sync_url(ref.id, current)
 
 st.title("Chip Export Impact")
 title, toggle = st.columns([3, 1])
-title.markdown(f"What-if on **{escape_md(ref.name)}**: " + (
-    "; ".join(escape_md(widgets.change_text(ref, k, v)) for k, v in current.items())
-    if current else "no changes yet; move a lever."))
-measure = toggle.segmented_control("Measure", list(kpis.MEASURES), key="measure",
-                                   default="total_usd", format_func=lambda m: kpis.MEASURES[m],
-                                   required=True, label_visibility="collapsed",
-                                   help=kpis.MEASURE_HELP) or "total_usd"
+title.markdown(
+    f"What-if on **{escape_md(ref.name)}**: "
+    + (
+        "; ".join(escape_md(widgets.change_text(ref, k, v)) for k, v in current.items())
+        if current
+        else "no changes yet; move a lever."
+    )
+)
+measure = (
+    toggle.segmented_control(
+        "Measure",
+        list(kpis.MEASURES),
+        key="measure",
+        default="total_usd",
+        format_func=lambda m: kpis.MEASURES[m],
+        required=True,
+        label_visibility="collapsed",
+        help=kpis.MEASURE_HELP,
+    )
+    or "total_usd"
+)
 notices = st.session_state.get(state.NOTICE_KEY) or []
 if notices:
     st.warning("Ignored from the link:\n\n" + "\n".join(f"- {escape_md(n)}" for n in notices))
 try:
     raw, whatif = state.whatif(ref, current)
 except InputError as exc:
-    st.error("The what-if is not valid; change these levers:\n\n" +
-             "\n".join(f"- {escape_md(str(p))}" for p in exc.problems))
+    st.error(
+        "The what-if is not valid; change these levers:\n\n"
+        + "\n".join(f"- {escape_md(str(p))}" for p in exc.problems)
+    )
     st.stop()
 
 key = compute.cache_key(raw)

@@ -53,8 +53,9 @@ def variants(base: Inputs, n: int, seed: int = 1) -> Inputs:
 def main() -> None:
     base = Inputs.from_assumptions([load(ROOT / "assumptions" / "base.yaml").assumptions])
     arrays_ms = median_ms(lambda: project(base), 200)
-    frames_ms = median_ms(lambda: (lambda p: (long_frame(p), party_totals(p, ["base"])))(
-        project(base)), 50)
+    frames_ms = median_ms(
+        lambda: (lambda p: (long_frame(p), party_totals(p, ["base"])))(project(base)), 50
+    )
     x = variants(base, VARIANTS)
     t0 = time.perf_counter()
     together = project(x)
@@ -66,8 +67,10 @@ def main() -> None:
     h, p = base.months, len(base.product_ids)
     print(f"base projection, arrays:                 {arrays_ms:8.3f} ms (goal <= 2 ms)")
     print(f"base projection + tidy DataFrames:       {frames_ms:8.3f} ms (goal <= 20 ms)")
-    print(f"{VARIANTS:,} variants, one vectorised call: {vec_s:8.3f} s  (goal <= 1 s); "
-          f"{VARIANTS * h * p / vec_s / 1e6:.1f} M product-months/s")
+    print(
+        f"{VARIANTS:,} variants, one vectorised call: {vec_s:8.3f} s  (goal <= 1 s); "
+        f"{VARIANTS * h * p / vec_s / 1e6:.1f} M product-months/s"
+    )
     print(f"{VARIANTS:,} variants, Python loop:         {loop_s:8.3f} s")
     print(f"ratio loop / vectorised:                 {loop_s / vec_s:8.1f} x")
 

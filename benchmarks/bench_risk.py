@@ -70,12 +70,18 @@ def baseline_per_path(a: Any, spec: Any, n: int) -> float:
     x = draws(spec, 0, 0, n)
     t = time.perf_counter()
     for i in range(n):
-        project(apply_draws(base, spec, x[i:i + 1]))
+        project(apply_draws(base, spec, x[i : i + 1]))
     return (time.perf_counter() - t) / n
 
 
-def row(label: str, paths: int, months: int, seconds: float, peak: float | None,
-        base_s: float | None = None) -> str:
+def row(
+    label: str,
+    paths: int,
+    months: int,
+    seconds: float,
+    peak: float | None,
+    base_s: float | None = None,
+) -> str:
     rate = paths * months / seconds
     mem = f"{peak / 2**20:8.0f} MiB" if peak is not None else " " * 12
     ratio = f"{base_s * paths / seconds:8.0f}x" if base_s else " " * 9
@@ -92,15 +98,26 @@ def main() -> None:
     a = load(BASE).assumptions
     spec = load_risk(RISK, a)
     h, p = a.horizon.months, len(a.products)
-    print(f"Monte Carlo benchmark: {h} months x {p} products, {len(spec.marginals)} "
-          f"uncertain inputs, chunk {args.chunk:,}, {os.cpu_count()} CPUs")
+    print(
+        f"Monte Carlo benchmark: {h} months x {p} products, {len(spec.marginals)} "
+        f"uncertain inputs, chunk {args.chunk:,}, {os.cpu_count()} CPUs"
+    )
     simulate(a, spec, 2 * args.chunk, 0, chunk=args.chunk)  # warm-up
 
     per_path = baseline_per_path(a, spec, BASELINE_SAMPLE)
-    print(f"\n{'run':<38} {'paths':>10} {'time':>11} {'path-months/s':>14} "
-          f"{'peak':>12} {'vs loop':>9}")
-    print(row(f"per-path loop ({BASELINE_SAMPLE} paths, extrapolated)", 100_000, h,
-              per_path * 100_000, None))
+    print(
+        f"\n{'run':<38} {'paths':>10} {'time':>11} {'path-months/s':>14} "
+        f"{'peak':>12} {'vs loop':>9}"
+    )
+    print(
+        row(
+            f"per-path loop ({BASELINE_SAMPLE} paths, extrapolated)",
+            100_000,
+            h,
+            per_path * 100_000,
+            None,
+        )
+    )
 
     def run(n: int) -> Any:
         return to_results(simulate(a, spec, n, 2026, chunk=args.chunk))
@@ -134,20 +151,30 @@ def _dask_rows(a: Any, spec: Any, h: int, per_path: float, args: argparse.Namesp
     from model.risk_dask import TRIM
 
     t = time.perf_counter()
-    with dask.config.set({TRIM: None}), \
-            LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                         dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client:
+    with (
+        dask.config.set({TRIM: None}),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         start = time.perf_counter() - t
         chunk = args.chunk
         simulate(a, spec, 2 * chunk, 0, chunk=chunk, dask=client)  # warm the workers
         for n in (100_000,) if args.skip_million else (100_000, 1_000_000):
-            secs, sim = timed(lambda n=n: to_results(
-                simulate(a, spec, n, 2026, chunk=chunk, dask=client)))
+            secs, sim = timed(
+                lambda n=n: to_results(simulate(a, spec, n, 2026, chunk=chunk, dask=client))
+            )
             local = simulate(a, spec, min(n, 20_000), 2026, chunk=args.chunk)
-            same = np.array_equal(local.totals, sim.totals[:len(local.totals)])
-            print(row(f"Dask, 2 workers (chunk {chunk:,})", n, h, secs, None, per_path)
-                  + ("" if same else "  RESULTS DIFFER"))
+            same = np.array_equal(local.totals, sim.totals[: len(local.totals)])
+            print(
+                row(f"Dask, 2 workers (chunk {chunk:,})", n, h, secs, None, per_path)
+                + ("" if same else "  RESULTS DIFFER")
+            )
     print(f"{'':<38} (cluster start-up {start:.1f} s, not included)")
 
 

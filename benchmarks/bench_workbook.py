@@ -52,18 +52,22 @@ def main() -> None:
     descriptions = [lo.scenario.description if lo.scenario else "" for lo in loaded]
 
     def export() -> bytes:
-        return build_workbook_bytes([with_scenario_sources(lo) for lo in load_all()], names,
-                                    descriptions)
+        return build_workbook_bytes(
+            [with_scenario_sources(lo) for lo in load_all()], names, descriptions
+        )
 
     data = export()
     t_load, _ = best_of(args.repeat, load_all)
     t_export, t_export_med = best_of(args.repeat, export)
-    t_project, _ = best_of(args.repeat * 4,
-                           lambda: project(Inputs.from_assumptions(variants)))
-    print(f"scenarios: {len(variants)} on the base, {variants[0].horizon.months} months, "
-          f"{len(variants[0].products)} products; workbook {len(data) / 1024:.0f} KiB")
-    print(f"export (load YAML + core + write xlsx): best {t_export:.3f} s, median "
-          f"{t_export_med:.3f} s (goal ≤ 2 s); of which loading YAML {t_load:.3f} s")
+    t_project, _ = best_of(args.repeat * 4, lambda: project(Inputs.from_assumptions(variants)))
+    print(
+        f"scenarios: {len(variants)} on the base, {variants[0].horizon.months} months, "
+        f"{len(variants[0].products)} products; workbook {len(data) / 1024:.0f} KiB"
+    )
+    print(
+        f"export (load YAML + core + write xlsx): best {t_export:.3f} s, median "
+        f"{t_export_med:.3f} s (goal ≤ 2 s); of which loading YAML {t_load:.3f} s"
+    )
     print(f"Python projection of the same scenarios: {t_project * 1e3:.2f} ms")
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     t_recalc = float("nan")
@@ -78,9 +82,11 @@ def main() -> None:
         print(f"LibreOffice recalculation (start, load, recalc, save): {t_recalc:.2f} s")
     else:
         print("LibreOffice recalculation: skipped (soffice not installed)")
-    print(f"ratios: export / projection = {t_export / t_project:,.0f}x; "
-          f"recalculation / projection = {t_recalc / t_project:,.0f}x; "
-          f"recalculation / export = {t_recalc / t_export:.1f}x")
+    print(
+        f"ratios: export / projection = {t_export / t_project:,.0f}x; "
+        f"recalculation / projection = {t_recalc / t_project:,.0f}x; "
+        f"recalculation / export = {t_recalc / t_export:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -40,9 +40,12 @@ def party_series(p: Projection) -> dict[str, np.ndarray]:
     """Monthly money per party, each (N, P, H); suppliers also one by one."""
     m = p.money
     out = {
-        "china_gross_revenue": m.gross, "vendor_retained": m.vendor_retained,
-        "vendor_gross_profit": m.gross_profit, "us_government": m.government,
-        "suppliers": m.suppliers.sum(axis=2), "test_labs": m.labs,
+        "china_gross_revenue": m.gross,
+        "vendor_retained": m.vendor_retained,
+        "vendor_gross_profit": m.gross_profit,
+        "us_government": m.government,
+        "suppliers": m.suppliers.sum(axis=2),
+        "test_labs": m.labs,
         "china_tariff": m.china_tariff,
     }
     for k, sup in enumerate(p.inputs.supplier_ids):
@@ -77,8 +80,9 @@ def inventory_summary(p: Projection, names: Sequence[str]) -> pd.DataFrame:
         for j, pid in enumerate(p.inputs.product_ids):
             rows.append((name, pid, units[i, j], usd[i, j]))
         rows.append((name, ALL, units[i].sum(), usd[i].sum()))
-    return pd.DataFrame(rows, columns=["scenario", "product", "ending_inventory_units",
-                                       "stranded_inventory_usd"])
+    return pd.DataFrame(
+        rows, columns=["scenario", "product", "ending_inventory_units", "stranded_inventory_usd"]
+    )
 
 
 def delay(x: Inputs) -> np.ndarray:
@@ -89,12 +93,18 @@ def delay(x: Inputs) -> np.ndarray:
 def approved_now(a: Assumptions) -> Assumptions:
     """The cost-of-delay reference: both approvals set to ``horizon.start``."""
     start = a.horizon.start
-    return a.model_copy(update={"timeline": a.timeline.model_copy(
-        update={"us_approval": start, "china_approval": start})})
+    return a.model_copy(
+        update={
+            "timeline": a.timeline.model_copy(
+                update={"us_approval": start, "china_approval": start}
+            )
+        }
+    )
 
 
-def cost_of_delay(variants: Sequence[Assumptions], names: Sequence[str],
-                  projection: Projection | None = None) -> pd.DataFrame:
+def cost_of_delay(
+    variants: Sequence[Assumptions], names: Sequence[str], projection: Projection | None = None
+) -> pd.DataFrame:
     """Reference (approved now) minus scenario, per party, total and NPV.
 
     The per-month figures divide by the scenario's delay ``d``; they are NaN
@@ -114,13 +124,24 @@ def cost_of_delay(variants: Sequence[Assumptions], names: Sequence[str],
                 t_ = tot[i].sum() if pid == ALL else tot[i, j]
                 v_ = pv[i].sum() if pid == ALL else pv[i, j]
                 rows.append((name, pid, party, d[i], t_, v_, t_ / per, v_ / per))
-    return pd.DataFrame(rows, columns=["scenario", "product", "party", "delay_months",
-                                       "total_usd", "npv_usd", "total_per_month_usd",
-                                       "npv_per_month_usd"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "scenario",
+            "product",
+            "party",
+            "delay_months",
+            "total_usd",
+            "npv_usd",
+            "total_per_month_usd",
+            "npv_per_month_usd",
+        ],
+    )
 
 
-def expected_value(totals: pd.DataFrame, probabilities: dict[str, float],
-                   file: str = "scenario set") -> pd.DataFrame:
+def expected_value(
+    totals: pd.DataFrame, probabilities: dict[str, float], file: str = "scenario set"
+) -> pd.DataFrame:
     """Probability-weighted sum of each scenario's totals and NPV, per product and party."""
     check_probabilities(list(probabilities.values()), file, "probability")
     missing = sorted(set(probabilities) - set(totals["scenario"]))
@@ -130,18 +151,24 @@ def expected_value(totals: pd.DataFrame, probabilities: dict[str, float],
     w = df["scenario"].map(probabilities)
     df["total_usd"] *= w
     df["npv_usd"] *= w
-    return (df.groupby(["product", "party"], sort=False)[["total_usd", "npv_usd"]].sum()
-            .reset_index())
+    return (
+        df.groupby(["product", "party"], sort=False)[["total_usd", "npv_usd"]].sum().reset_index()
+    )
 
 
-def summary_table(res: Results, probabilities: dict[str, float] | None = None,
-                  label: str = "expected value") -> pd.DataFrame:
+def summary_table(
+    res: Results, probabilities: dict[str, float] | None = None, label: str = "expected value"
+) -> pd.DataFrame:
     """One long table of totals, NPV and cost of delay per scenario, product and party,
     with probability-weighted rows (scenario ``label``) when probabilities are given."""
-    cod = res.delay_cost.rename(columns={
-        "total_usd": "cost_of_delay_usd", "npv_usd": "cost_of_delay_npv_usd",
-        "total_per_month_usd": "cost_of_delay_per_month_usd",
-        "npv_per_month_usd": "cost_of_delay_npv_per_month_usd"})
+    cod = res.delay_cost.rename(
+        columns={
+            "total_usd": "cost_of_delay_usd",
+            "npv_usd": "cost_of_delay_npv_usd",
+            "total_per_month_usd": "cost_of_delay_per_month_usd",
+            "npv_per_month_usd": "cost_of_delay_npv_per_month_usd",
+        }
+    )
     table = res.totals.merge(cod, on=["scenario", "product", "party"], how="left")
     # An infinite delay (never licensed) is left empty, like the per-month costs.
     table["delay_months"] = table["delay_months"].replace(np.inf, np.nan)
@@ -171,10 +198,22 @@ def run(variants: Sequence[Assumptions], names: Sequence[str]) -> Results:
     try:
         inputs = Inputs.from_assumptions(variants)
     except ValueError:
-        raise InputError([Problem(", ".join(names), "horizon",
-                                  "scenarios compared together must share horizon.start, "
-                                  "horizon.months and the product ids")]) from None
+        raise InputError(
+            [
+                Problem(
+                    ", ".join(names),
+                    "horizon",
+                    "scenarios compared together must share horizon.start, "
+                    "horizon.months and the product ids",
+                )
+            ]
+        ) from None
     proj = project(inputs)
-    return Results(names=list(names), variants=list(variants), projection=proj,
-                   totals=party_totals(proj, names), inventory=inventory_summary(proj, names),
-                   delay_cost=cost_of_delay(variants, names, proj))
+    return Results(
+        names=list(names),
+        variants=list(variants),
+        projection=proj,
+        totals=party_totals(proj, names),
+        inventory=inventory_summary(proj, names),
+        delay_cost=cost_of_delay(variants, names, proj),
+    )

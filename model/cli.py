@@ -57,8 +57,11 @@ def cmd_project(args: argparse.Namespace) -> int:
     if args.period != "month":
         frame = aggregate(frame, args.period, loaded.assumptions.horizon.fiscal_year_end_month)
     atomic_write_text(out, to_csv_text(frame))
-    print(f"wrote {out} ({loaded.name}: {loaded.assumptions.horizon.months} months, "
-          f"{len(loaded.assumptions.products)} products)", file=sys.stderr)
+    print(
+        f"wrote {out} ({loaded.name}: {loaded.assumptions.horizon.months} months, "
+        f"{len(loaded.assumptions.products)} products)",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -78,12 +81,26 @@ def _scenarios(args: argparse.Namespace) -> tuple[list[Loaded], dict[str, float]
     if all(p is None for p in probs):
         return loaded, None, ""
     if any(p is None for p in probs):
-        missing = [lo.scenario.file for lo, p in zip(loaded, probs, strict=True)
-                   if p is None and lo.scenario]
-        raise InputError([Problem(f, "probability", "is missing while other scenarios given "
-                                  "have one (give all or none)") for f in missing])
-    return loaded, {lo.name: float(p) for lo, p in zip(loaded, probs, strict=True)
-                    if p is not None}, ", ".join(args.scenario)
+        missing = [
+            lo.scenario.file
+            for lo, p in zip(loaded, probs, strict=True)
+            if p is None and lo.scenario
+        ]
+        raise InputError(
+            [
+                Problem(
+                    f,
+                    "probability",
+                    "is missing while other scenarios given have one (give all or none)",
+                )
+                for f in missing
+            ]
+        )
+    return (
+        loaded,
+        {lo.name: float(p) for lo, p in zip(loaded, probs, strict=True) if p is not None},
+        ", ".join(args.scenario),
+    )
 
 
 def _billions(v: float) -> str:
@@ -103,23 +120,30 @@ def _party_table(title: str, frame: pd.DataFrame, value: str, product: str) -> T
     return table
 
 
-def print_summary(res: Results, probs: dict[str, float] | None, probs_file: str,
-                  product: str, console: Console) -> None:
+def print_summary(
+    res: Results, probs: dict[str, float] | None, probs_file: str, product: str, console: Console
+) -> None:
     label = "all products" if product == ALL else product
-    console.print(_party_table(f"Totals over the horizon, $ billions ({label})",
-                               res.totals, "total_usd", product))
+    console.print(
+        _party_table(
+            f"Totals over the horizon, $ billions ({label})", res.totals, "total_usd", product
+        )
+    )
     console.print(_party_table("NPV, $ billions", res.totals, "npv_usd", product))
     inv = res.inventory[res.inventory["product"] == product]
     t = Table(title="Ending inventory", title_justify="left")
     for c in ("scenario", "units", "at cost, $ billions"):
         t.add_column(c, justify="left" if c == "scenario" else "right")
     for r in inv.itertuples():
-        t.add_row(str(r.scenario), f"{r.ending_inventory_units:,.0f}",
-                  _billions(r.stranded_inventory_usd))
+        t.add_row(
+            str(r.scenario), f"{r.ending_inventory_units:,.0f}", _billions(r.stranded_inventory_usd)
+        )
     console.print(t)
     cod = res.delay_cost[res.delay_cost["product"] == product]
-    t = Table(title="Cost of delay vs approved now ($ billions; per month of delay in "
-              "$ millions)", title_justify="left")
+    t = Table(
+        title="Cost of delay vs approved now ($ billions; per month of delay in $ millions)",
+        title_justify="left",
+    )
     t.add_column("scenario")
     t.add_column("delay, months", justify="right")
     for p in PARTIES:
@@ -141,8 +165,9 @@ def print_summary(res: Results, probs: dict[str, float] | None, probs_file: str,
         for c in ("party", "total", "NPV"):
             t.add_column(c, justify="left" if c == "party" else "right")
         for p in PARTIES:
-            t.add_row(p.label, _billions(ev.loc[p.key, "total_usd"]),
-                      _billions(ev.loc[p.key, "npv_usd"]))
+            t.add_row(
+                p.label, _billions(ev.loc[p.key, "total_usd"]), _billions(ev.loc[p.key, "npv_usd"])
+            )
         console.print(t)
 
 
@@ -152,8 +177,17 @@ def cmd_summary(args: argparse.Namespace) -> int:
     res = run([lo.assumptions for lo in loaded], [lo.name for lo in loaded])
     pids = list(res.projection.inputs.product_ids)
     if args.product != ALL and args.product not in pids:
-        raise InputError([Problem("--product", "", f"unknown product; choose all or one of "
-                                  f"{', '.join(pids)}", args.product, True)])
+        raise InputError(
+            [
+                Problem(
+                    "--product",
+                    "",
+                    f"unknown product; choose all or one of {', '.join(pids)}",
+                    args.product,
+                    True,
+                )
+            ]
+        )
     print_summary(res, probs, pfile, args.product, console(args.width))
     if out is not None:
         atomic_write_text(out, to_csv_text(summary_table(res, probs)))
@@ -215,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m model",
         description="Chip Export Impact: who gains what from US licences for AI chips to "
-                    "China, and what each month of delay costs.")
+        "China, and what each month of delay costs.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -223,21 +258,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assumptions", help="assumptions YAML (e.g. assumptions/base.yaml)")
     p.add_argument("--scenario", help="scenario YAML overlaying the assumptions")
     p.add_argument("--csv", required=True, help="output CSV (written atomically)")
-    p.add_argument("--period", choices=PERIODS, default="month",
-                   help="month (the MODEL_SPEC §5 contract, default) or a roll-up; "
-                        "roll-ups write the header period,product,metric,value")
+    p.add_argument(
+        "--period",
+        choices=PERIODS,
+        default="month",
+        help="month (the MODEL_SPEC §5 contract, default) or a roll-up; "
+        "roll-ups write the header period,product,metric,value",
+    )
     p.set_defaults(func=cmd_project)
 
     p = sub.add_parser("summary", help="totals, NPV, cost of delay and expected value")
     p.add_argument("assumptions")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--scenario", action="append", default=[],
-                       help="scenario YAML; repeat to compare several")
+    which.add_argument(
+        "--scenario", action="append", default=[], help="scenario YAML; repeat to compare several"
+    )
     which.add_argument("--set", help="scenario-set YAML with probabilities (expected value)")
     p.add_argument("--product", default=ALL, help="a product id, or 'all' (default)")
     p.add_argument("--width", type=int, default=None, help="console width")
-    p.add_argument("--csv", help="also write every figure (totals, NPV, cost of delay, "
-                                 "expected value) as a long CSV, atomically")
+    p.add_argument(
+        "--csv",
+        help="also write every figure (totals, NPV, cost of delay, "
+        "expected value) as a long CSV, atomically",
+    )
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("validate", help="check assumption, scenario and set files")
@@ -278,6 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # people get a sentence, not a traceback
         if os.environ.get("CHIP_EXPORT_DEBUG"):
             raise
-        print(f"error: unexpected failure: {type(exc).__name__}: {exc} "
-              "(set CHIP_EXPORT_DEBUG=1 for details)", file=sys.stderr)
+        print(
+            f"error: unexpected failure: {type(exc).__name__}: {exc} "
+            "(set CHIP_EXPORT_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return EXIT_FAILURE

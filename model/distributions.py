@@ -56,8 +56,10 @@ def with_never(pmf: DiscretePMF, never: float) -> DiscretePMF:
     """Scale ``pmf`` by ``1 - never`` and append ``+inf`` with probability ``never``."""
     if never <= 0:
         return pmf
-    return DiscretePMF(values=np.append(pmf.values, np.inf),
-                       probabilities=np.append(pmf.probabilities * (1.0 - never), never))
+    return DiscretePMF(
+        values=np.append(pmf.values, np.inf),
+        probabilities=np.append(pmf.probabilities * (1.0 - never), never),
+    )
 
 
 def triangular_cdf(x: Array, low: float, mode: float, high: float) -> Array:

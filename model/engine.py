@@ -22,14 +22,38 @@ from .schema import Assumptions
 Array = np.ndarray
 
 GLOBAL_FIELDS = (
-    "share_rate", "import_tariff", "customs_value_ratio", "levy_end", "us_min_share",
-    "quota_cumulative", "china_tariff", "test_fee", "us_approval", "china_approval",
-    "test_lag", "restart_lag", "ramp_months", "reference_start", "erosion", "retention",
-    "elasticity", "discount_rate",
+    "share_rate",
+    "import_tariff",
+    "customs_value_ratio",
+    "levy_end",
+    "us_min_share",
+    "quota_cumulative",
+    "china_tariff",
+    "test_fee",
+    "us_approval",
+    "china_approval",
+    "test_lag",
+    "restart_lag",
+    "ramp_months",
+    "reference_start",
+    "erosion",
+    "retention",
+    "elasticity",
+    "discount_rate",
 )
 PRODUCT_FIELDS = (
-    "asp", "asp_change", "unit_cost", "rate", "quota_applies", "demand", "demand_growth",
-    "us_shipments", "inventory0", "cap", "capacity", "paused",
+    "asp",
+    "asp_change",
+    "unit_cost",
+    "rate",
+    "quota_applies",
+    "demand",
+    "demand_growth",
+    "us_shipments",
+    "inventory0",
+    "cap",
+    "capacity",
+    "paused",
 )
 
 
@@ -93,8 +117,10 @@ class Inputs:
         pids = tuple(p.id for p in first.products)
         sups = tuple(dict.fromkeys(s for a in variants for s in a.supplier_ids))
         for a in variants[1:]:
-            if (a.horizon.start, a.horizon.months) != (first.horizon.start, first.horizon.months) \
-                    or tuple(p.id for p in a.products) != pids:
+            if (a.horizon.start, a.horizon.months) != (
+                first.horizon.start,
+                first.horizon.months,
+            ) or tuple(p.id for p in a.products) != pids:
                 raise ValueError("variants stacked together must share horizon and products")
         cols: dict[str, list[object]] = {k: [] for k in GLOBAL_FIELDS + PRODUCT_FIELDS + ("bom",)}
         for a in variants:
@@ -102,32 +128,45 @@ class Inputs:
                 cols[k].append(gv)
             for k, pv in _products(a).items():
                 cols[k].append(pv)
-            cols["bom"].append([[p.bom_usd_per_unit.get(s, 0.0) for s in sups]
-                                for p in a.products])
+            cols["bom"].append([[p.bom_usd_per_unit.get(s, 0.0) for s in sups] for p in a.products])
         arrays = {k: np.asarray(v, dtype=float) for k, v in cols.items()}
         if not sups:
             arrays["bom"] = np.zeros((len(variants), len(pids), 0))
         for k in ("import_tariff", "quota_cumulative", "quota_applies", "paused"):
             arrays[k] = arrays[k].astype(bool)
-        return cls(months=first.horizon.months, start=first.horizon.start,
-                   fiscal_year_end_month=first.horizon.fiscal_year_end_month,
-                   product_ids=pids, supplier_ids=sups,
-                   bom_members=tuple(
-                       tuple(k for k, s in enumerate(sups)
-                             if any(s in a.products[j].bom_usd_per_unit for a in variants))
-                       for j in range(len(pids))),
-                   **arrays)
+        return cls(
+            months=first.horizon.months,
+            start=first.horizon.start,
+            fiscal_year_end_month=first.horizon.fiscal_year_end_month,
+            product_ids=pids,
+            supplier_ids=sups,
+            bom_members=tuple(
+                tuple(
+                    k
+                    for k, s in enumerate(sups)
+                    if any(s in a.products[j].bom_usd_per_unit for a in variants)
+                )
+                for j in range(len(pids))
+            ),
+            **arrays,
+        )
 
     def take(self, index: Array | slice) -> Inputs:
         """A subset of the variants (a chunk of Monte Carlo paths, say)."""
-        arrays: dict[str, Any] = {f.name: getattr(self, f.name)[index]
-                                  for f in fields(self) if _is_array(getattr(self, f.name))}
+        arrays: dict[str, Any] = {
+            f.name: getattr(self, f.name)[index]
+            for f in fields(self)
+            if _is_array(getattr(self, f.name))
+        }
         return replace(self, **arrays)
 
     def repeat(self, n: int) -> Inputs:
         """The first variant repeated ``n`` times, ready to have arrays replaced."""
-        arrays: dict[str, Any] = {f.name: np.repeat(getattr(self, f.name)[:1], n, axis=0)
-                                  for f in fields(self) if _is_array(getattr(self, f.name))}
+        arrays: dict[str, Any] = {
+            f.name: np.repeat(getattr(self, f.name)[:1], n, axis=0)
+            for f in fields(self)
+            if _is_array(getattr(self, f.name))
+        }
         return replace(self, **arrays)
 
 
@@ -138,24 +177,32 @@ def _is_array(value: object) -> bool:
 def _globals(a: Assumptions) -> dict[str, float]:
     s, pol, tl, dm = a.horizon.start, a.policy, a.timeline, a.demand
     return {
-        "share_rate": pol.share_rate, "import_tariff": pol.mechanism == "import_tariff",
+        "share_rate": pol.share_rate,
+        "import_tariff": pol.mechanism == "import_tariff",
         "customs_value_ratio": pol.customs_value_ratio,
-        "levy_end": month_index(pol.levy_ends, s), "us_min_share": pol.us_min_share,
+        "levy_end": month_index(pol.levy_ends, s),
+        "us_min_share": pol.us_min_share,
         "quota_cumulative": pol.quota_basis == "cumulative",
-        "china_tariff": pol.china_import_tariff, "test_fee": pol.test_fee_usd_per_unit,
+        "china_tariff": pol.china_import_tariff,
+        "test_fee": pol.test_fee_usd_per_unit,
         "us_approval": month_index(tl.us_approval, s),
         "china_approval": month_index(tl.china_approval, s),
-        "test_lag": tl.test_lag_months, "restart_lag": tl.restart_lag_months,
-        "ramp_months": tl.ramp_months, "reference_start": month_index(dm.reference_start, s),
-        "erosion": dm.erosion_per_month, "retention": dm.backlog_retention,
-        "elasticity": dm.price_elasticity, "discount_rate": a.discount_rate,
+        "test_lag": tl.test_lag_months,
+        "restart_lag": tl.restart_lag_months,
+        "ramp_months": tl.ramp_months,
+        "reference_start": month_index(dm.reference_start, s),
+        "erosion": dm.erosion_per_month,
+        "retention": dm.backlog_retention,
+        "elasticity": dm.price_elasticity,
+        "discount_rate": a.discount_rate,
     }
 
 
 def _products(a: Assumptions) -> dict[str, list[float]]:
     ps, rate = a.products, a.policy.share_rate
     return {
-        "asp": [p.asp_usd for p in ps], "asp_change": [p.asp_change_per_year for p in ps],
+        "asp": [p.asp_usd for p in ps],
+        "asp_change": [p.asp_change_per_year for p in ps],
         "unit_cost": [p.unit_cost_usd for p in ps],
         "rate": [rate if p.share_rate is None else p.share_rate for p in ps],
         "quota_applies": [p.quota_applies for p in ps],
@@ -187,8 +234,9 @@ def volumes(x: Inputs) -> Volumes:
     """MODEL_SPEC §2: demand, production, quota and the month-by-month shipments."""
     t = np.arange(x.months, dtype=float)
     g = _col  # globals (N,) -> (N, 1) so they broadcast over products
-    licence = np.broadcast_to(eq.licence_month(x.us_approval, x.china_approval)[:, None],
-                              x.asp.shape)
+    licence = np.broadcast_to(
+        eq.licence_month(x.us_approval, x.china_approval)[:, None], x.asp.shape
+    )
     first = eq.first_shipment_month(licence, g(x.test_lag))
     produced = eq.production(x.capacity, x.paused, licence, g(x.restart_lag), t)
     delay = eq.delay_months(licence, g(x.reference_start))
@@ -218,16 +266,24 @@ def volumes(x: Inputs) -> Volumes:
         out["backlog"][..., m] = backlog
         out["orders"][..., m] = orders
         # A quota-exempt product reports its open orders as room: never binding.
-        out["room"][..., m] = np.where(active, np.where(x.quota_applies,
-                                                        np.maximum(room, 0.0), orders), 0.0)
+        out["room"][..., m] = np.where(
+            active, np.where(x.quota_applies, np.maximum(room, 0.0), orders), 0.0
+        )
         out["ship"][..., m] = ship
         inv = available - ship
         out["inv"][..., m] = inv
         backlog = eq.carried_backlog(retention, orders, ship)
         shipped_before = shipped_before + ship
-    return Volumes(demand=demand, backlog=out["backlog"], open_orders=out["orders"],
-                   us_shipments=np.array(us), quota_room=out["room"], production=produced,
-                   shipments=out["ship"], inventory=out["inv"])
+    return Volumes(
+        demand=demand,
+        backlog=out["backlog"],
+        open_orders=out["orders"],
+        us_shipments=np.array(us),
+        quota_room=out["room"],
+        production=produced,
+        shipments=out["ship"],
+        inventory=out["inv"],
+    )
 
 
 def _col(a: Array) -> Array:
@@ -256,15 +312,21 @@ def money(x: Inputs, v: Volumes) -> Money:
     price = eq.selling_price(x.asp, x.asp_change, t)
     gross = v.shipments * price
     levy = eq.levy_active(t, g(x.levy_end))
-    gov = eq.government_levy(gross, levy, x.rate, g(x.import_tariff),
-                             g(x.customs_value_ratio))
+    gov = eq.government_levy(gross, levy, x.rate, g(x.import_tariff), g(x.customs_value_ratio))
     labs = eq.test_lab_fees(v.shipments, g(x.test_fee))
     retained = eq.vendor_retained(gross, gov, labs)
     cogs = eq.cost_of_goods(x.unit_cost, v.shipments)
-    return Money(asp=price, gross=gross, government=gov,
-                 china_tariff=eq.china_tariff_revenue(gross, g(x.china_tariff)), labs=labs,
-                 vendor_retained=retained, cogs=cogs, gross_profit=retained - cogs,
-                 suppliers=eq.supplier_revenue(x.bom, v.production))
+    return Money(
+        asp=price,
+        gross=gross,
+        government=gov,
+        china_tariff=eq.china_tariff_revenue(gross, g(x.china_tariff)),
+        labs=labs,
+        vendor_retained=retained,
+        cogs=cogs,
+        gross_profit=retained - cogs,
+        suppliers=eq.supplier_revenue(x.bom, v.production),
+    )
 
 
 @dataclass(frozen=True)

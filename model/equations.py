@@ -26,8 +26,9 @@ def first_shipment_month(licence: Array, test_lag: Array) -> Array:
     return licence + test_lag
 
 
-def production(capacity: Array, paused: Array, licence: Array, restart_lag: Array,
-               t: Array) -> Array:
+def production(
+    capacity: Array, paused: Array, licence: Array, restart_lag: Array, t: Array
+) -> Array:
     """New production ``P(t) = capacity if t >= Tp else 0``.
 
     Notes
@@ -44,8 +45,9 @@ def delay_months(licence: Array, reference_start: Array) -> Array:
     return np.maximum(0.0, licence - reference_start)
 
 
-def demand_multiplier(erosion: Array, delay: Array, china_tariff: Array,
-                      elasticity: Array) -> Array:
+def demand_multiplier(
+    erosion: Array, delay: Array, china_tariff: Array, elasticity: Array
+) -> Array:
     """``M = (1 - erosion)^d * (1 + china_import_tariff)^(-price_elasticity)``.
 
     An infinite delay (never licensed) gives 0 — no demand survives — and is also
@@ -64,8 +66,9 @@ def ramp(t: Array, first_shipment: Array, ramp_months: Array) -> Array:
     return np.where(active, np.minimum(1.0, (t - safe_ts + 1.0) / ramp_months[..., None]), 0.0)
 
 
-def china_demand(base_units: Array, growth: Array, multiplier: Array, ramp_t: Array,
-                 t: Array) -> Array:
+def china_demand(
+    base_units: Array, growth: Array, multiplier: Array, ramp_t: Array, t: Array
+) -> Array:
     """``D(t) = demand * (1 + growth)^(t/12) * M * ramp(t)``."""
     trend = (1.0 + growth[..., None]) ** (t / 12.0)
     return base_units[..., None] * trend * multiplier[..., None] * ramp_t
@@ -73,12 +76,14 @@ def china_demand(base_units: Array, growth: Array, multiplier: Array, ramp_t: Ar
 
 def quota_ratio(us_min_share: Array) -> Array:
     """China units allowed per US unit: ``r = (1 - s) / s`` (capped, see MAX_QUOTA_RATIO)."""
-    return np.minimum((1.0 - us_min_share) / np.maximum(us_min_share, 1.0 / MAX_QUOTA_RATIO),
-                      MAX_QUOTA_RATIO)
+    return np.minimum(
+        (1.0 - us_min_share) / np.maximum(us_min_share, 1.0 / MAX_QUOTA_RATIO), MAX_QUOTA_RATIO
+    )
 
 
-def quota_room(ratio: Array, us_now: Array, us_cumulative: Array, shipped_before: Array,
-               cumulative: Array) -> Array:
+def quota_room(
+    ratio: Array, us_now: Array, us_cumulative: Array, shipped_before: Array, cumulative: Array
+) -> Array:
     """``Room(t)``: ``r*U(t)`` (monthly) or ``r*ΣU(Ts..t) - ΣX(Ts..t-1)`` (cumulative)."""
     return np.where(cumulative, ratio * us_cumulative - shipped_before, ratio * us_now)
 
@@ -88,11 +93,11 @@ def licence_cap_left(cap: Array, shipped_before: Array) -> Array:
     return cap - shipped_before
 
 
-def china_shipments(open_orders: Array, available: Array, room: Array, cap_left: Array,
-                    active: Array) -> Array:
+def china_shipments(
+    open_orders: Array, available: Array, room: Array, cap_left: Array, active: Array
+) -> Array:
     """``X(t) = min(O(t), A(t), max(0, Room(t)), Cap(t))`` for ``t >= Ts``, else 0."""
-    x = np.minimum(np.minimum(open_orders, available),
-                   np.minimum(np.maximum(room, 0.0), cap_left))
+    x = np.minimum(np.minimum(open_orders, available), np.minimum(np.maximum(room, 0.0), cap_left))
     return np.where(active, np.maximum(x, 0.0), 0.0)
 
 
@@ -111,8 +116,9 @@ def levy_active(t: Array, levy_end: Array) -> Array:
     return (t < levy_end[..., None]).astype(float)
 
 
-def government_levy(gross: Array, levy: Array, rate: Array, import_tariff: Array,
-                    customs_value_ratio: Array) -> Array:
+def government_levy(
+    gross: Array, levy: Array, rate: Array, import_tariff: Array, customs_value_ratio: Array
+) -> Array:
     """US government take ``G(t)``.
 
     ``levy * rate * R`` under ``revenue_share``; ``levy * rate * customs_value_ratio * R``

@@ -71,13 +71,19 @@ def load_history(path: str | Path) -> pd.DataFrame:
     """Read and validate a quarterly history CSV file (see :func:`parse_history`)."""
     p = Path(path)
     if not p.is_file():
-        raise InputError([Problem(str(path), "", "file not found" if not p.exists()
-                                  else "is not a regular file")])
+        raise InputError(
+            [
+                Problem(
+                    str(path), "", "file not found" if not p.exists() else "is not a regular file"
+                )
+            ]
+        )
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise InputError([Problem(str(path), "", "is not UTF-8 text (is it a CSV file?)")]) \
-            from None
+        raise InputError(
+            [Problem(str(path), "", "is not UTF-8 text (is it a CSV file?)")]
+        ) from None
     return parse_history(text, str(path))
 
 
@@ -97,8 +103,15 @@ def parse_history(text: str, name: str = "history") -> pd.DataFrame:
         raise InputError([Problem(name, "", f"is not a readable CSV file ({exc})")]) from None
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise InputError([Problem(name, "header", "missing column(s) " + ", ".join(missing)
-                                  + "; needs " + ", ".join(REQUIRED))])
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "header",
+                    "missing column(s) " + ", ".join(missing) + "; needs " + ", ".join(REQUIRED),
+                )
+            ]
+        )
     problems: list[Problem] = []
     parsed = [_row(raw, line, name, problems) for line, raw in enumerate(rows, start=2)]
     records = [r for r in parsed if r is not None]
@@ -110,43 +123,62 @@ def parse_history(text: str, name: str = "history") -> pd.DataFrame:
     return df.drop(columns="ordinal")
 
 
-def _row(raw: dict[str, Any], line: int, file: str,
-         problems: list[Problem]) -> dict[str, Any] | None:
+def _row(
+    raw: dict[str, Any], line: int, file: str, problems: list[Problem]
+) -> dict[str, Any] | None:
     where = f"line {line}"
     before = len(problems)
     label = (raw.get("fiscal_quarter") or "").strip()
     if not FQ_RE.match(label):
-        problems.append(Problem(file, f"{where}.fiscal_quarter", "must be a fiscal quarter "
-                                "written FYyyyy-Qn (for example FY2027-Q1)", label, True))
+        problems.append(
+            Problem(
+                file,
+                f"{where}.fiscal_quarter",
+                "must be a fiscal quarter written FYyyyy-Qn (for example FY2027-Q1)",
+                label,
+                True,
+            )
+        )
     text = (raw.get("revenue_usd_billions") or "").strip()
     try:
         value = float(text)
         if not math.isfinite(value) or value < 0:
             raise ValueError
     except ValueError:
-        problems.append(Problem(file, f"{where}.revenue_usd_billions", "must be a number >= 0",
-                                text, True))
+        problems.append(
+            Problem(file, f"{where}.revenue_usd_billions", "must be a number >= 0", text, True)
+        )
         value = math.nan
     flag = TRUE_WORDS.get((raw.get("verified") or "").strip().lower())
     if flag is None:
-        problems.append(Problem(file, f"{where}.verified", "must be true or false",
-                                raw.get("verified"), True))
+        problems.append(
+            Problem(file, f"{where}.verified", "must be true or false", raw.get("verified"), True)
+        )
     source = (raw.get("source") or "").strip()
     if not source:
-        problems.append(Problem(file, f"{where}.source", "must name where the figure comes "
-                                "from"))
+        problems.append(Problem(file, f"{where}.source", "must name where the figure comes from"))
     if len(problems) > before:
         return None
-    return {"fiscal_quarter": label, "revenue_usd_billions": value, "verified": flag,
-            "source": source, "note": (raw.get("note") or "").strip(),
-            "ordinal": quarter_ordinal(label)}
+    return {
+        "fiscal_quarter": label,
+        "revenue_usd_billions": value,
+        "verified": flag,
+        "source": source,
+        "note": (raw.get("note") or "").strip(),
+        "ordinal": quarter_ordinal(label),
+    }
 
 
 def _check_sequence(records: list[dict[str, Any]], file: str, problems: list[Problem]) -> None:
     ords = sorted(r["ordinal"] for r in records)
     if len(ords) < MIN_QUARTERS:
-        problems.append(Problem(file, "", f"needs at least {MIN_QUARTERS} quarters to fit a "
-                                f"forecast (has {len(ords)})"))
+        problems.append(
+            Problem(
+                file,
+                "",
+                f"needs at least {MIN_QUARTERS} quarters to fit a forecast (has {len(ords)})",
+            )
+        )
         return
     dupes = sorted({quarter_label(o) for o in ords if ords.count(o) > 1})
     if dupes:
@@ -154,8 +186,9 @@ def _check_sequence(records: list[dict[str, Any]], file: str, problems: list[Pro
         return
     gaps = [quarter_label(o) for o in range(ords[0], ords[-1] + 1) if o not in set(ords)]
     if gaps:
-        problems.append(Problem(file, "fiscal_quarter", "quarters missing from the series: "
-                                + ", ".join(gaps)))
+        problems.append(
+            Problem(file, "fiscal_quarter", "quarters missing from the series: " + ", ".join(gaps))
+        )
 
 
 # ---------------------------------------------------------------- model
@@ -174,18 +207,27 @@ class Forecast:
     parameters: dict[str, float]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "level": self.level, "parameters": self.parameters,
-                "diagnostics": self.diagnostics,
-                "candidates": self.candidates.to_dict(orient="records"),
-                "history": self.history.to_dict(orient="records"),
-                "forecast": self.forecast.to_dict(orient="records")}
+        return {
+            "model": self.model,
+            "level": self.level,
+            "parameters": self.parameters,
+            "diagnostics": self.diagnostics,
+            "candidates": self.candidates.to_dict(orient="records"),
+            "history": self.history.to_dict(orient="records"),
+            "forecast": self.forecast.to_dict(orient="records"),
+        }
 
 
 def _fit(y: np.ndarray, spec: Spec) -> Any:
     # a RangeIndex: statsmodels' prediction frames need an index, fiscal quarters are ours
     endog = pd.Series(np.log(y) if spec.log else y, index=pd.RangeIndex(len(y)))
-    model = ETSModel(endog, error="add", trend=spec.trend, damped_trend=spec.damped,
-                     initialization_method="estimated")
+    model = ETSModel(
+        endog,
+        error="add",
+        trend=spec.trend,
+        damped_trend=spec.damped,
+        initialization_method="estimated",
+    )
     # The optimiser probes parameters where intermediate values overflow; those
     # probes are rejected by the likelihood, and convergence is checked below.
     with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -199,8 +241,12 @@ def _criteria(res: Any, y: np.ndarray, spec: Spec) -> tuple[float, float, float]
     return float(res.aic) + shift, float(res.aicc) + shift, float(res.bic) + shift
 
 
-def fit_forecast(history: pd.DataFrame, quarters: int, level: float = 0.90,
-                 candidates: tuple[Spec, ...] = CANDIDATES) -> Forecast:
+def fit_forecast(
+    history: pd.DataFrame,
+    quarters: int,
+    level: float = 0.90,
+    candidates: tuple[Spec, ...] = CANDIDATES,
+) -> Forecast:
     """Fit every candidate, keep the lowest AICc, forecast ``quarters`` ahead.
 
     Notes
@@ -215,11 +261,22 @@ def fit_forecast(history: pd.DataFrame, quarters: int, level: float = 0.90,
     for spec in usable:
         res = _fit(y, spec)
         aic, aicc, bic = _criteria(res, y, spec)
-        converged = bool(res.mle_retvals.get("converged", True)) \
-            if isinstance(res.mle_retvals, dict) else True
+        converged = (
+            bool(res.mle_retvals.get("converged", True))
+            if isinstance(res.mle_retvals, dict)
+            else True
+        )
         fits[spec.name] = (spec, res)
-        rows.append({"model": spec.name, "aic": aic, "aicc": aicc, "bic": bic,
-                     "params": len(res.params), "converged": converged})
+        rows.append(
+            {
+                "model": spec.name,
+                "aic": aic,
+                "aicc": aicc,
+                "bic": bic,
+                "params": len(res.params),
+                "converged": converged,
+            }
+        )
     table = pd.DataFrame(rows)
     ok = table[table["converged"] & np.isfinite(table["aicc"])]
     best = (ok if len(ok) else table).sort_values("aicc", kind="stable").iloc[0]["model"]
@@ -228,18 +285,25 @@ def fit_forecast(history: pd.DataFrame, quarters: int, level: float = 0.90,
     pred = res.get_prediction(start=n, end=n + quarters - 1).summary_frame(alpha=1 - level)
     back = np.exp if spec.log else (lambda v: v)
     last = quarter_ordinal(str(history["fiscal_quarter"].iloc[-1]))
-    forecast = pd.DataFrame({
-        "fiscal_quarter": [quarter_label(last + h) for h in range(1, quarters + 1)],
-        "forecast": back(pred["mean"].to_numpy()),
-        "lower": back(pred["pi_lower"].to_numpy()),
-        "upper": back(pred["pi_upper"].to_numpy()),
-    })
+    forecast = pd.DataFrame(
+        {
+            "fiscal_quarter": [quarter_label(last + h) for h in range(1, quarters + 1)],
+            "forecast": back(pred["mean"].to_numpy()),
+            "lower": back(pred["pi_lower"].to_numpy()),
+            "upper": back(pred["pi_upper"].to_numpy()),
+        }
+    )
     hist = history[["fiscal_quarter", "revenue_usd_billions", "verified"]].copy()
     hist["fitted"] = back(np.asarray(res.fittedvalues))
-    return Forecast(model=str(best), level=level, history=hist, forecast=forecast,
-                    candidates=table, diagnostics=diagnostics(res, n),
-                    parameters={str(k): float(v) for k, v in
-                                zip(res.param_names, res.params, strict=True)})
+    return Forecast(
+        model=str(best),
+        level=level,
+        history=hist,
+        forecast=forecast,
+        candidates=table,
+        diagnostics=diagnostics(res, n),
+        parameters={str(k): float(v) for k, v in zip(res.param_names, res.params, strict=True)},
+    )
 
 
 def diagnostics(res: Any, n: int) -> dict[str, float]:
@@ -255,9 +319,15 @@ def diagnostics(res: Any, n: int) -> dict[str, float]:
     lags = [lag for lag in (4, 8) if lag < n - 1]
     lb = acorr_ljungbox(resid, lags=lags, return_df=True) if lags else pd.DataFrame()
     jb, jb_p, skew, kurt = jarque_bera(resid)
-    out = {"n": float(n), "residual_mean": float(resid.mean()),
-           "residual_sd": float(resid.std(ddof=1)), "jarque_bera": float(jb),
-           "jarque_bera_p": float(jb_p), "skew": float(skew), "kurtosis": float(kurt)}
+    out = {
+        "n": float(n),
+        "residual_mean": float(resid.mean()),
+        "residual_sd": float(resid.std(ddof=1)),
+        "jarque_bera": float(jb),
+        "jarque_bera_p": float(jb_p),
+        "skew": float(skew),
+        "kurtosis": float(kurt),
+    }
     for lag, row in lb.iterrows():
         out[f"ljung_box_{lag}"] = float(row["lb_stat"])
         out[f"ljung_box_{lag}_p"] = float(row["lb_pvalue"])
@@ -276,8 +346,17 @@ def projected_revenue(a: Assumptions, vendor: str = "Nvidia") -> pd.DataFrame:
     pids = [p.id for p in a.products if p.vendor.lower() == vendor.lower()]
     if not pids:
         vendors = sorted({p.vendor for p in a.products})
-        raise InputError([Problem("--vendor", "", "no product of this vendor; choose one of "
-                                  + ", ".join(vendors), vendor, True)])
+        raise InputError(
+            [
+                Problem(
+                    "--vendor",
+                    "",
+                    "no product of this vendor; choose one of " + ", ".join(vendors),
+                    vendor,
+                    True,
+                )
+            ]
+        )
     frame = long_frame(project(Inputs.from_assumptions([a])))
     frame = frame[(frame["metric"] == "gross_revenue_usd") & frame["product"].isin(pids)]
     fyem = a.horizon.fiscal_year_end_month
@@ -285,8 +364,9 @@ def projected_revenue(a: Assumptions, vendor: str = "Nvidia") -> pd.DataFrame:
     total = q.groupby("period", sort=False)["value"].sum()
     labels = [fiscal_quarter(m, fyem) for m in month_labels(a.horizon.start, a.horizon.months)]
     counts = pd.Series(labels).value_counts()
-    out = pd.DataFrame({"fiscal_quarter": total.index,
-                        "projected_usd_billions": total.to_numpy() / 1e9})
+    out = pd.DataFrame(
+        {"fiscal_quarter": total.index, "projected_usd_billions": total.to_numpy() / 1e9}
+    )
     out["months"] = out["fiscal_quarter"].map(counts).astype(int)
     out["complete"] = out["months"] == 3
     return out.reset_index(drop=True)
@@ -319,15 +399,25 @@ def backtest(history: pd.DataFrame, holdout: int = 4, level: float = 0.90) -> di
     inside the prediction interval.
     """
     if len(history) - holdout < MIN_QUARTERS:
-        raise InputError([Problem("history", "", f"needs at least {MIN_QUARTERS + holdout} "
-                                  f"quarters to hold out {holdout}")])
+        raise InputError(
+            [
+                Problem(
+                    "history",
+                    "",
+                    f"needs at least {MIN_QUARTERS + holdout} quarters to hold out {holdout}",
+                )
+            ]
+        )
     train = history.iloc[:-holdout].reset_index(drop=True)
     actual = history["revenue_usd_billions"].to_numpy(dtype=float)[-holdout:]
     fc = fit_forecast(train, holdout, level)
     pred = fc.forecast
     naive = float(train["revenue_usd_billions"].iloc[-1])
     inside = (pred["lower"].to_numpy() <= actual) & (actual <= pred["upper"].to_numpy())
-    return {"model": fc.model, "holdout": holdout,
-            "mae": float(np.mean(np.abs(pred["forecast"].to_numpy() - actual))),
-            "naive_mae": float(np.mean(np.abs(naive - actual))),
-            "coverage": float(inside.mean())}
+    return {
+        "model": fc.model,
+        "holdout": holdout,
+        "mae": float(np.mean(np.abs(pred["forecast"].to_numpy() - actual))),
+        "naive_mae": float(np.mean(np.abs(naive - actual))),
+        "coverage": float(inside.mean()),
+    }

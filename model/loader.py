@@ -48,8 +48,9 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     name = str(path)
     if not p.is_file():
-        raise InputError([Problem(name, "", "file not found" if not p.exists()
-                                  else "is not a regular file")])
+        raise InputError(
+            [Problem(name, "", "file not found" if not p.exists() else "is not a regular file")]
+        )
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
@@ -120,13 +121,16 @@ def _resolve(raw: dict[str, Any], parts: list[str]) -> tuple[dict[str, Any], str
                 return f"products.{parts[1]}.bom_usd_per_unit is not a mapping"
             return bom, parts[3]
         return prod, key
-    return ("unknown path: use discount_rate, <section>.<key> (sections: "
-            f"{', '.join(SECTIONS)}), products.<id>.<key> or "
-            "products.<id>.bom_usd_per_unit.<supplier>")
+    return (
+        "unknown path: use discount_rate, <section>.<key> (sections: "
+        f"{', '.join(SECTIONS)}), products.<id>.<key> or "
+        "products.<id>.bom_usd_per_unit.<supplier>"
+    )
 
 
-def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any],
-                    file: str) -> tuple[dict[str, Any], list[Problem]]:
+def apply_overrides(
+    raw: Mapping[str, Any], overrides: Mapping[str, Any], file: str
+) -> tuple[dict[str, Any], list[Problem]]:
     """Overlay dotted-path overrides on a raw assumptions mapping (a copy)."""
     out = copy.deepcopy(dict(raw))
     problems = []
@@ -172,8 +176,9 @@ _RULES = {
 }
 
 
-def _problems(exc: ValidationError, file: str, raw: Mapping[str, Any],
-              origin: Mapping[str, str] | None = None) -> list[Problem]:
+def _problems(
+    exc: ValidationError, file: str, raw: Mapping[str, Any], origin: Mapping[str, str] | None = None
+) -> list[Problem]:
     out = []
     for err in exc.errors():
         path, value, found = _dotted(err["loc"], raw)
@@ -183,8 +188,11 @@ def _problems(exc: ValidationError, file: str, raw: Mapping[str, Any],
         # (a BOM above the unit cost) on the container an override changed.
         cross_field = err["type"] == "value_error"
         for opath, ofile in (origin or {}).items():
-            if path == opath or path.startswith(opath + ".") or (
-                    cross_field and opath.startswith(path + ".")):
+            if (
+                path == opath
+                or path.startswith(opath + ".")
+                or (cross_field and opath.startswith(path + "."))
+            ):
                 where = ofile
         show = found and err["type"] != "missing" and not isinstance(value, (dict, list))
         out.append(Problem(where, path or "(top level)", rule, value, show))
@@ -205,8 +213,9 @@ class Loaded:
         return self.scenario.name if self.scenario else "base"
 
 
-def validate_raw(raw: Mapping[str, Any], file: str,
-                 origin: Mapping[str, str] | None = None) -> Assumptions:
+def validate_raw(
+    raw: Mapping[str, Any], file: str, origin: Mapping[str, str] | None = None
+) -> Assumptions:
     try:
         return Assumptions.model_validate(dict(raw))
     except ValidationError as exc:
@@ -216,8 +225,7 @@ def validate_raw(raw: Mapping[str, Any], file: str,
 def load(base: str | Path, scenario: str | Path | Scenario | None = None) -> Loaded:
     """Base assumptions with an optional scenario overlay, validated."""
     raw = read_yaml(base)
-    sc = scenario if isinstance(scenario, Scenario) or scenario is None \
-        else load_scenario(scenario)
+    sc = scenario if isinstance(scenario, Scenario) or scenario is None else load_scenario(scenario)
     problems: list[Problem] = []
     origin: dict[str, str] = {}
     if sc is not None:
@@ -254,8 +262,9 @@ class ScenarioSet(BaseModel):
 def check_probabilities(probabilities: Sequence[float], file: str, path: str) -> None:
     total = math.fsum(probabilities)
     if abs(total - 1.0) > PROBABILITY_TOLERANCE:
-        raise InputError([Problem(file, path, f"probabilities must sum to 1 (±1e-9); "
-                                  f"they sum to {total:.12g}")])
+        raise InputError(
+            [Problem(file, path, f"probabilities must sum to 1 (±1e-9); they sum to {total:.12g}")]
+        )
 
 
 def load_set(path: str | Path) -> list[tuple[Scenario, float]]:
@@ -272,8 +281,9 @@ def load_set(path: str | Path) -> list[tuple[Scenario, float]]:
         try:
             out.append((load_scenario(here / e.scenario), e.probability))
         except InputError as exc:
-            problems += [Problem(str(path), f"scenarios.{i}.scenario", str(p))
-                         for p in exc.problems]
+            problems += [
+                Problem(str(path), f"scenarios.{i}.scenario", str(p)) for p in exc.problems
+            ]
     if problems:
         raise InputError(problems)
     return out

@@ -30,39 +30,130 @@ class MetricInfo:
 
 
 METRICS: tuple[MetricInfo, ...] = (
-    MetricInfo("china_demand_units", "D(t)", "China demand", "units",
-               "New Chinese orders this month after erosion, tariff effect and ramp.", "sum"),
-    MetricInfo("backlog_units", "B(t)", "Backlog carried in", "units",
-               "Unfilled orders carried into the month.", "first"),
-    MetricInfo("open_orders_units", "O(t)", "Open orders", "units",
-               "Orders open this month: new demand plus backlog.", "sum"),
-    MetricInfo("us_shipments_units", "U(t)", "US shipments", "units",
-               "Shipments of the product to US customers.", "sum"),
-    MetricInfo("quota_room_units", "max(0, Room(t))", "Quota room", "units",
-               "China units the US-allocation quota allows this month (open orders for "
-               "quota-exempt products).", "last"),
-    MetricInfo("production_units", "P(t)", "New production", "units",
-               "New chips produced (zero while suppliers are paused).", "sum"),
-    MetricInfo("china_shipments_units", "X(t)", "China shipments", "units",
-               "Chips shipped to Chinese buyers.", "sum"),
-    MetricInfo("inventory_units", "Inv(t+1)", "Inventory (end of month)", "units",
-               "Finished chips in stock at the end of the month.", "last"),
-    MetricInfo("asp_usd", "ASP(t)", "Selling price", "USD/unit",
-               "Average selling price per chip.", "mean"),
-    MetricInfo("gross_revenue_usd", "R(t)", "China gross revenue", "USD",
-               "Vendor's gross revenue from Chinese buyers.", "sum"),
-    MetricInfo("us_government_usd", "G(t)", "US government", "USD",
-               "US government levy (revenue share or import tariff).", "sum"),
-    MetricInfo("china_tariff_usd", "C(t)", "China tariff", "USD",
-               "China's import tariff, paid by Chinese buyers to China.", "sum"),
-    MetricInfo("test_lab_usd", "L(t)", "US test labs", "USD",
-               "Fees paid to US third-party test labs.", "sum"),
-    MetricInfo("vendor_retained_usd", "V(t)", "Vendor retained", "USD",
-               "Vendor revenue after the levy and lab fees.", "sum"),
-    MetricInfo("vendor_cogs_usd", "COGS(t)", "Vendor cost of goods", "USD",
-               "Manufacturing cost of the chips shipped to China.", "sum"),
-    MetricInfo("vendor_gross_profit_usd", "GP(t)", "Vendor gross profit", "USD",
-               "Vendor retained revenue less cost of goods.", "sum"),
+    MetricInfo(
+        "china_demand_units",
+        "D(t)",
+        "China demand",
+        "units",
+        "New Chinese orders this month after erosion, tariff effect and ramp.",
+        "sum",
+    ),
+    MetricInfo(
+        "backlog_units",
+        "B(t)",
+        "Backlog carried in",
+        "units",
+        "Unfilled orders carried into the month.",
+        "first",
+    ),
+    MetricInfo(
+        "open_orders_units",
+        "O(t)",
+        "Open orders",
+        "units",
+        "Orders open this month: new demand plus backlog.",
+        "sum",
+    ),
+    MetricInfo(
+        "us_shipments_units",
+        "U(t)",
+        "US shipments",
+        "units",
+        "Shipments of the product to US customers.",
+        "sum",
+    ),
+    MetricInfo(
+        "quota_room_units",
+        "max(0, Room(t))",
+        "Quota room",
+        "units",
+        "China units the US-allocation quota allows this month (open orders for "
+        "quota-exempt products).",
+        "last",
+    ),
+    MetricInfo(
+        "production_units",
+        "P(t)",
+        "New production",
+        "units",
+        "New chips produced (zero while suppliers are paused).",
+        "sum",
+    ),
+    MetricInfo(
+        "china_shipments_units",
+        "X(t)",
+        "China shipments",
+        "units",
+        "Chips shipped to Chinese buyers.",
+        "sum",
+    ),
+    MetricInfo(
+        "inventory_units",
+        "Inv(t+1)",
+        "Inventory (end of month)",
+        "units",
+        "Finished chips in stock at the end of the month.",
+        "last",
+    ),
+    MetricInfo(
+        "asp_usd", "ASP(t)", "Selling price", "USD/unit", "Average selling price per chip.", "mean"
+    ),
+    MetricInfo(
+        "gross_revenue_usd",
+        "R(t)",
+        "China gross revenue",
+        "USD",
+        "Vendor's gross revenue from Chinese buyers.",
+        "sum",
+    ),
+    MetricInfo(
+        "us_government_usd",
+        "G(t)",
+        "US government",
+        "USD",
+        "US government levy (revenue share or import tariff).",
+        "sum",
+    ),
+    MetricInfo(
+        "china_tariff_usd",
+        "C(t)",
+        "China tariff",
+        "USD",
+        "China's import tariff, paid by Chinese buyers to China.",
+        "sum",
+    ),
+    MetricInfo(
+        "test_lab_usd",
+        "L(t)",
+        "US test labs",
+        "USD",
+        "Fees paid to US third-party test labs.",
+        "sum",
+    ),
+    MetricInfo(
+        "vendor_retained_usd",
+        "V(t)",
+        "Vendor retained",
+        "USD",
+        "Vendor revenue after the levy and lab fees.",
+        "sum",
+    ),
+    MetricInfo(
+        "vendor_cogs_usd",
+        "COGS(t)",
+        "Vendor cost of goods",
+        "USD",
+        "Manufacturing cost of the chips shipped to China.",
+        "sum",
+    ),
+    MetricInfo(
+        "vendor_gross_profit_usd",
+        "GP(t)",
+        "Vendor gross profit",
+        "USD",
+        "Vendor retained revenue less cost of goods.",
+        "sum",
+    ),
 )
 METRIC_BY_NAME = {m.name: m for m in METRICS}
 
@@ -74,9 +165,15 @@ def supplier_metric(supplier: str) -> str:
 def metric_info(name: str) -> MetricInfo:
     """Metadata of a metric, including ``supplier_revenue_usd:<id>`` ones."""
     if name.startswith(SUPPLIER_PREFIX):
-        sup = name[len(SUPPLIER_PREFIX):]
-        return MetricInfo(name, "S_k(t)", f"Supplier {sup}", "USD",
-                          f"Revenue of supplier '{sup}' from new production.", "sum")
+        sup = name[len(SUPPLIER_PREFIX) :]
+        return MetricInfo(
+            name,
+            "S_k(t)",
+            f"Supplier {sup}",
+            "USD",
+            f"Revenue of supplier '{sup}' from new production.",
+            "sum",
+        )
     return METRIC_BY_NAME[name]
 
 
@@ -84,13 +181,21 @@ def series(p: Projection) -> dict[str, np.ndarray]:
     """Every metric of :data:`METRICS` as an (N, P, H) array."""
     v, m = p.volumes, p.money
     return {
-        "china_demand_units": v.demand, "backlog_units": v.backlog,
-        "open_orders_units": v.open_orders, "us_shipments_units": v.us_shipments,
-        "quota_room_units": v.quota_room, "production_units": v.production,
-        "china_shipments_units": v.shipments, "inventory_units": v.inventory,
-        "asp_usd": m.asp, "gross_revenue_usd": m.gross, "us_government_usd": m.government,
-        "china_tariff_usd": m.china_tariff, "test_lab_usd": m.labs,
-        "vendor_retained_usd": m.vendor_retained, "vendor_cogs_usd": m.cogs,
+        "china_demand_units": v.demand,
+        "backlog_units": v.backlog,
+        "open_orders_units": v.open_orders,
+        "us_shipments_units": v.us_shipments,
+        "quota_room_units": v.quota_room,
+        "production_units": v.production,
+        "china_shipments_units": v.shipments,
+        "inventory_units": v.inventory,
+        "asp_usd": m.asp,
+        "gross_revenue_usd": m.gross,
+        "us_government_usd": m.government,
+        "china_tariff_usd": m.china_tariff,
+        "test_lab_usd": m.labs,
+        "vendor_retained_usd": m.vendor_retained,
+        "vendor_cogs_usd": m.cogs,
         "vendor_gross_profit_usd": m.gross_profit,
     }
 
@@ -108,17 +213,23 @@ def long_frame(p: Projection, variant: int = 0) -> pd.DataFrame:
     arrays = series(p)
     sups = product_suppliers(p)
     for j, pid in enumerate(x.product_ids):
-        names = [mi.name for mi in METRICS] + [supplier_metric(x.supplier_ids[k])
-                                               for k in sups[j]]
-        values = [arrays[mi.name][variant, j] for mi in METRICS] + \
-                 [p.money.suppliers[variant, j, k] for k in sups[j]]
+        names = [mi.name for mi in METRICS] + [supplier_metric(x.supplier_ids[k]) for k in sups[j]]
+        values = [arrays[mi.name][variant, j] for mi in METRICS] + [
+            p.money.suppliers[variant, j, k] for k in sups[j]
+        ]
         stacked = np.stack(values, axis=1)  # (H, metrics): month-major order
         blocks_m.append(np.repeat(months, len(names)))
         blocks_p.append(np.full(stacked.size, pid, dtype=object))
         blocks_k.append(np.tile(np.array(names, dtype=object), x.months))
         blocks_v.append(stacked.ravel())
-    return pd.DataFrame({"month": np.concatenate(blocks_m), "product": np.concatenate(blocks_p),
-                         "metric": np.concatenate(blocks_k), "value": np.concatenate(blocks_v)})
+    return pd.DataFrame(
+        {
+            "month": np.concatenate(blocks_m),
+            "product": np.concatenate(blocks_p),
+            "metric": np.concatenate(blocks_k),
+            "value": np.concatenate(blocks_v),
+        }
+    )
 
 
 def format_value(v: float) -> str:
@@ -133,9 +244,13 @@ def to_csv_text(frame: pd.DataFrame) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(frame.columns)
-    writer.writerows([str(v) if isinstance(v, str) else "" if pd.isna(v)
-                      else format_value(float(v)) for v in row]
-                     for row in frame.itertuples(index=False))
+    writer.writerows(
+        [
+            str(v) if isinstance(v, str) else "" if pd.isna(v) else format_value(float(v))
+            for v in row
+        ]
+        for row in frame.itertuples(index=False)
+    )
     return buffer.getvalue()
 
 
@@ -172,11 +287,17 @@ def aggregate(frame: pd.DataFrame, period: str, fiscal_year_end_month: int = 1) 
     for how in ("sum", "first", "last", "mean"):
         sub = df[rule == how].sort_values("month", kind="stable")
         if len(sub):
-            parts.append(sub.groupby(["period", "product", "metric"], sort=False)["value"]
-                         .agg(how).reset_index())
+            parts.append(
+                sub.groupby(["period", "product", "metric"], sort=False)["value"]
+                .agg(how)
+                .reset_index()
+            )
     out = pd.concat(parts, ignore_index=True)
-    order = {c: {k: i for i, k in enumerate(dict.fromkeys(frame[c]))}
-             for c in ("product", "metric")}
-    return out.sort_values(["period", "product", "metric"],
-                           key=lambda s: s.map(order[str(s.name)]) if s.name in order else s,
-                           kind="stable").reset_index(drop=True)
+    order = {
+        c: {k: i for i, k in enumerate(dict.fromkeys(frame[c]))} for c in ("product", "metric")
+    }
+    return out.sort_values(
+        ["period", "product", "metric"],
+        key=lambda s: s.map(order[str(s.name)]) if s.name in order else s,
+        kind="stable",
+    ).reset_index(drop=True)

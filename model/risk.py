@@ -70,7 +70,7 @@ def draws(spec: RiskSpec, seed: int, start: int, stop: int) -> Array:
     """Draws of paths ``start … stop-1`` in each input's own units, shape (n, inputs)."""
     first, last = start // BLOCK, (stop - 1) // BLOCK
     u = np.concatenate([block_uniforms(spec, seed, k) for k in range(first, last + 1)])
-    u = u[start - first * BLOCK: stop - first * BLOCK]
+    u = u[start - first * BLOCK : stop - first * BLOCK]
     out = np.empty_like(u)
     for i, m in enumerate(spec.marginals):
         out[:, i] = m.ppf(u[:, i])
@@ -114,8 +114,9 @@ class ChunkResult:
     monthly: dict[str, Array]  # party -> (n, H) float32
 
 
-def simulate_chunk(base: Inputs, spec: RiskSpec, seed: int, start: int, stop: int,
-                   config: ChunkConfig) -> ChunkResult:
+def simulate_chunk(
+    base: Inputs, spec: RiskSpec, seed: int, start: int, stop: int, config: ChunkConfig
+) -> ChunkResult:
     """Draw, project and reduce paths ``start … stop-1`` (a pure function, run anywhere)."""
     x = draws(spec, seed, start, stop)
     inputs = apply_draws(base, spec, x)
@@ -133,8 +134,15 @@ def simulate_chunk(base: Inputs, spec: RiskSpec, seed: int, start: int, stop: in
             monthly[key] = m.astype(np.float32)
     shipped = proj.volumes.shipments[:, sel, :].sum(axis=1) > 0
     first = np.where(shipped.any(axis=1), shipped.argmax(axis=1), np.inf)
-    return ChunkResult(start, stop, x, np.stack(totals, axis=1), np.stack(npv, axis=1),
-                       first.astype(float), monthly)
+    return ChunkResult(
+        start,
+        stop,
+        x,
+        np.stack(totals, axis=1),
+        np.stack(npv, axis=1),
+        first.astype(float),
+        monthly,
+    )
 
 
 # ---------------------------------------------------------------- results
@@ -166,8 +174,17 @@ class Simulation:
     def values(self, party: str, measure: str = "total") -> Array:
         """Per-path horizon total or NPV of a party, shape (paths,)."""
         if party not in self.parties:
-            raise InputError([Problem("output", "", "unknown party; choose one of "
-                                      + ", ".join(self.parties), party, True)])
+            raise InputError(
+                [
+                    Problem(
+                        "output",
+                        "",
+                        "unknown party; choose one of " + ", ".join(self.parties),
+                        party,
+                        True,
+                    )
+                ]
+            )
         if measure not in ("total", "npv"):
             raise InputError([Problem("measure", "", "choose total or npv", measure, True)])
         k = self.parties.index(party)
@@ -186,12 +203,22 @@ class Simulation:
         for measure, arr in (("total", self.totals), ("npv", self.npv)):
             pct = np.percentile(arr, PERCENTILES, axis=0)
             mean = arr.mean(axis=0)
-            se = arr.std(axis=0, ddof=1) / np.sqrt(len(arr)) if len(arr) > 1 \
+            se = (
+                arr.std(axis=0, ddof=1) / np.sqrt(len(arr))
+                if len(arr) > 1
                 else np.full(arr.shape[1], np.nan)
+            )
             for k, party in enumerate(self.parties):
-                rows.append({"party": party, "label": party_label(party), "measure": measure,
-                             **{f"p{q}": pct[i, k] for i, q in enumerate(PERCENTILES)},
-                             "mean": mean[k], "se": se[k]})
+                rows.append(
+                    {
+                        "party": party,
+                        "label": party_label(party),
+                        "measure": measure,
+                        **{f"p{q}": pct[i, k] for i, q in enumerate(PERCENTILES)},
+                        "mean": mean[k],
+                        "se": se[k],
+                    }
+                )
         return pd.DataFrame(rows)
 
     @property
@@ -203,8 +230,10 @@ class Simulation:
         """Probability that the first China shipment falls in each month (or never)."""
         labels = self.month_labels
         idx, counts = np.unique(self.first_shipment, return_counts=True)
-        rows = [(labels[int(i)] if np.isfinite(i) else NO_SHIPMENT,
-                 c / self.n_paths) for i, c in zip(idx, counts, strict=True)]
+        rows = [
+            (labels[int(i)] if np.isfinite(i) else NO_SHIPMENT, c / self.n_paths)
+            for i, c in zip(idx, counts, strict=True)
+        ]
         df = pd.DataFrame(rows, columns=["month", "probability"])
         df["cumulative"] = df["probability"].cumsum()
         return df
@@ -212,8 +241,17 @@ class Simulation:
     def bands(self, party: str) -> pd.DataFrame:
         """Monthly percentile bands (fan chart data) of a party's money, all paths."""
         if party not in self.monthly:
-            raise InputError([Problem("fan party", "", "no monthly series kept; choose one of "
-                                      + ", ".join(self.monthly), party, True)])
+            raise InputError(
+                [
+                    Problem(
+                        "fan party",
+                        "",
+                        "no monthly series kept; choose one of " + ", ".join(self.monthly),
+                        party,
+                        True,
+                    )
+                ]
+            )
         m = self.monthly[party]
         pct = np.percentile(m, PERCENTILES, axis=0).astype(float)
         df = pd.DataFrame({"month": self.month_labels})
@@ -230,21 +268,30 @@ class Simulation:
         """Everything the JSON output holds, in plain types."""
         summary = self.summary()
         return {
-            "risk": self.spec.name, "assumptions": self.base_name, "seed": self.seed,
-            "paths": self.n_paths, "chunk": self.chunk, "block": BLOCK,
-            "products": list(self.product_ids), "percentiles": list(PERCENTILES),
+            "risk": self.spec.name,
+            "assumptions": self.base_name,
+            "seed": self.seed,
+            "paths": self.n_paths,
+            "chunk": self.chunk,
+            "block": BLOCK,
+            "products": list(self.product_ids),
+            "percentiles": list(PERCENTILES),
             "summary": _records(summary),
             "p_no_china_revenue": self.p_no_revenue,
             "first_shipment": _records(self.first_shipment_distribution()),
             "bands": {p: _records(self.bands(p)) for p in self.monthly},
-            "inputs": [{"path": m.path, "kind": m.shape, "apply": m.apply,
-                        "source": m.source} for m in self.spec.marginals],
+            "inputs": [
+                {"path": m.path, "kind": m.shape, "apply": m.apply, "source": m.source}
+                for m in self.spec.marginals
+            ],
         }
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-             for k, v in r.items()} for r in df.to_dict(orient="records")]
+    return [
+        {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+        for r in df.to_dict(orient="records")
+    ]
 
 
 def party_label(key: str) -> str:
@@ -264,9 +311,15 @@ def check_run(paths: int, chunk: int, seed: int) -> None:
     """Refuse a run size, chunk size or seed out of range (every problem at once)."""
     problems = []
     if not 1 <= paths <= MAX_PATHS:
-        problems.append(Problem("--paths", "", f"must be between 1 and {MAX_PATHS:,} "
-                                "(about 1.3 GB of memory per million paths)",
-                                paths, True))
+        problems.append(
+            Problem(
+                "--paths",
+                "",
+                f"must be between 1 and {MAX_PATHS:,} (about 1.3 GB of memory per million paths)",
+                paths,
+                True,
+            )
+        )
     if chunk < 1:
         problems.append(Problem("--chunk", "", "must be at least 1", chunk, True))
     if seed < 0:
@@ -281,15 +334,33 @@ def product_selection(a: Assumptions, products: Sequence[str] | None) -> tuple[i
         return tuple(range(len(ids)))
     unknown = [p for p in products if p not in ids]
     if unknown:
-        raise InputError([Problem("--product", "", "unknown product; choose all or one of "
-                                  + ", ".join(ids), unknown[0], True)])
+        raise InputError(
+            [
+                Problem(
+                    "--product",
+                    "",
+                    "unknown product; choose all or one of " + ", ".join(ids),
+                    unknown[0],
+                    True,
+                )
+            ]
+        )
     return tuple(ids.index(p) for p in products)
 
 
-def simulate(assumptions: Assumptions, spec: RiskSpec, paths: int, seed: int, *,
-             chunk: int = DEFAULT_CHUNK, products: Sequence[str] | None = None,
-             fan: Sequence[str] = DEFAULT_FAN, progress: Progress | None = None,
-             dask: Any = None, base_name: str = "base") -> Simulation:
+def simulate(
+    assumptions: Assumptions,
+    spec: RiskSpec,
+    paths: int,
+    seed: int,
+    *,
+    chunk: int = DEFAULT_CHUNK,
+    products: Sequence[str] | None = None,
+    fan: Sequence[str] = DEFAULT_FAN,
+    progress: Progress | None = None,
+    dask: Any = None,
+    base_name: str = "base",
+) -> Simulation:
     """Run ``paths`` Monte Carlo paths in chunks, locally or on Dask (``dask``: ``"local"``,
     a scheduler address, or a ``distributed.Client``); results do not depend on either."""
     check_run(paths, chunk, seed)
@@ -298,14 +369,19 @@ def simulate(assumptions: Assumptions, spec: RiskSpec, paths: int, seed: int, *,
     parties = tuple(party_series(project(base)).keys())
     config = ChunkConfig(products=sel, fan=tuple(p for p in fan if p in parties))
     d, h = len(spec.marginals), base.months
-    out = {"samples": np.empty((paths, d)), "totals": np.empty((paths, len(parties))),
-           "npv": np.empty((paths, len(parties))), "first": np.empty(paths)}
+    out = {
+        "samples": np.empty((paths, d)),
+        "totals": np.empty((paths, len(parties))),
+        "npv": np.empty((paths, len(parties))),
+        "first": np.empty(paths),
+    }
     monthly = {p: np.empty((paths, h), dtype=np.float32) for p in config.fan}
     ranges = chunk_ranges(paths, chunk)
     if dask is None:
         results: Any = (simulate_chunk(base, spec, seed, s, e, config) for s, e in ranges)
     else:
         from .risk_dask import map_chunks
+
         results = map_chunks(dask, base, spec, seed, ranges, config)
     done = 0
     for r in results:
@@ -317,18 +393,30 @@ def simulate(assumptions: Assumptions, spec: RiskSpec, paths: int, seed: int, *,
         done += r.stop - r.start
         if progress:
             progress(done, paths)
-    return Simulation(spec=spec, seed=seed, n_paths=paths, chunk=chunk, start=base.start,
-                      months=h, product_ids=tuple(base.product_ids[j] for j in sel),
-                      parties=parties, samples=out["samples"], totals=out["totals"],
-                      npv=out["npv"], first_shipment=out["first"], monthly=monthly,
-                      base_name=base_name)
+    return Simulation(
+        spec=spec,
+        seed=seed,
+        n_paths=paths,
+        chunk=chunk,
+        start=base.start,
+        months=h,
+        product_ids=tuple(base.product_ids[j] for j in sel),
+        parties=parties,
+        samples=out["samples"],
+        totals=out["totals"],
+        npv=out["npv"],
+        first_shipment=out["first"],
+        monthly=monthly,
+        base_name=base_name,
+    )
 
 
 # ---------------------------------------------------------------- exact expectation
 
 
-def exact_expected_value(assumptions: Assumptions, spec: RiskSpec,
-                         max_combinations: int = 20_000) -> pd.DataFrame:
+def exact_expected_value(
+    assumptions: Assumptions, spec: RiskSpec, max_combinations: int = 20_000
+) -> pd.DataFrame:
     """Probability-weighted totals and NPV over every combination of discrete inputs.
 
     Only for independent inputs with finitely many values (discrete distributions and
@@ -336,31 +424,51 @@ def exact_expected_value(assumptions: Assumptions, spec: RiskSpec,
     ``Π p_i``, evaluated by the core and weighted by :func:`model.analysis.expected_value`.
     Returns the core's frame: product (and ``all``), party, total_usd, npv_usd.
     """
-    problems = [Problem(spec.file, f"distributions.{m.path}", "the exact expected value needs "
-                        "discrete inputs (discrete, or month/whole-number ranges)")
-                for m in spec.marginals if m.pmf is None]
+    problems = [
+        Problem(
+            spec.file,
+            f"distributions.{m.path}",
+            "the exact expected value needs "
+            "discrete inputs (discrete, or month/whole-number ranges)",
+        )
+        for m in spec.marginals
+        if m.pmf is None
+    ]
     if spec.factor is not None:
-        problems.append(Problem(spec.file, "correlations", "the exact expected value needs "
-                                "independent inputs"))
+        problems.append(
+            Problem(spec.file, "correlations", "the exact expected value needs independent inputs")
+        )
     pmfs = [m.pmf for m in spec.marginals if m.pmf is not None]
     count = int(np.prod([len(p.values) for p in pmfs])) if pmfs else 1
     if count > max_combinations:
-        problems.append(Problem(spec.file, "distributions", f"{count:,} combinations exceed "
-                                f"the limit of {max_combinations:,}"))
+        problems.append(
+            Problem(
+                spec.file,
+                "distributions",
+                f"{count:,} combinations exceed the limit of {max_combinations:,}",
+            )
+        )
     if problems:
         raise InputError(problems)
     combos = list(itertools.product(*[range(len(p.values)) for p in pmfs]))
     idx = np.array(combos, dtype=int).reshape(len(combos), len(pmfs))
     base = Inputs.from_assumptions([assumptions])
-    x = np.column_stack([p.values[idx[:, i]] for i, p in enumerate(pmfs)]) if pmfs \
+    x = (
+        np.column_stack([p.values[idx[:, i]] for i, p in enumerate(pmfs)])
+        if pmfs
         else np.empty((1, 0))
-    prob = np.prod([p.probabilities[idx[:, i]] for i, p in enumerate(pmfs)], axis=0) \
-        if pmfs else np.ones(1)
+    )
+    prob = (
+        np.prod([p.probabilities[idx[:, i]] for i, p in enumerate(pmfs)], axis=0)
+        if pmfs
+        else np.ones(1)
+    )
     proj = project(apply_draws(base, spec, x))
     names = [f"combination {i}" for i in range(len(combos))]
     totals = party_totals(proj, names)
-    return expected_value(totals, dict(zip(names, prob.tolist(), strict=True)),
-                          spec.file or "risk file")
+    return expected_value(
+        totals, dict(zip(names, prob.tolist(), strict=True)), spec.file or "risk file"
+    )
 
 
 def regression_matrix(sim: Simulation) -> pd.DataFrame:

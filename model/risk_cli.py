@@ -39,8 +39,9 @@ from .sensitivity import (
     tornado,
 )
 
-DEFAULT_HISTORY = Path(__file__).resolve().parent.parent / "assumptions" / "history" \
-    / "nvidia_china_revenue.csv"
+DEFAULT_HISTORY = (
+    Path(__file__).resolve().parent.parent / "assumptions" / "history" / "nvidia_china_revenue.csv"
+)
 MAIN_PARTIES = [p.key for p in PARTIES]
 
 
@@ -57,11 +58,14 @@ def percentile_table(sim: Simulation, measure: str, title: str) -> Table:
     t = Table(title=title, title_justify="left")
     for c in ("party", "P5", "P10", "P50", "P90", "P95", "mean", "± s.e."):
         t.add_column(c, justify="left" if c == "party" else "right")
-    for key in [p for p in sim.parties if p in MAIN_PARTIES] + \
-            [p for p in sim.parties if p not in MAIN_PARTIES]:
+    for key in [p for p in sim.parties if p in MAIN_PARTIES] + [
+        p for p in sim.parties if p not in MAIN_PARTIES
+    ]:
         r = df.loc[key]
-        t.add_row(str(r["label"]), *[_billions(r[c]) for c in
-                                     ("p5", "p10", "p50", "p90", "p95", "mean", "se")])
+        t.add_row(
+            str(r["label"]),
+            *[_billions(r[c]) for c in ("p5", "p10", "p50", "p90", "p95", "mean", "se")],
+        )
     return t
 
 
@@ -83,10 +87,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     loaded = _load(args)
     spec = load_risk(args.risk, loaded.assumptions)
     # every bad option at once, before the progress bar starts
-    problems = check_output(loaded.assumptions, args.output, args.measure, ALL) \
-        if args.output else []
-    for check in (lambda: check_run(args.paths, args.chunk, args.seed),
-                  lambda: product_selection(loaded.assumptions, args.product or None)):
+    problems = (
+        check_output(loaded.assumptions, args.output, args.measure, ALL) if args.output else []
+    )
+    for check in (
+        lambda: check_run(args.paths, args.chunk, args.seed),
+        lambda: product_selection(loaded.assumptions, args.product or None),
+    ):
         try:
             check()
         except InputError as exc:
@@ -95,32 +102,54 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise InputError(problems)
     from tqdm import tqdm
 
-    with tqdm(total=args.paths, unit="path", unit_scale=True, file=sys.stderr,
-              disable=args.quiet, desc="simulating") as bar:
+    with tqdm(
+        total=args.paths,
+        unit="path",
+        unit_scale=True,
+        file=sys.stderr,
+        disable=args.quiet,
+        desc="simulating",
+    ) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.update(done - bar.n)
 
-        sim = simulate(loaded.assumptions, spec, args.paths, args.seed, chunk=args.chunk,
-                       products=args.product or None, progress=progress, dask=args.dask,
-                       base_name=loaded.name)
+        sim = simulate(
+            loaded.assumptions,
+            spec,
+            args.paths,
+            args.seed,
+            chunk=args.chunk,
+            products=args.product or None,
+            progress=progress,
+            dask=args.dask,
+            base_name=loaded.name,
+        )
     reg = regression_sensitivity(sim, args.output, args.measure) if args.output else None
     console = make_console(args.width)
-    console.print(f"Monte Carlo: {sim.n_paths:,} paths, seed {sim.seed}, risk file "
-                  f"'{spec.name}' on '{loaded.name}' (products: {', '.join(sim.product_ids)})")
+    console.print(
+        f"Monte Carlo: {sim.n_paths:,} paths, seed {sim.seed}, risk file "
+        f"'{spec.name}' on '{loaded.name}' (products: {', '.join(sim.product_ids)})"
+    )
     console.print(percentile_table(sim, "total", "Totals over the horizon, $ billions"))
     console.print(percentile_table(sim, "npv", "NPV, $ billions"))
     console.print(f"Probability of no China revenue: {sim.p_no_revenue:.1%}")
     console.print(first_shipment_table(sim))
     if reg is not None:
         what = describe_output(args.output, args.measure, ALL)
-        t = Table(title=f"Regression sensitivity of {what} (standardised OLS coefficients, "
-                  f"R² = {reg.r_squared:.3f})",
-                  title_justify="left")
+        t = Table(
+            title=f"Regression sensitivity of {what} (standardised OLS coefficients, "
+            f"R² = {reg.r_squared:.3f})",
+            title_justify="left",
+        )
         for c in ("input", "std. coef.", "p-value"):
             t.add_column(c, justify="left" if c == "input" else "right")
         for r in reg.table.itertuples():
-            t.add_row(str(r.parameter), "n/a" if math.isnan(r.std_coef) else f"{r.std_coef:+.3f}",
-                      "n/a" if math.isnan(r.p_value) else f"{r.p_value:.3g}")
+            t.add_row(
+                str(r.parameter),
+                "n/a" if math.isnan(r.std_coef) else f"{r.std_coef:+.3f}",
+                "n/a" if math.isnan(r.p_value) else f"{r.p_value:.3g}",
+            )
         console.print(t)
     if out is not None:
         data = sim.to_dict()
@@ -143,13 +172,23 @@ def cmd_tornado(args: argparse.Namespace) -> int:
     params = list(dict.fromkeys([*args.param, *ranges])) if args.param else None
     result = tornado(a, args.output, args.measure, args.product, params, ranges, spec)
     console = make_console(args.width)
-    t = Table(title=f"Tornado: {describe_output(args.output, args.measure, args.product)}, "
-              f"$ billions (base {_billions(result.base)})", title_justify="left")
+    t = Table(
+        title=f"Tornado: {describe_output(args.output, args.measure, args.product)}, "
+        f"$ billions (base {_billions(result.base)})",
+        title_justify="left",
+    )
     for c in ("input", "low", "high", "at low", "at high", "swing", "range from"):
         t.add_column(c, justify="left" if c in ("input", "range from") else "right")
     for r in result.table.itertuples():
-        t.add_row(str(r.parameter), str(r.low), str(r.high), _billions(r.output_low),
-                  _billions(r.output_high), _billions(r.swing), str(r.range))
+        t.add_row(
+            str(r.parameter),
+            str(r.low),
+            str(r.high),
+            _billions(r.output_low),
+            _billions(r.output_high),
+            _billions(r.swing),
+            str(r.range),
+        )
     console.print(t)
     if out is not None:
         atomic_write_text(out, json_text(result.to_dict()))
@@ -164,11 +203,11 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     outs = {k: _out_path(v, f"--{k}") for k, v in (("json", args.json), ("csv", args.csv)) if v}
     problems = []
     if not 0 < args.level < 1:
-        problems.append(Problem("--level", "", "must be between 0 and 1 (e.g. 0.9)",
-                                args.level, True))
+        problems.append(
+            Problem("--level", "", "must be between 0 and 1 (e.g. 0.9)", args.level, True)
+        )
     if args.quarters is not None and not 1 <= args.quarters <= 40:
-        problems.append(Problem("--quarters", "", "must be between 1 and 40", args.quarters,
-                                True))
+        problems.append(Problem("--quarters", "", "must be between 1 and 40", args.quarters, True))
     if problems:
         raise InputError(problems)
     loaded = _load(args)
@@ -178,9 +217,11 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     fc = fit_forecast(history, quarters, args.level)
     frame = chart_frame(fc, projected)
     console = make_console(args.width)
-    console.print(f"{args.vendor} China revenue by fiscal quarter, $ billions: model "
-                  f"{fc.model} (lowest AICc), {fc.level:.0%} prediction intervals; "
-                  f"projection of '{loaded.name}' on top")
+    console.print(
+        f"{args.vendor} China revenue by fiscal quarter, $ billions: model "
+        f"{fc.model} (lowest AICc), {fc.level:.0%} prediction intervals; "
+        f"projection of '{loaded.name}' on top"
+    )
     t = Table(title_justify="left")
     for c in ("quarter", "actual", "forecast", "lower", "upper", "projected"):
         t.add_column(c, justify="left" if c == "quarter" else "right")
@@ -189,18 +230,29 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         return "" if pd.isna(v) else f"{v:,.2f}" + ("*" if star else "")
 
     for r in frame.itertuples():
-        t.add_row(str(r.fiscal_quarter), cell(r.actual, r.verified is False), cell(r.forecast),
-                  cell(r.lower), cell(r.upper), cell(r.projected_usd_billions))
+        t.add_row(
+            str(r.fiscal_quarter),
+            cell(r.actual, r.verified is False),
+            cell(r.forecast),
+            cell(r.lower),
+            cell(r.upper),
+            cell(r.projected_usd_billions),
+        )
     console.print(t)
     console.print("* unverified quarter (conflicting reports; see the history file's note)")
     d = fc.diagnostics
-    console.print(f"Residual checks: Ljung-Box p = {d.get('ljung_box_4_p', math.nan):.3f} (lag 4),"
-                  f" {d.get('ljung_box_8_p', math.nan):.3f} (lag 8); Jarque-Bera p = "
-                  f"{d['jarque_bera_p']:.3f}")
+    console.print(
+        f"Residual checks: Ljung-Box p = {d.get('ljung_box_4_p', math.nan):.3f} (lag 4),"
+        f" {d.get('ljung_box_8_p', math.nan):.3f} (lag 8); Jarque-Bera p = "
+        f"{d['jarque_bera_p']:.3f}"
+    )
     if "json" in outs:
-        data = fc.to_dict() | {"chart": frame.to_dict(orient="records"),
-                               "projected": projected.to_dict(orient="records"),
-                               "vendor": args.vendor, "history_file": str(args.history)}
+        data = fc.to_dict() | {
+            "chart": frame.to_dict(orient="records"),
+            "projected": projected.to_dict(orient="records"),
+            "vendor": args.vendor,
+            "history_file": str(args.history),
+        }
         atomic_write_text(outs["json"], json_text(data))
     if "csv" in outs:
         atomic_write_text(outs["csv"], frame.to_csv(index=False, float_format="%.6g"))
@@ -219,27 +271,45 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _output(p: argparse.ArgumentParser, default: str | None) -> None:
-    p.add_argument("--output", default=default, help="party to analyse, e.g. "
-                   "vendor_gross_profit, us_government, suppliers, supplier:hbm"
-                   + (f" (default {default})" if default else ""))
+    p.add_argument(
+        "--output",
+        default=default,
+        help="party to analyse, e.g. "
+        "vendor_gross_profit, us_government, suppliers, supplier:hbm"
+        + (f" (default {default})" if default else ""),
+    )
     p.add_argument("--measure", choices=("total", "npv"), default="total")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``simulate``, ``tornado`` and ``forecast`` to the command line."""
-    p = sub.add_parser("simulate", help="Monte Carlo over a risk file: percentiles, fan "
-                       "chart data, first-shipment distribution")
+    p = sub.add_parser(
+        "simulate",
+        help="Monte Carlo over a risk file: percentiles, fan "
+        "chart data, first-shipment distribution",
+    )
     _common(p)
     p.add_argument("--risk", required=True, help="risk YAML (e.g. assumptions/risk.yaml)")
     p.add_argument("--paths", type=int, default=10_000, help="number of paths (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--chunk", type=int, default=DEFAULT_CHUNK,
-                   help=f"paths per chunk (default {DEFAULT_CHUNK}); results do not depend on it")
-    p.add_argument("--product", action="append", default=[],
-                   help="only these products (repeat); default all")
-    p.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
-                   help="run on Dask: a local 2-process cluster, or a scheduler address "
-                        "(tcp://host:8786); same results as the local run")
+    p.add_argument(
+        "--chunk",
+        type=int,
+        default=DEFAULT_CHUNK,
+        help=f"paths per chunk (default {DEFAULT_CHUNK}); results do not depend on it",
+    )
+    p.add_argument(
+        "--product", action="append", default=[], help="only these products (repeat); default all"
+    )
+    p.add_argument(
+        "--dask",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="run on Dask: a local 2-process cluster, or a scheduler address "
+        "(tcp://host:8786); same results as the local run",
+    )
     _output(p, "vendor_gross_profit")
     p.add_argument("--json", help="write every statistic to this JSON file (atomically)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -248,25 +318,43 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("tornado", help="one-at-a-time sensitivity of an output")
     _common(p)
     p.add_argument("--risk", help="risk YAML: its inputs and their P10/P90 as low/high")
-    p.add_argument("--param", action="append", default=[],
-                   help="dotted input path (repeat); default: the risk file's inputs, or every "
-                        "input with a closed schema range")
-    p.add_argument("--range", action="append", default=[], metavar="PATH=LOW:HIGH",
-                   help="low and high of an input (repeat), "
-                        "e.g. demand.erosion_per_month=0.01:0.06")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        help="dotted input path (repeat); default: the risk file's inputs, or every "
+        "input with a closed schema range",
+    )
+    p.add_argument(
+        "--range",
+        action="append",
+        default=[],
+        metavar="PATH=LOW:HIGH",
+        help="low and high of an input (repeat), e.g. demand.erosion_per_month=0.01:0.06",
+    )
     _output(p, "vendor_gross_profit")
     p.add_argument("--product", default=ALL, help="a product id, or 'all' (default)")
     p.add_argument("--json", help="write the bars to this JSON file (atomically)")
     p.set_defaults(func=cmd_tornado)
 
-    p = sub.add_parser("forecast", help="ETS forecast of the vendor's China revenue by "
-                       "fiscal quarter, with the scenario's projection on top")
+    p = sub.add_parser(
+        "forecast",
+        help="ETS forecast of the vendor's China revenue by "
+        "fiscal quarter, with the scenario's projection on top",
+    )
     _common(p)
-    p.add_argument("--history", default=str(DEFAULT_HISTORY),
-                   help="quarterly history CSV (default: the shipped Nvidia series)")
+    p.add_argument(
+        "--history",
+        default=str(DEFAULT_HISTORY),
+        help="quarterly history CSV (default: the shipped Nvidia series)",
+    )
     p.add_argument("--vendor", default="Nvidia", help="vendor whose products are projected")
-    p.add_argument("--quarters", type=int, default=None,
-                   help="quarters ahead (default: to the end of the projection)")
+    p.add_argument(
+        "--quarters",
+        type=int,
+        default=None,
+        help="quarters ahead (default: to the end of the projection)",
+    )
     p.add_argument("--level", type=float, default=0.90, help="prediction interval level")
     p.add_argument("--json", help="write model, diagnostics and forecast to this JSON file")
     p.add_argument("--csv", help="write the chart table to this CSV file")

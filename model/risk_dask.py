@@ -30,8 +30,9 @@ def client_for(target: Any) -> Iterator[Any]:
         import dask
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - depends on the installed extras
-        raise InputError([Problem("--dask", "", "needs the dask extra: pip install "
-                                  "'chip-export-impact[dask]'")]) from None
+        raise InputError(
+            [Problem("--dask", "", "needs the dask extra: pip install 'chip-export-impact[dask]'")]
+        ) from None
     if isinstance(target, Client):
         yield target
         return
@@ -39,31 +40,47 @@ def client_for(target: Any) -> Iterator[Any]:
         # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which stops glibc adapting its
         # mmap threshold: every MB-sized array of a chunk then becomes a fresh mmap with
         # page faults, and the workers run about 1.6 times slower. Unset it for our cluster.
-        with dask.config.set({TRIM: None}), \
-                LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                             dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-                Client(cluster) as client:
+        with (
+            dask.config.set({TRIM: None}),
+            LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             yield client
         return
     try:
         client = Client(str(target), timeout=10)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError([Problem("--dask", "", f"cannot reach the Dask scheduler ({exc})",
-                                  target, True)]) from None
+        raise InputError(
+            [Problem("--dask", "", f"cannot reach the Dask scheduler ({exc})", target, True)]
+        ) from None
     with client:
         yield client
 
 
-def map_chunks(target: Any, base: Inputs, spec: RiskSpec, seed: int,
-               ranges: Sequence[tuple[int, int]], config: ChunkConfig) -> Iterator[ChunkResult]:
+def map_chunks(
+    target: Any,
+    base: Inputs,
+    spec: RiskSpec,
+    seed: int,
+    ranges: Sequence[tuple[int, int]],
+    config: ChunkConfig,
+) -> Iterator[ChunkResult]:
     """Run every chunk as a Dask task; yield results as they complete."""
     from distributed import as_completed
 
     with client_for(target) as client:
         # unique keys: a re-scatter of equal data must not race the release of the last run
         base_f, spec_f = client.scatter([base, spec], broadcast=True, hash=False)
-        futures = [client.submit(simulate_chunk, base_f, spec_f, seed, s, e, config,
-                                 pure=False) for s, e in ranges]
+        futures = [
+            client.submit(simulate_chunk, base_f, spec_f, seed, s, e, config, pure=False)
+            for s, e in ranges
+        ]
         for fut in as_completed(futures):
             yield fut.result()
             fut.release()

@@ -49,15 +49,18 @@ KINDS = ("discrete", "uniform", "triangular", "normal")
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     apply: Literal["value", "scale", "shift"] = Field(
-        "value", description="value: the draw is the value; scale: base times the draw; "
-                             "shift: base plus the draw (numbers only).")
+        "value",
+        description="value: the draw is the value; scale: base times the draw; "
+        "shift: base plus the draw (numbers only).",
+    )
     source: str = Field("", description="Publication, date, URL, or 'estimate: reasoning'.")
 
 
 class DiscreteDist(_Entry):
     kind: Literal["discrete"]
-    values: list[Value] = Field(min_length=1, description="Possible values (never allowed "
-                                                          "for approval and levy months).")
+    values: list[Value] = Field(
+        min_length=1, description="Possible values (never allowed for approval and levy months)."
+    )
     probabilities: list[Annotated[float, Field(ge=0, le=1)]] = Field(min_length=1)
 
 
@@ -84,8 +87,9 @@ class NormalDist(_Entry):
     high: float = Field(math.inf, description="Truncation: no draw above this.")
 
 
-Distribution = Annotated[DiscreteDist | UniformDist | TriangularDist | NormalDist,
-                         Field(discriminator="kind")]
+Distribution = Annotated[
+    DiscreteDist | UniformDist | TriangularDist | NormalDist, Field(discriminator="kind")
+]
 
 
 class Correlation(BaseModel):
@@ -169,13 +173,15 @@ def _problems(exc: ValidationError, file: str) -> list[Problem]:
         loc = [str(x) for x in err["loc"]]
         if len(loc) >= 3 and loc[0] == "distributions" and loc[2] in KINDS:
             del loc[2]  # the discriminator tag is not part of the user's path
-        rule = {"extra_forbidden": "unknown key (not in the risk-file schema)",
-                "missing": "required value is missing",
-                "union_tag_not_found": _KIND_RULE,
-                "union_tag_invalid": "unknown kind; choose " + ", ".join(KINDS)}.get(
-            err["type"], err["msg"].removeprefix("Value error, "))
-        show = err["type"] not in ("missing", "union_tag_not_found") \
-            and not isinstance(err.get("input"), (dict, list))
+        rule = {
+            "extra_forbidden": "unknown key (not in the risk-file schema)",
+            "missing": "required value is missing",
+            "union_tag_not_found": _KIND_RULE,
+            "union_tag_invalid": "unknown kind; choose " + ", ".join(KINDS),
+        }.get(err["type"], err["msg"].removeprefix("Value error, "))
+        show = err["type"] not in ("missing", "union_tag_not_found") and not isinstance(
+            err.get("input"), (dict, list)
+        )
         out.append(Problem(file, ".".join(loc) or "(top level)", rule, err.get("input"), show))
     return out
 
@@ -185,8 +191,9 @@ def load_risk(path: str | Path, assumptions: Assumptions) -> RiskSpec:
     return validate_risk(read_yaml(path), assumptions, str(path))
 
 
-def validate_risk(raw: Mapping[str, Any], assumptions: Assumptions,
-                  file: str = "risk file") -> RiskSpec:
+def validate_risk(
+    raw: Mapping[str, Any], assumptions: Assumptions, file: str = "risk file"
+) -> RiskSpec:
     """Check a raw risk mapping; raise :class:`InputError` listing every problem."""
     try:
         model = RiskFile.model_validate(dict(raw))
@@ -202,12 +209,18 @@ def validate_risk(raw: Mapping[str, Any], assumptions: Assumptions,
     corr = _correlation(model, [m.path for m in marginals], file, problems)
     if problems:
         raise InputError(problems)
-    return RiskSpec(name=model.name, description=model.description,
-                    marginals=tuple(marginals), correlation=corr, file=file)
+    return RiskSpec(
+        name=model.name,
+        description=model.description,
+        marginals=tuple(marginals),
+        correlation=corr,
+        file=file,
+    )
 
 
-def _marginal(path: str, d: Any, a: Assumptions, file: str,
-              problems: list[Problem]) -> Marginal | None:
+def _marginal(
+    path: str, d: Any, a: Assumptions, file: str, problems: list[Problem]
+) -> Marginal | None:
     where = f"distributions.{path}"
     target = resolve(path, a)
     if isinstance(target, str):
@@ -216,21 +229,47 @@ def _marginal(path: str, d: Any, a: Assumptions, file: str,
     kind = target.info.kind
     before = len(problems)
     if d.apply != "value" and kind in (*MONTH_KINDS, "integer", *DISCRETE_ONLY):
-        problems.append(Problem(file, f"{where}.apply", f"must be 'value' for a {kind} "
-                                "parameter (scale and shift are for numbers)", d.apply, True))
+        problems.append(
+            Problem(
+                file,
+                f"{where}.apply",
+                f"must be 'value' for a {kind} parameter (scale and shift are for numbers)",
+                d.apply,
+                True,
+            )
+        )
     elif d.apply != "value" and not all(math.isfinite(b) for b in target.base):
         # a null licence cap is +inf: scaled or shifted it stays inf (or becomes NaN at 0)
-        unset = [a.products[j].id for j, b in zip(target.products, target.base, strict=True)
-                 if not math.isfinite(b)]
-        problems.append(Problem(file, f"{where}.apply", f"scale and shift need a base value, "
-                                f"but {target.info.key} is null (no limit) for "
-                                f"{', '.join(unset)}; use apply: value", d.apply, True))
+        unset = [
+            a.products[j].id
+            for j, b in zip(target.products, target.base, strict=True)
+            if not math.isfinite(b)
+        ]
+        problems.append(
+            Problem(
+                file,
+                f"{where}.apply",
+                f"scale and shift need a base value, "
+                f"but {target.info.key} is null (no limit) for "
+                f"{', '.join(unset)}; use apply: value",
+                d.apply,
+                True,
+            )
+        )
     if kind in DISCRETE_ONLY and not isinstance(d, DiscreteDist):
-        problems.append(Problem(file, f"{where}.kind", f"a {kind} parameter needs kind "
-                                "discrete", d.kind, True))
+        problems.append(
+            Problem(file, f"{where}.kind", f"a {kind} parameter needs kind discrete", d.kind, True)
+        )
     if getattr(d, "never", 0.0) > 0 and kind not in ("month_or_never", "month_or_null"):
-        problems.append(Problem(file, f"{where}.never", "only approval and levy-end months "
-                                "can be never", d.never, True))
+        problems.append(
+            Problem(
+                file,
+                f"{where}.never",
+                "only approval and levy-end months can be never",
+                d.never,
+                True,
+            )
+        )
     if len(problems) > before:
         return None
     if isinstance(d, DiscreteDist):
@@ -252,13 +291,20 @@ def _marginal(path: str, d: Any, a: Assumptions, file: str,
     return m
 
 
-def _discrete(d: DiscreteDist, target: Target, a: Assumptions, file: str, where: str,
-              problems: list[Problem]) -> dist.DiscretePMF | None:
+def _discrete(
+    d: DiscreteDist, target: Target, a: Assumptions, file: str, where: str, problems: list[Problem]
+) -> dist.DiscretePMF | None:
     before = len(problems)
     if len(d.values) != len(d.probabilities):
-        problems.append(Problem(file, f"{where}.probabilities", f"needs one probability per "
-                                f"value ({len(d.values)} values, {len(d.probabilities)} "
-                                "probabilities)"))
+        problems.append(
+            Problem(
+                file,
+                f"{where}.probabilities",
+                f"needs one probability per "
+                f"value ({len(d.values)} values, {len(d.probabilities)} "
+                "probabilities)",
+            )
+        )
     try:
         check_probabilities(d.probabilities, file, f"{where}.probabilities")
     except InputError as exc:
@@ -284,12 +330,20 @@ def _number(v: Any) -> float | str:
     return float(v)
 
 
-def _integer_range(d: Any, target: Target, a: Assumptions, file: str, where: str,
-                   problems: list[Problem]) -> Marginal | None:
+def _integer_range(
+    d: Any, target: Target, a: Assumptions, file: str, where: str, problems: list[Problem]
+) -> Marginal | None:
     kind = target.info.kind
     if isinstance(d, NormalDist):
-        problems.append(Problem(file, f"{where}.kind", f"a {kind} parameter takes discrete, "
-                                "uniform or triangular", "normal", True))
+        problems.append(
+            Problem(
+                file,
+                f"{where}.kind",
+                f"a {kind} parameter takes discrete, uniform or triangular",
+                "normal",
+                True,
+            )
+        )
         return None
     names = ("low", "mode", "high") if isinstance(d, TriangularDist) else ("low", "high")
     ends = {}
@@ -304,21 +358,27 @@ def _integer_range(d: Any, target: Target, a: Assumptions, file: str, where: str
     if len(ends) < len(names) or not _ordered(ends, file, where, problems):
         return None
     lo, hi = int(ends["low"]), int(ends["high"])
-    pmf = dist.binned_triangular(lo, ends["mode"], hi) if "mode" in ends \
+    pmf = (
+        dist.binned_triangular(lo, ends["mode"], hi)
+        if "mode" in ends
         else dist.binned_uniform(lo, hi)
+    )
     pmf = dist.with_never(pmf, d.never)
     return Marginal(target.path, target, "value", d.kind, (), pmf, d.source)
 
 
-def _continuous(d: Any, target: Target, file: str, where: str,
-                problems: list[Problem]) -> Marginal | None:
+def _continuous(
+    d: Any, target: Target, file: str, where: str, problems: list[Problem]
+) -> Marginal | None:
     if isinstance(d, NormalDist):
         if d.low >= d.high:
-            problems.append(Problem(file, f"{where}.low", f"low must be below high ({d.high:g})",
-                                    d.low, True))
+            problems.append(
+                Problem(file, f"{where}.low", f"low must be below high ({d.high:g})", d.low, True)
+            )
             return None
-        return Marginal(target.path, target, d.apply, "normal",
-                        (d.mean, d.sd, d.low, d.high), None, d.source)
+        return Marginal(
+            target.path, target, d.apply, "normal", (d.mean, d.sd, d.low, d.high), None, d.source
+        )
     names = ("low", "mode", "high") if isinstance(d, TriangularDist) else ("low", "high")
     ends = {}
     for name in names:
@@ -330,21 +390,30 @@ def _continuous(d: Any, target: Target, file: str, where: str,
             ends[name] = enc
     if len(ends) < len(names) or not _ordered(ends, file, where, problems):
         return None
-    return Marginal(target.path, target, d.apply, d.kind,
-                    tuple(ends[n] for n in names), None, d.source)
+    return Marginal(
+        target.path, target, d.apply, d.kind, tuple(ends[n] for n in names), None, d.source
+    )
 
 
 def _ordered(ends: dict[str, float], file: str, where: str, problems: list[Problem]) -> bool:
     lo, hi = ends["low"], ends["high"]
     ok = True
     if lo > hi:
-        problems.append(Problem(file, f"{where}.low", f"low must not exceed high ({hi:g})",
-                                lo, True))
+        problems.append(
+            Problem(file, f"{where}.low", f"low must not exceed high ({hi:g})", lo, True)
+        )
         ok = False
     mode = ends.get("mode")
     if ok and mode is not None and not lo <= mode <= hi:
-        problems.append(Problem(file, f"{where}.mode", f"mode must lie between low ({lo:g}) "
-                                f"and high ({hi:g})", mode, True))
+        problems.append(
+            Problem(
+                file,
+                f"{where}.mode",
+                f"mode must lie between low ({lo:g}) and high ({hi:g})",
+                mode,
+                True,
+            )
+        )
         ok = False
     return ok
 
@@ -358,8 +427,9 @@ def _support(m: Marginal) -> tuple[float, float]:
     return m.params[0], m.params[-1]
 
 
-def _check_support(m: Marginal, a: Assumptions, file: str, where: str,
-                   problems: list[Problem]) -> None:
+def _check_support(
+    m: Marginal, a: Assumptions, file: str, where: str, problems: list[Problem]
+) -> None:
     """Every value the draw can take, after ``apply``, must be valid for every product."""
     info = m.target.info
     if info.kind in (*MONTH_KINDS, *DISCRETE_ONLY):
@@ -374,17 +444,28 @@ def _check_support(m: Marginal, a: Assumptions, file: str, where: str,
             if math.isinf(v) and info.key == "licence_cap_units":
                 continue
             if not in_range(v, info):
-                what = f" for product {name}" if name and m.target.path.split(".")[1] == "*" \
-                    else ""
-                problems.append(Problem(file, where, f"draws reach {v:g}{what}, outside the "
-                                        f"valid range {info.range_text()} of {info.key}; "
-                                        "narrow or truncate the distribution"))
+                what = f" for product {name}" if name and m.target.path.split(".")[1] == "*" else ""
+                problems.append(
+                    Problem(
+                        file,
+                        where,
+                        f"draws reach {v:g}{what}, outside the "
+                        f"valid range {info.range_text()} of {info.key}; "
+                        "narrow or truncate the distribution",
+                    )
+                )
                 return
         if info.key == "unit_cost_usd":
             bom = sum(a.products[m.target.products[j]].bom_usd_per_unit.values())
             if vlo < bom - 1e-9:
-                problems.append(Problem(file, where, f"draws reach {vlo:g} for product {name}, "
-                                        f"below its bill of materials ({bom:g} USD)"))
+                problems.append(
+                    Problem(
+                        file,
+                        where,
+                        f"draws reach {vlo:g} for product {name}, "
+                        f"below its bill of materials ({bom:g} USD)",
+                    )
+                )
                 return
 
 
@@ -394,14 +475,20 @@ def _check_overlaps(marginals: list[Marginal], file: str, problems: list[Problem
         slots = [(m.target.field, j) for j in m.target.products] or [(m.target.field, -1)]
         for slot in slots:
             if slot in seen and seen[slot] != m.path:
-                problems.append(Problem(file, f"distributions.{m.path}", "sets the same input "
-                                        f"as distributions.{seen[slot]}; keep one"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"distributions.{m.path}",
+                        f"sets the same input as distributions.{seen[slot]}; keep one",
+                    )
+                )
                 break
             seen[slot] = m.path
 
 
-def _correlation(model: RiskFile, paths: list[str], file: str,
-                 problems: list[Problem]) -> np.ndarray:
+def _correlation(
+    model: RiskFile, paths: list[str], file: str, problems: list[Problem]
+) -> np.ndarray:
     n = len(paths)
     corr = np.eye(n)
     pairs: set[frozenset[str]] = set()
@@ -410,12 +497,16 @@ def _correlation(model: RiskFile, paths: list[str], file: str,
         a, b = c.between
         unknown = [p for p in (a, b) if p not in model.distributions]
         if unknown:
-            problems.append(Problem(file, f"{where}.between", "names no distribution in this "
-                                    "file", unknown[0], True))
+            problems.append(
+                Problem(
+                    file, f"{where}.between", "names no distribution in this file", unknown[0], True
+                )
+            )
             continue
         if a == b:
-            problems.append(Problem(file, f"{where}.between", "needs two different "
-                                    "distributions", a, True))
+            problems.append(
+                Problem(file, f"{where}.between", "needs two different distributions", a, True)
+            )
             continue
         if frozenset((a, b)) in pairs:
             problems.append(Problem(file, f"{where}.between", "this pair is correlated twice"))
@@ -427,7 +518,13 @@ def _correlation(model: RiskFile, paths: list[str], file: str,
     if n and not problems:
         smallest = float(np.linalg.eigvalsh(corr).min())
         if smallest <= 1e-10:
-            problems.append(Problem(file, "correlations", "the correlations are not mutually "
-                                    "consistent (the matrix is not positive definite; "
-                                    f"smallest eigenvalue {smallest:.3g}): weaken some of them"))
+            problems.append(
+                Problem(
+                    file,
+                    "correlations",
+                    "the correlations are not mutually "
+                    "consistent (the matrix is not positive definite; "
+                    f"smallest eigenvalue {smallest:.3g}): weaken some of them",
+                )
+            )
     return corr

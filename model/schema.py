@@ -59,55 +59,88 @@ class Horizon(_Strict):
     months: int = F("Number of monthly periods projected.", "months", ge=1, le=240)
     fiscal_year_end_month: int = F(
         "Calendar month in which the vendor's fiscal year ends (1 = January, as for Nvidia).",
-        "month number", 1, ge=1, le=12)
+        "month number",
+        1,
+        ge=1,
+        le=12,
+    )
 
 
 class Policy(_Strict):
     mechanism: Literal["revenue_share", "import_tariff"] = F(
         "How the US government collects its take: a share of China revenue, or an import "
-        "tariff on the customs value of chips entering the US for testing.", "choice")
-    share_rate: float = F("US government's share (or tariff rate) applied to China sales.",
-                          "fraction", ge=0, le=1)
+        "tariff on the customs value of chips entering the US for testing.",
+        "choice",
+    )
+    share_rate: float = F(
+        "US government's share (or tariff rate) applied to China sales.", "fraction", ge=0, le=1
+    )
     customs_value_ratio: float = F(
         "Customs value as a fraction of the selling price (import_tariff mechanism only).",
-        "fraction of ASP", 1.0, ge=0, le=2)
+        "fraction of ASP",
+        1.0,
+        ge=0,
+        le=2,
+    )
     levy_ends: Month | None = F(
         "Month from which the levy is no longer collected (e.g. struck down); null = never ends.",
-        "YYYY-MM or null", None)
+        "YYYY-MM or null",
+        None,
+    )
     us_min_share: Annotated[float, AfterValidator(_positive_share)] = F(
         "US customers' minimum share of all shipments of a product; China may take "
-        "(1 - s)/s units per US unit.", "fraction", gt=0, le=1)
+        "(1 - s)/s units per US unit.",
+        "fraction",
+        gt=0,
+        le=1,
+    )
     quota_basis: Literal["cumulative", "monthly"] = F(
-        "Whether the China quota is measured on cumulative or on each month's shipments.", "choice")
+        "Whether the China quota is measured on cumulative or on each month's shipments.", "choice"
+    )
     china_import_tariff: float = F(
-        "China's import tariff on the chips, paid by Chinese buyers.", "fraction", ge=0, le=5)
+        "China's import tariff on the chips, paid by Chinese buyers.", "fraction", ge=0, le=5
+    )
     test_fee_usd_per_unit: float = F(
-        "Fee paid to US third-party test labs per chip shipped to China.", "USD/unit", ge=0)
+        "Fee paid to US third-party test labs per chip shipped to China.", "USD/unit", ge=0
+    )
 
 
 class Timeline(_Strict):
     us_approval: MonthOrNever = F("Month the US licence is in force.", "YYYY-MM or never")
     china_approval: MonthOrNever = F("Month China allows the imports.", "YYYY-MM or never")
-    test_lag_months: int = F("Months from licence to first shipment (US lab testing).",
-                             "months", ge=0, le=24)
+    test_lag_months: int = F(
+        "Months from licence to first shipment (US lab testing).", "months", ge=0, le=24
+    )
     restart_lag_months: int = F(
         "Months from licence until paused suppliers deliver new production again.",
-        "months", ge=0, le=24)
-    ramp_months: int = F("Months for China orders to reach their full monthly rate.",
-                         "months", ge=1, le=36)
+        "months",
+        ge=0,
+        le=24,
+    )
+    ramp_months: int = F(
+        "Months for China orders to reach their full monthly rate.", "months", ge=1, le=36
+    )
 
 
 class Demand(_Strict):
     reference_start: Month = F(
-        "Month from which Chinese demand exists; a later licence erodes it.", "YYYY-MM")
+        "Month from which Chinese demand exists; a later licence erodes it.", "YYYY-MM"
+    )
     erosion_per_month: float = F(
         "Share of Chinese demand lost for each month of delay (buyers switch to substitutes).",
-        "fraction/month", ge=0, le=1)
+        "fraction/month",
+        ge=0,
+        le=1,
+    )
     backlog_retention: float = F(
-        "Share of unfilled orders still open the next month.", "fraction", ge=0, le=1)
+        "Share of unfilled orders still open the next month.", "fraction", ge=0, le=1
+    )
     price_elasticity: float = F(
         "Elasticity of Chinese demand to the landed price raised by China's import tariff.",
-        "elasticity", ge=0, le=10)
+        "elasticity",
+        ge=0,
+        le=10,
+    )
 
 
 class Product(_Strict):
@@ -115,33 +148,49 @@ class Product(_Strict):
     name: str = F("Display name.", "text")
     vendor: str = F("Vendor name.", "text")
     asp_usd: float = F("Average selling price per chip to Chinese buyers.", "USD/unit", gt=0)
-    asp_change_per_year: float = F("Annual change of the selling price.", "fraction/year",
-                                   gt=-1, le=5)
+    asp_change_per_year: float = F(
+        "Annual change of the selling price.", "fraction/year", gt=-1, le=5
+    )
     unit_cost_usd: float = F("Vendor's manufacturing cost per chip.", "USD/unit", ge=0)
     share_rate: float | None = F(
         "Per-product override of the US government's rate; null = the policy rate.",
-        "fraction", None, ge=0, le=1)
+        "fraction",
+        None,
+        ge=0,
+        le=1,
+    )
     quota_applies: bool = F(
         "Whether the US-allocation quota limits this product (extension: false for chips "
-        "licensed before the January 2026 rule, such as the H20 and MI308).", "yes/no", True)
+        "licensed before the January 2026 rule, such as the H20 and MI308).",
+        "yes/no",
+        True,
+    )
     china_demand_units_per_month: float = F(
-        "Chinese demand at full rate, before erosion and the tariff effect.", "units/month", ge=0)
-    china_demand_growth_per_year: float = F("Annual growth of Chinese demand.", "fraction/year",
-                                            gt=-1, le=10)
+        "Chinese demand at full rate, before erosion and the tariff effect.", "units/month", ge=0
+    )
+    china_demand_growth_per_year: float = F(
+        "Annual growth of Chinese demand.", "fraction/year", gt=-1, le=10
+    )
     us_shipments_units_per_month: float = F(
-        "Shipments of the product to US customers.", "units/month", ge=0)
-    starting_inventory_units: float = F("Finished chips in stock at the horizon start.",
-                                        "units", ge=0)
+        "Shipments of the product to US customers.", "units/month", ge=0
+    )
+    starting_inventory_units: float = F(
+        "Finished chips in stock at the horizon start.", "units", ge=0
+    )
     licence_cap_units: float | None = F(
-        "Total China units licensed over the horizon; null = no cap.", "units", None, ge=0)
-    production_capacity_units_per_month: float = F("New production per month when running.",
-                                                    "units/month", ge=0)
+        "Total China units licensed over the horizon; null = no cap.", "units", None, ge=0
+    )
+    production_capacity_units_per_month: float = F(
+        "New production per month when running.", "units/month", ge=0
+    )
     production_paused: bool = F(
-        "Whether suppliers have paused production until the licence is in force.", "yes/no")
-    bom_usd_per_unit: dict[Annotated[str, Field(pattern=ID_RE)],
-                           Annotated[float, Field(ge=0)]] = F(
-        "Supplier bill of materials: supplier id to USD paid per chip produced.", "USD/unit",
-        default_factory=dict)
+        "Whether suppliers have paused production until the licence is in force.", "yes/no"
+    )
+    bom_usd_per_unit: dict[Annotated[str, Field(pattern=ID_RE)], Annotated[float, Field(ge=0)]] = F(
+        "Supplier bill of materials: supplier id to USD paid per chip produced.",
+        "USD/unit",
+        default_factory=dict,
+    )
 
     @model_validator(mode="after")
     def _bom_within_cost(self) -> Product:
@@ -149,20 +198,23 @@ class Product(_Strict):
         if total > self.unit_cost_usd + 1e-9:
             raise ValueError(
                 f"the supplier bill of materials ({total:g} USD) must not exceed "
-                f"unit_cost_usd ({self.unit_cost_usd:g} USD)")
+                f"unit_cost_usd ({self.unit_cost_usd:g} USD)"
+            )
         return self
 
 
 class Assumptions(_Strict):
     horizon: Horizon
-    discount_rate: float = F("Annual discount rate for NPV (end-of-month discounting).",
-                             "fraction/year", ge=0, le=1)
+    discount_rate: float = F(
+        "Annual discount rate for NPV (end-of-month discounting).", "fraction/year", ge=0, le=1
+    )
     policy: Policy
     timeline: Timeline
     demand: Demand
     products: list[Product] = Field(min_length=1, description="Chips modelled.")
-    sources: dict[str, str] = Field(default_factory=dict,
-                                    description="Dotted path to the source of its value.")
+    sources: dict[str, str] = Field(
+        default_factory=dict, description="Dotted path to the source of its value."
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Assumptions:
@@ -185,7 +237,10 @@ class Assumptions(_Strict):
 
 
 SECTIONS: dict[str, type[_Strict]] = {
-    "horizon": Horizon, "policy": Policy, "timeline": Timeline, "demand": Demand,
+    "horizon": Horizon,
+    "policy": Policy,
+    "timeline": Timeline,
+    "demand": Demand,
 }
 
 
@@ -213,8 +268,11 @@ class ParamInfo:
         if self.kind == "text":
             return "text"
         if self.kind.startswith("month"):
-            return {"month": "YYYY-MM", "month_or_never": "YYYY-MM or never",
-                    "month_or_null": "YYYY-MM or null"}[self.kind]
+            return {
+                "month": "YYYY-MM",
+                "month_or_never": "YYYY-MM or never",
+                "month_or_null": "YYYY-MM or null",
+            }[self.kind]
         lo = "-inf" if self.low is None else f"{self.low:g}"
         hi = "inf" if self.high is None else f"{self.high:g}"
         text = f"{'(' if self.low_open else '['}{lo}, {hi}{')' if self.high_open else ']'}"
@@ -226,8 +284,12 @@ def _bounds(field: Any) -> tuple[float | None, bool, float | None, bool]:
     low = high = None
     low_open = high_open = False
     for m in field.metadata:
-        for attr, is_low, is_open in (("ge", True, False), ("gt", True, True),
-                                      ("le", False, False), ("lt", False, True)):
+        for attr, is_low, is_open in (
+            ("ge", True, False),
+            ("gt", True, True),
+            ("le", False, False),
+            ("lt", False, True),
+        ):
             v = getattr(m, attr, None)
             if v is None:
                 continue
@@ -262,10 +324,19 @@ def _info(section: str, key: str, field: Any) -> ParamInfo:
         kind = "number"
     if key == "us_min_share":
         low, low_open, high = 0.0, True, 1.0
-    return ParamInfo(key=key, section=section, description=field.description or "",
-                     unit=str(extra.get("unit", "")), kind=kind, low=low, high=high,
-                     low_open=low_open, high_open=high_open, choices=choices,
-                     optional="None" in ann or "Optional" in ann)
+    return ParamInfo(
+        key=key,
+        section=section,
+        description=field.description or "",
+        unit=str(extra.get("unit", "")),
+        kind=kind,
+        low=low,
+        high=high,
+        low_open=low_open,
+        high_open=high_open,
+        choices=choices,
+        optional="None" in ann or "Optional" in ann,
+    )
 
 
 def parameter_table() -> list[ParamInfo]:
@@ -278,8 +349,11 @@ def _parameter_table() -> tuple[ParamInfo, ...]:
     rows = [_info("top", "discount_rate", Assumptions.model_fields["discount_rate"])]
     for section, model in SECTIONS.items():
         rows += [_info(section, k, f) for k, f in model.model_fields.items()]
-    rows += [_info("product", k, f) for k, f in Product.model_fields.items()
-             if k not in ("id", "bom_usd_per_unit")]
+    rows += [
+        _info("product", k, f)
+        for k, f in Product.model_fields.items()
+        if k not in ("id", "bom_usd_per_unit")
+    ]
     return tuple(rows)
 
 
@@ -295,9 +369,14 @@ def param_info(dotted: str) -> ParamInfo | None:
     if parts[0] == "products" and len(parts) == 3:
         return table.get(("product", parts[2]))
     if parts[0] == "products" and len(parts) == 4 and parts[2] == "bom_usd_per_unit":
-        return ParamInfo(key=parts[3], section="product",
-                         description=f"Supplier '{parts[3]}' revenue per chip produced.",
-                         unit="USD/unit", kind="number", low=0.0)
+        return ParamInfo(
+            key=parts[3],
+            section="product",
+            description=f"Supplier '{parts[3]}' revenue per chip produced.",
+            unit="USD/unit",
+            kind="number",
+            low=0.0,
+        )
     if len(parts) == 1:
         return table.get(("top", parts[0]))
     if len(parts) == 2:

@@ -76,16 +76,25 @@ class Tornado:
     table: pd.DataFrame  # parameter, low, high, output_low, output_high, swing, range
 
     def to_dict(self) -> dict[str, Any]:
-        return {"output": self.output, "measure": self.measure, "product": self.product,
-                "base": self.base, "bars": self.table.to_dict(orient="records")}
+        return {
+            "output": self.output,
+            "measure": self.measure,
+            "product": self.product,
+            "base": self.base,
+            "bars": self.table.to_dict(orient="records"),
+        }
 
 
 def default_parameters() -> list[str]:
     """Inputs whose schema range is closed and finite (numbers and whole numbers)."""
     out = []
     for info in parameter_table():
-        closed = info.low is not None and info.high is not None \
-            and not info.low_open and not info.high_open
+        closed = (
+            info.low is not None
+            and info.high is not None
+            and not info.low_open
+            and not info.high_open
+        )
         if not closed or info.kind not in ("number", "integer"):
             continue
         if info.section == "product":
@@ -103,8 +112,17 @@ def parse_range(text: str) -> tuple[str, tuple[str, str]]:
     path, sep, ends = text.partition("=")
     low, sep2, high = ends.partition(":")
     if not sep or not sep2 or not path or not low or not high:
-        raise InputError([Problem("--range", "", "write PATH=LOW:HIGH, for example "
-                                  "demand.erosion_per_month=0.01:0.06", text, True)])
+        raise InputError(
+            [
+                Problem(
+                    "--range",
+                    "",
+                    "write PATH=LOW:HIGH, for example demand.erosion_per_month=0.01:0.06",
+                    text,
+                    True,
+                )
+            ]
+        )
     return path.strip(), (low.strip(), high.strip())
 
 
@@ -122,16 +140,20 @@ def _user_value(target: Target, text: Any, start: str) -> float | str:
     return encode(target.info, value, start)
 
 
-def swings(a: Assumptions, parameters: Sequence[str] | None = None,
-           ranges: Mapping[str, tuple[Any, Any]] | None = None,
-           spec: RiskSpec | None = None) -> list[Swing]:
+def swings(
+    a: Assumptions,
+    parameters: Sequence[str] | None = None,
+    ranges: Mapping[str, tuple[Any, Any]] | None = None,
+    spec: RiskSpec | None = None,
+) -> list[Swing]:
     """Low and high of each input: the user's range, else the risk file's P10/P90,
     else the schema's closed range. Every problem is reported at once."""
     ranges = dict(ranges or {})
     params = list(parameters or [])
     if not params:
-        params = list(dict.fromkeys([*ranges, *(spec.paths if spec else ())])) \
-            or default_parameters()
+        params = (
+            list(dict.fromkeys([*ranges, *(spec.paths if spec else ())])) or default_parameters()
+        )
     out, problems = [], []
     for path in params:
         target = resolve(path, a)
@@ -146,8 +168,14 @@ def swings(a: Assumptions, parameters: Sequence[str] | None = None,
     return out
 
 
-def _swing(path: str, target: Target, ranges: Mapping[str, tuple[Any, Any]],
-           spec: RiskSpec | None, start: str, problems: list[Problem]) -> Swing | None:
+def _swing(
+    path: str,
+    target: Target,
+    ranges: Mapping[str, tuple[Any, Any]],
+    spec: RiskSpec | None,
+    start: str,
+    problems: list[Problem],
+) -> Swing | None:
     if path in ranges:
         ends = [_user_value(target, v, start) for v in ranges[path]]
         bad = [(v, e) for v, e in zip(ranges[path], ends, strict=True) if isinstance(e, str)]
@@ -156,8 +184,9 @@ def _swing(path: str, target: Target, ranges: Mapping[str, tuple[Any, Any]],
             return None
         lo, hi = float(ends[0]), float(ends[1])
         if lo > hi and target.info.kind not in DISCRETE_ONLY:
-            problems.append(Problem("--range", path, "low must not exceed high", ranges[path],
-                                    True))
+            problems.append(
+                Problem("--range", path, "low must not exceed high", ranges[path], True)
+            )
             return None
         return Swing(path, target, lo, hi, "value", "user")
     if spec is not None and path in spec.paths:
@@ -165,10 +194,21 @@ def _swing(path: str, target: Target, ranges: Mapping[str, tuple[Any, Any]],
         q_lo, q_hi = (m.quantile(q) for q in RISK_QUANTILES)
         return Swing(path, target, q_lo, q_hi, m.apply, "risk file P10/P90")
     info = target.info
-    if info.low is None or info.high is None or info.low_open or info.high_open \
-            or info.kind not in ("number", "integer"):
-        problems.append(Problem("--param", path, "no closed range in the schema: give one "
-                                "with --range PATH=LOW:HIGH (or a risk file)"))
+    if (
+        info.low is None
+        or info.high is None
+        or info.low_open
+        or info.high_open
+        or info.kind not in ("number", "integer")
+    ):
+        problems.append(
+            Problem(
+                "--param",
+                path,
+                "no closed range in the schema: give one "
+                "with --range PATH=LOW:HIGH (or a risk file)",
+            )
+        )
         return None
     return Swing(path, target, info.low, info.high, "value", "schema range")
 
@@ -183,14 +223,24 @@ def check_output(a: Assumptions, output: str, measure: str, product: str) -> lis
     problems = []
     parties = party_keys(a)
     if output not in parties:
-        problems.append(Problem("--output", "", "unknown party; choose one of "
-                                + ", ".join(parties), output, True))
+        problems.append(
+            Problem(
+                "--output", "", "unknown party; choose one of " + ", ".join(parties), output, True
+            )
+        )
     if measure not in MEASURES:
         problems.append(Problem("--measure", "", "choose total or npv", measure, True))
     ids = [p.id for p in a.products]
     if product != ALL and product not in ids:
-        problems.append(Problem("--product", "", "unknown product; choose all or one of "
-                                + ", ".join(ids), product, True))
+        problems.append(
+            Problem(
+                "--product",
+                "",
+                "unknown product; choose all or one of " + ", ".join(ids),
+                product,
+                True,
+            )
+        )
     return problems
 
 
@@ -201,10 +251,15 @@ def output_values(inputs: Inputs, output: str, measure: str, product: str) -> np
     return v.sum(axis=1) if product == ALL else v[:, inputs.product_ids.index(product)]
 
 
-def tornado(a: Assumptions, output: str = "vendor_gross_profit", measure: str = "total",
-            product: str = ALL, parameters: Sequence[str] | None = None,
-            ranges: Mapping[str, tuple[Any, Any]] | None = None,
-            spec: RiskSpec | None = None) -> Tornado:
+def tornado(
+    a: Assumptions,
+    output: str = "vendor_gross_profit",
+    measure: str = "total",
+    product: str = ALL,
+    parameters: Sequence[str] | None = None,
+    ranges: Mapping[str, tuple[Any, Any]] | None = None,
+    spec: RiskSpec | None = None,
+) -> Tornado:
     """One-at-a-time sensitivity of ``output`` to each input's low and high.
 
     Notes
@@ -228,14 +283,17 @@ def tornado(a: Assumptions, output: str = "vendor_gross_profit", measure: str = 
         s.target.write(cols, np.array([s.low, s.high]), s.apply, rows)
     y = output_values(with_columns(stacked, cols), output, measure, product)
     start = a.horizon.start
-    table = pd.DataFrame({
-        "parameter": [s.path for s in sw],
-        "low": [s.label(s.low, start) for s in sw],
-        "high": [s.label(s.high, start) for s in sw],
-        "output_low": y[1::2], "output_high": y[2::2],
-        "swing": np.abs(y[2::2] - y[1::2]),
-        "range": [s.origin for s in sw],
-    })
+    table = pd.DataFrame(
+        {
+            "parameter": [s.path for s in sw],
+            "low": [s.label(s.low, start) for s in sw],
+            "high": [s.label(s.high, start) for s in sw],
+            "output_low": y[1::2],
+            "output_high": y[2::2],
+            "swing": np.abs(y[2::2] - y[1::2]),
+            "range": [s.origin for s in sw],
+        }
+    )
     table = table.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
     return Tornado(output, measure, product, float(y[0]), table)
 
@@ -254,14 +312,22 @@ class Regression:
     table: pd.DataFrame  # parameter, std_coef, std_err, t, p_value, ranked by |std_coef|
 
     def to_dict(self) -> dict[str, Any]:
-        rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v)
-                 for k, v in r.items()} for r in self.table.to_dict(orient="records")]
-        return {"output": self.output, "measure": self.measure, "r_squared": self.r_squared,
-                "n": self.n, "coefficients": rows}
+        rows = [
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in self.table.to_dict(orient="records")
+        ]
+        return {
+            "output": self.output,
+            "measure": self.measure,
+            "r_squared": self.r_squared,
+            "n": self.n,
+            "coefficients": rows,
+        }
 
 
-def regression_sensitivity(sim: Simulation, output: str = "vendor_gross_profit",
-                           measure: str = "total") -> Regression:
+def regression_sensitivity(
+    sim: Simulation, output: str = "vendor_gross_profit", measure: str = "total"
+) -> Regression:
     """Standardised regression coefficients (SRC) of an output on the draws.
 
     Notes
@@ -284,12 +350,22 @@ def regression_sensitivity(sim: Simulation, output: str = "vendor_gross_profit",
         fit = sm.OLS(zy, sm.add_constant(z.to_numpy(), has_constant="add")).fit()
         r2 = float(fit.rsquared)
         for i, c in enumerate(varying):
-            rows[c] = (float(fit.params[i + 1]), float(fit.bse[i + 1]),
-                       float(fit.tvalues[i + 1]), float(fit.pvalues[i + 1]))
-    table = pd.DataFrame([(c, *rows[c]) for c in x.columns],
-                         columns=["parameter", "std_coef", "std_err", "t", "p_value"])
-    table = table.reindex(table["std_coef"].abs().sort_values(
-        ascending=False, na_position="last", kind="stable").index).reset_index(drop=True)
+            rows[c] = (
+                float(fit.params[i + 1]),
+                float(fit.bse[i + 1]),
+                float(fit.tvalues[i + 1]),
+                float(fit.pvalues[i + 1]),
+            )
+    table = pd.DataFrame(
+        [(c, *rows[c]) for c in x.columns],
+        columns=["parameter", "std_coef", "std_err", "t", "p_value"],
+    )
+    table = table.reindex(
+        table["std_coef"]
+        .abs()
+        .sort_values(ascending=False, na_position="last", kind="stable")
+        .index
+    ).reset_index(drop=True)
     return Regression(output, measure, r2, sim.n_paths, table)
 
 

@@ -97,8 +97,13 @@ class Target:
             return base + col if self.is_product else base[0] + col
         return np.broadcast_to(col, (len(x), len(self.products))) if self.is_product else col
 
-    def write(self, cols: dict[str, Array], x: Array, apply: str = "value",
-              rows: Array | slice = slice(None)) -> None:
+    def write(
+        self,
+        cols: dict[str, Array],
+        x: Array,
+        apply: str = "value",
+        rows: Array | slice = slice(None),
+    ) -> None:
         """Write draws ``x`` into the rows ``rows`` of the (copied) engine arrays ``cols``."""
         v = self.values(x, apply)
         arr = cols[self.field]
@@ -204,16 +209,21 @@ def resolve(path: str, a: Assumptions, start: str | None = None) -> Target | str
         assert info is not None
         base = _base_global(path, a)
         enc = encode(info, base, start)
-        follow = tuple(j for j, p in enumerate(a.products) if p.share_rate is None) \
-            if path == "policy.share_rate" else ()
+        follow = (
+            tuple(j for j, p in enumerate(a.products) if p.share_rate is None)
+            if path == "policy.share_rate"
+            else ()
+        )
         return Target(path, GLOBAL_TARGETS[path], info, (), (_as_float(enc),), follow)
     if parts[0] == "products" and len(parts) == 3:
         return _resolve_product(path, parts[1], parts[2], a, start)
     if parts[0] == "products" and len(parts) == 4 and parts[2] == "bom_usd_per_unit":
         return "supplier bill-of-materials values cannot be random (vary unit_cost_usd instead)"
     sections = ", ".join(sorted({k.split(".")[0] for k in GLOBAL_TARGETS if "." in k}))
-    return (f"unknown parameter path: use discount_rate, <section>.<key> ({sections}) "
-            "or products.<id or *>.<key>")
+    return (
+        f"unknown parameter path: use discount_rate, <section>.<key> ({sections}) "
+        "or products.<id or *>.<key>"
+    )
 
 
 def _resolve_product(path: str, pid: str, key: str, a: Assumptions, start: str) -> Target | str:

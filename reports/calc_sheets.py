@@ -74,11 +74,22 @@ def time_values(a: Assumptions) -> TimeValues:
     mult = survive * (1.0 + pol.china_import_tariff) ** (-dm.price_elasticity)
     ratio = float(eq.quota_ratio(np.array([pol.us_min_share]))[0])
     t = np.arange(a.horizon.months, dtype=float)
-    return TimeValues(licence=licence, first_shipment=first, active=t >= first, scalars={
-        "idx_us_approval": us, "idx_china_approval": cn, "licence_month": licence,
-        "first_shipment_month": first, "idx_reference_start": ref, "delay_months": delay,
-        "demand_multiplier": mult, "quota_ratio": ratio,
-        "levy_end_month": _idx_value(pol.levy_ends, s)})
+    return TimeValues(
+        licence=licence,
+        first_shipment=first,
+        active=t >= first,
+        scalars={
+            "idx_us_approval": us,
+            "idx_china_approval": cn,
+            "licence_month": licence,
+            "first_shipment_month": first,
+            "idx_reference_start": ref,
+            "delay_months": delay,
+            "demand_multiplier": mult,
+            "quota_ratio": ratio,
+            "levy_end_month": _idx_value(pol.levy_ends, s),
+        },
+    )
 
 
 def period_keys(a: Assumptions) -> dict[str, np.ndarray]:
@@ -88,13 +99,17 @@ def period_keys(a: Assumptions) -> dict[str, np.ndarray]:
     ``INT(s/12) + 1`` and the fiscal quarter key ``INT(s/3)``; calendar quarters are
     ``INT((12*year + month - 1)/3)``.
     """
-    ym = np.array([parse_month(m) for m in month_labels(a.horizon.start, a.horizon.months)],
-                  dtype=float)
+    ym = np.array(
+        [parse_month(m) for m in month_labels(a.horizon.start, a.horizon.months)], dtype=float
+    )
     shifted = ym[:, 0] * 12 + ym[:, 1] - 1
     fyem = a.horizon.fiscal_year_end_month
-    return {"calendar_year": ym[:, 0], "calendar_quarter_key": np.floor(shifted / 3),
-            "fiscal_year_key": np.floor((shifted - fyem) / 12) + 1,
-            "fiscal_quarter_key": np.floor((shifted - fyem) / 3)}
+    return {
+        "calendar_year": ym[:, 0],
+        "calendar_quarter_key": np.floor(shifted / 3),
+        "fiscal_year_key": np.floor((shifted - fyem) / 12) + 1,
+        "fiscal_quarter_key": np.floor((shifted - fyem) / 3),
+    }
 
 
 def _calendar_items(a: Assumptions) -> list[Series]:
@@ -106,24 +121,55 @@ def _calendar_items(a: Assumptions) -> list[Series]:
     fiscal = f"({ym}-horizon_fiscal_year_end_month)"
     rows: list[tuple[str, str, str, str, Any]] = [  # key, label, unit, formula, values
         ("calendar_year", "Calendar year", "year", "=YEAR([date])", keys["calendar_year"]),
-        ("calendar_quarter_key", "Calendar quarter key", "key", f"=INT(({ym})/3)",
-         keys["calendar_quarter_key"]),
-        ("calendar_quarter", "Calendar quarter", "label",
-         '=INT([calendar_quarter_key]/4)&"-Q"&(MOD([calendar_quarter_key],4)+1)',
-         [calendar_quarter(m) for m in labels]),
-        ("fiscal_year_key", "Fiscal year", "year", f"=INT({fiscal}/12)+1",
-         keys["fiscal_year_key"]),
-        ("fiscal_year", "Fiscal year label", "label", '="FY"&[fiscal_year_key]',
-         [fiscal_year(m, fyem) for m in labels]),
-        ("fiscal_quarter_key", "Fiscal quarter key", "key", f"=INT({fiscal}/3)",
-         keys["fiscal_quarter_key"]),
-        ("fiscal_quarter", "Fiscal quarter", "label",
-         '="FY"&(INT([fiscal_quarter_key]/4)+1)&"-Q"&(MOD([fiscal_quarter_key],4)+1)',
-         [fiscal_quarter(m, fyem) for m in labels]),
+        (
+            "calendar_quarter_key",
+            "Calendar quarter key",
+            "key",
+            f"=INT(({ym})/3)",
+            keys["calendar_quarter_key"],
+        ),
+        (
+            "calendar_quarter",
+            "Calendar quarter",
+            "label",
+            '=INT([calendar_quarter_key]/4)&"-Q"&(MOD([calendar_quarter_key],4)+1)',
+            [calendar_quarter(m) for m in labels],
+        ),
+        ("fiscal_year_key", "Fiscal year", "year", f"=INT({fiscal}/12)+1", keys["fiscal_year_key"]),
+        (
+            "fiscal_year",
+            "Fiscal year label",
+            "label",
+            '="FY"&[fiscal_year_key]',
+            [fiscal_year(m, fyem) for m in labels],
+        ),
+        (
+            "fiscal_quarter_key",
+            "Fiscal quarter key",
+            "key",
+            f"=INT({fiscal}/3)",
+            keys["fiscal_quarter_key"],
+        ),
+        (
+            "fiscal_quarter",
+            "Fiscal quarter",
+            "label",
+            '="FY"&(INT([fiscal_quarter_key]/4)+1)&"-Q"&(MOD([fiscal_quarter_key],4)+1)',
+            [fiscal_quarter(m, fyem) for m in labels],
+        ),
     ]
-    return [Series(key, label, "", unit, "text" if unit == "label" else "integer", formula,
-                   np.array(values, dtype=object) if unit == "label" else values)
-            for key, label, unit, formula, values in rows]
+    return [
+        Series(
+            key,
+            label,
+            "",
+            unit,
+            "text" if unit == "label" else "integer",
+            formula,
+            np.array(values, dtype=object) if unit == "label" else values,
+        )
+        for key, label, unit, formula, values in rows
+    ]
 
 
 def time_sections(a: Assumptions, grid: Grid) -> list[Section]:
@@ -131,75 +177,191 @@ def time_sections(a: Assumptions, grid: Grid) -> list[Section]:
     tv = time_values(a)
     sc = tv.scalars
     t = grid.t
-    ramp = np.where(tv.active, np.minimum(1.0, (t - np.where(tv.active, tv.first_shipment, 0)
-                                                 + 1.0) / a.timeline.ramp_months), 0.0)
+    ramp = np.where(
+        tv.active,
+        np.minimum(
+            1.0, (t - np.where(tv.active, tv.first_shipment, 0) + 1.0) / a.timeline.ramp_months
+        ),
+        0.0,
+    )
 
-    def scalar(key: str, label: str, symbol: str, formula: str, fmt: str = "month_index",
-               unit: str = "month") -> Scalar:
+    def scalar(
+        key: str,
+        label: str,
+        symbol: str,
+        formula: str,
+        fmt: str = "month_index",
+        unit: str = "month",
+    ) -> Scalar:
         return Scalar(key, label, symbol, unit, fmt, formula, sc[key], key)
 
     return [
-        Section("Constants (fixed; the core's infinities)", [
-            Scalar("never_month", "Month index standing for 'never'", "∞", "month", "number",
-                   lay.NEVER_MONTH, None, "never_month"),
-            Scalar("no_cap_units", "Licence units when there is no cap", "∞", "units", "number",
-                   lay.NO_CAP_UNITS, None, "no_cap_units"),
-            Scalar("max_quota_ratio", "Largest China-per-US quota ratio", "r max", "ratio",
-                   "number", lay.MAX_QUOTA_RATIO, None, "max_quota_ratio"),
-        ]),
-        Section("Licence timing, demand multiplier and quota ratio", [
-            scalar("idx_us_approval", "US approval (month index)", "idx(us_approval)",
-                   f"=IF(ISNUMBER(timeline_us_approval),{_idx('timeline_us_approval')},"
-                   "never_month)"),
-            scalar("idx_china_approval", "China approval (month index)", "idx(china_approval)",
-                   f"=IF(ISNUMBER(timeline_china_approval),{_idx('timeline_china_approval')},"
-                   "never_month)"),
-            scalar("licence_month", "Licence in force", "E",
-                   "=MAX(idx_us_approval,idx_china_approval)"),
-            scalar("first_shipment_month", "First possible shipment", "Ts",
-                   "=licence_month+timeline_test_lag_months"),
-            scalar("idx_reference_start", "Demand reference start (month index)",
-                   "idx(reference_start)", f"={_idx('demand_reference_start')}"),
-            scalar("delay_months", "Months of delay", "d",
-                   "=MAX(0,licence_month-idx_reference_start)", unit="months"),
-            scalar("demand_multiplier", "Demand multiplier", "M",
-                   "=IF(licence_month>=never_month,0,IF(delay_months=0,1,"
-                   "IFERROR((1-demand_erosion_per_month)^delay_months,0)))"
-                   "*(1+policy_china_import_tariff)^(-demand_price_elasticity)",
-                   fmt="rate", unit="factor"),
-            scalar("quota_ratio", "China units allowed per US unit", "r",
-                   "=MIN((1-policy_us_min_share)/MAX(policy_us_min_share,1/max_quota_ratio),"
-                   "max_quota_ratio)", fmt="rate", unit="ratio"),
-            scalar("levy_end_month", "Levy ends (month index)", "idx(levy_ends)",
-                   f"=IF(ISNUMBER(policy_levy_ends),{_idx('policy_levy_ends')},never_month)"),
-        ]),
+        Section(
+            "Constants (fixed; the core's infinities)",
+            [
+                Scalar(
+                    "never_month",
+                    "Month index standing for 'never'",
+                    "∞",
+                    "month",
+                    "number",
+                    lay.NEVER_MONTH,
+                    None,
+                    "never_month",
+                ),
+                Scalar(
+                    "no_cap_units",
+                    "Licence units when there is no cap",
+                    "∞",
+                    "units",
+                    "number",
+                    lay.NO_CAP_UNITS,
+                    None,
+                    "no_cap_units",
+                ),
+                Scalar(
+                    "max_quota_ratio",
+                    "Largest China-per-US quota ratio",
+                    "r max",
+                    "ratio",
+                    "number",
+                    lay.MAX_QUOTA_RATIO,
+                    None,
+                    "max_quota_ratio",
+                ),
+            ],
+        ),
+        Section(
+            "Licence timing, demand multiplier and quota ratio",
+            [
+                scalar(
+                    "idx_us_approval",
+                    "US approval (month index)",
+                    "idx(us_approval)",
+                    f"=IF(ISNUMBER(timeline_us_approval),{_idx('timeline_us_approval')},"
+                    "never_month)",
+                ),
+                scalar(
+                    "idx_china_approval",
+                    "China approval (month index)",
+                    "idx(china_approval)",
+                    f"=IF(ISNUMBER(timeline_china_approval),{_idx('timeline_china_approval')},"
+                    "never_month)",
+                ),
+                scalar(
+                    "licence_month",
+                    "Licence in force",
+                    "E",
+                    "=MAX(idx_us_approval,idx_china_approval)",
+                ),
+                scalar(
+                    "first_shipment_month",
+                    "First possible shipment",
+                    "Ts",
+                    "=licence_month+timeline_test_lag_months",
+                ),
+                scalar(
+                    "idx_reference_start",
+                    "Demand reference start (month index)",
+                    "idx(reference_start)",
+                    f"={_idx('demand_reference_start')}",
+                ),
+                scalar(
+                    "delay_months",
+                    "Months of delay",
+                    "d",
+                    "=MAX(0,licence_month-idx_reference_start)",
+                    unit="months",
+                ),
+                scalar(
+                    "demand_multiplier",
+                    "Demand multiplier",
+                    "M",
+                    "=IF(licence_month>=never_month,0,IF(delay_months=0,1,"
+                    "IFERROR((1-demand_erosion_per_month)^delay_months,0)))"
+                    "*(1+policy_china_import_tariff)^(-demand_price_elasticity)",
+                    fmt="rate",
+                    unit="factor",
+                ),
+                scalar(
+                    "quota_ratio",
+                    "China units allowed per US unit",
+                    "r",
+                    "=MIN((1-policy_us_min_share)/MAX(policy_us_min_share,1/max_quota_ratio),"
+                    "max_quota_ratio)",
+                    fmt="rate",
+                    unit="ratio",
+                ),
+                scalar(
+                    "levy_end_month",
+                    "Levy ends (month index)",
+                    "idx(levy_ends)",
+                    f"=IF(ISNUMBER(policy_levy_ends),{_idx('policy_levy_ends')},never_month)",
+                ),
+            ],
+        ),
         Section("Calendars (keys drive the Summary roll-ups)", _calendar_items(a)),
-        Section("Monthly flags and factors", [
-            Series("active", "Shipping allowed (t ≥ Ts)", "1[t≥Ts]", "flag", "integer",
-                   "=IF([t]>=first_shipment_month,1,0)", tv.active.astype(float)),
-            Series("ramp", "Order ramp", "ramp(t)", "factor", "rate",
-                   "=IF([t]>=first_shipment_month,MIN(1,([t]-first_shipment_month+1)"
-                   "/timeline_ramp_months),0)", ramp),
-            Series("levy", "Levy in force", "levy(t)", "flag", "integer",
-                   "=IF([t]<levy_end_month,1,0)",
-                   (t < sc["levy_end_month"]).astype(float)),
-            Series("discount", "Discount factor (end of month)", "(1+i)^-(t+1)/12", "factor",
-                   "rate", "=(1+discount_rate)^(-([t]+1)/12)", grid.discount),
-        ]),
+        Section(
+            "Monthly flags and factors",
+            [
+                Series(
+                    "active",
+                    "Shipping allowed (t ≥ Ts)",
+                    "1[t≥Ts]",
+                    "flag",
+                    "integer",
+                    "=IF([t]>=first_shipment_month,1,0)",
+                    tv.active.astype(float),
+                ),
+                Series(
+                    "ramp",
+                    "Order ramp",
+                    "ramp(t)",
+                    "factor",
+                    "rate",
+                    "=IF([t]>=first_shipment_month,MIN(1,([t]-first_shipment_month+1)"
+                    "/timeline_ramp_months),0)",
+                    ramp,
+                ),
+                Series(
+                    "levy",
+                    "Levy in force",
+                    "levy(t)",
+                    "flag",
+                    "integer",
+                    "=IF([t]<levy_end_month,1,0)",
+                    (t < sc["levy_end_month"]).astype(float),
+                ),
+                Series(
+                    "discount",
+                    "Discount factor (end of month)",
+                    "(1+i)^-(t+1)/12",
+                    "factor",
+                    "rate",
+                    "=(1+discount_rate)^(-([t]+1)/12)",
+                    grid.discount,
+                ),
+            ],
+        ),
     ]
 
 
 def month_serials(a: Assumptions) -> np.ndarray:
     """Excel date serials of the first day of each month, as the month row holds them."""
-    return np.array([excel_value(dt.date(*parse_month(m), 1))
-                     for m in month_labels(a.horizon.start, a.horizon.months)])
+    return np.array(
+        [
+            excel_value(dt.date(*parse_month(m), 1))
+            for m in month_labels(a.horizon.start, a.horizon.months)
+        ]
+    )
 
 
 # ---------------------------------------------------------------- products
 
 
-def product_sections(a: Assumptions, proj: Projection, variant: int, j: int,
-                     grid: Grid) -> list[Section]:
+def product_sections(
+    a: Assumptions, proj: Projection, variant: int, j: int, grid: Grid
+) -> list[Section]:
     """MODEL_SPEC §2–3 for product ``j`` of variant ``variant``, as formulas and values."""
     p = a.products[j]
     pp = lay.product_prefix(p.id)
@@ -211,99 +373,281 @@ def product_sections(a: Assumptions, proj: Projection, variant: int, j: int,
     cum_us = np.cumsum(np.where(tv.active, us, 0.0))
     shipped_before = np.concatenate([[0.0], np.cumsum(ship)[:-1]])
     ratio = tv.scalars["quota_ratio"]
-    room_raw = np.where(a.policy.quota_basis == "cumulative", ratio * cum_us - shipped_before,
-                        ratio * us)
-    available = np.concatenate([[p.starting_inventory_units], inv[:-1]]) + \
-        s["production_units"]
-    cap = np.full(grid.months, lay.NO_CAP_UNITS) if p.licence_cap_units is None \
+    room_raw = np.where(
+        a.policy.quota_basis == "cumulative", ratio * cum_us - shipped_before, ratio * us
+    )
+    available = np.concatenate([[p.starting_inventory_units], inv[:-1]]) + s["production_units"]
+    cap = (
+        np.full(grid.months, lay.NO_CAP_UNITS)
+        if p.licence_cap_units is None
         else p.licence_cap_units - shipped_before
-    restart = tv.licence + a.timeline.restart_lag_months if p.production_paused \
-        else -lay.NEVER_MONTH
+    )
+    restart = (
+        tv.licence + a.timeline.restart_lag_months if p.production_paused else -lay.NEVER_MONTH
+    )
     rate = float(x.rate[variant, j])
     out = {m.name: lay.output_name(p.id, m.name) for m in METRICS}
 
-    def flow(key: str, metric: str, label: str, symbol: str, template: str, unit: str = "units",
-             fmt: str = "units", total: str = "sum",
-             opening: tuple[str, float] | None = None) -> Series:
+    def flow(
+        key: str,
+        metric: str,
+        label: str,
+        symbol: str,
+        template: str,
+        unit: str = "units",
+        fmt: str = "units",
+        total: str = "sum",
+        opening: tuple[str, float] | None = None,
+    ) -> Series:
         """A §5 metric: its row carries the defined name ``out_<product>_<metric>``."""
-        return Series(key, label, symbol, unit, fmt, template, s[metric], total=total,
-                      npv=unit == "USD", name=out[metric], opening=opening)
+        return Series(
+            key,
+            label,
+            symbol,
+            unit,
+            fmt,
+            template,
+            s[metric],
+            total=total,
+            npv=unit == "USD",
+            name=out[metric],
+            opening=opening,
+        )
 
-    def helper(key: str, label: str, symbol: str, template: str, values: np.ndarray,
-               fmt: str = "units") -> Series:
+    def helper(
+        key: str, label: str, symbol: str, template: str, values: np.ndarray, fmt: str = "units"
+    ) -> Series:
         """A step of the recurrence the core keeps internal."""
         return Series(key, label, symbol, "units", fmt, template, values)
 
-    scalars = Section("Product scalars", [
-        Scalar("Tp", "Paused production restarts", "Tp", "month", "month_index",
-               f"=IF({pp}_production_paused,licence_month+timeline_restart_lag_months,"
-               "-never_month)", restart, f"{pp}_Tp"),
-        Scalar("rate", "US government rate", "rate_p", "fraction", "pct",
-               f"=IF(ISNUMBER({pp}_share_rate),{pp}_share_rate,policy_share_rate)", rate,
-               f"{pp}_rate"),
-        Scalar("ending_inventory", "Ending inventory", "Inv(H)", "units", "units",
-               "=[Inv@last]", inv[-1], f"{pp}_ending_inventory_units"),
-        Scalar("stranded", "Stranded inventory at cost", "Inv(H)·unit cost", "USD", "usd",
-               f"=[ending_inventory]*{pp}_unit_cost_usd", inv[-1] * p.unit_cost_usd,
-               f"{pp}_stranded_inventory_usd"),
-    ])
-    volumes = Section("Volumes (units per month)", [
-        flow("P", "production_units", "New production", "P(t)",
-             f"=IF([t]>={pp}_Tp,{pp}_production_capacity_units_per_month,0)"),
-        flow("D", "china_demand_units", "China demand", "D(t)",
-             f"={pp}_china_demand_units_per_month*(1+{pp}_china_demand_growth_per_year)"
-             "^([t]/12)*demand_multiplier*[Time.ramp]"),
-        flow("B", "backlog_units", "Backlog carried in", "B(t)",
-             "=demand_backlog_retention*([O-1]-[X-1])", total=""),
-        flow("O", "open_orders_units", "Open orders", "O(t)", "=[D]+[B]"),
-        flow("U", "us_shipments_units", "US shipments", "U(t)",
-             f"={pp}_us_shipments_units_per_month"),
-        helper("cumU", "US shipments since Ts", "ΣU(Ts..t)",
-               "=[cumU-1]+IF([Time.active]=1,[U],0)", cum_us),
-        helper("cumX", "China shipments before t", "ΣX(..t-1)", "=[cumX-1]+[X-1]",
-               shipped_before),
-        helper("room_raw", "Quota room before clipping", "Room(t)",
-               '=IF(policy_quota_basis="cumulative",quota_ratio*[cumU]-[cumX],'
-               "quota_ratio*[U])", room_raw),
-        flow("room", "quota_room_units", "Quota room", "max(0, Room(t))",
-             f"=IF([Time.active]=1,IF({pp}_quota_applies,MAX(0,[room_raw]),[O]),0)",
-             total="last"),
-        helper("A", "Available to ship", "A(t)", "=[Inv-1]+[P]", available),
-        helper("cap", "Licence units left", "Cap(t)",
-               f"=IF(ISNUMBER({pp}_licence_cap_units),{pp}_licence_cap_units-[cumX],"
-               "no_cap_units)", cap, fmt="cap"),
-        flow("X", "china_shipments_units", "China shipments", "X(t)",
-             "=IF([Time.active]=1,MAX(0,MIN([O],[A],[room],[cap])),0)"),
-        flow("Inv", "inventory_units", "Inventory (end of month)", "Inv(t+1)", "=[A]-[X]",
-             total="last", opening=(f"={pp}_starting_inventory_units",
-                                    p.starting_inventory_units)),
-    ])
-    money = Section("Money (USD per month)", [
-        flow("ASP", "asp_usd", "Selling price", "ASP(t)",
-             f"={pp}_asp_usd*(1+{pp}_asp_change_per_year)^([t]/12)", unit="USD/unit",
-             fmt="usd_unit", total=""),
-        flow("R", "gross_revenue_usd", "China gross revenue", "R(t)", "=[X]*[ASP]",
-             unit="USD", fmt="usd"),
-        flow("G", "us_government_usd", "US government", "G(t)",
-             f"=[Time.levy]*{pp}_rate*IF(policy_mechanism=\"import_tariff\","
-             "policy_customs_value_ratio,1)*[R]", unit="USD", fmt="usd"),
-        flow("C", "china_tariff_usd", "China tariff", "C(t)", "=policy_china_import_tariff*[R]",
-             unit="USD", fmt="usd"),
-        flow("L", "test_lab_usd", "US test labs", "L(t)", "=policy_test_fee_usd_per_unit*[X]",
-             unit="USD", fmt="usd"),
-        flow("V", "vendor_retained_usd", "Vendor retained", "V(t)", "=[R]-[G]-[L]",
-             unit="USD", fmt="usd"),
-        flow("COGS", "vendor_cogs_usd", "Vendor cost of goods", "COGS(t)",
-             f"={pp}_unit_cost_usd*[X]", unit="USD", fmt="usd"),
-        flow("GP", "vendor_gross_profit_usd", "Vendor gross profit", "GP(t)", "=[V]-[COGS]",
-             unit="USD", fmt="usd"),
-    ])
+    scalars = Section(
+        "Product scalars",
+        [
+            Scalar(
+                "Tp",
+                "Paused production restarts",
+                "Tp",
+                "month",
+                "month_index",
+                f"=IF({pp}_production_paused,licence_month+timeline_restart_lag_months,"
+                "-never_month)",
+                restart,
+                f"{pp}_Tp",
+            ),
+            Scalar(
+                "rate",
+                "US government rate",
+                "rate_p",
+                "fraction",
+                "pct",
+                f"=IF(ISNUMBER({pp}_share_rate),{pp}_share_rate,policy_share_rate)",
+                rate,
+                f"{pp}_rate",
+            ),
+            Scalar(
+                "ending_inventory",
+                "Ending inventory",
+                "Inv(H)",
+                "units",
+                "units",
+                "=[Inv@last]",
+                inv[-1],
+                f"{pp}_ending_inventory_units",
+            ),
+            Scalar(
+                "stranded",
+                "Stranded inventory at cost",
+                "Inv(H)·unit cost",
+                "USD",
+                "usd",
+                f"=[ending_inventory]*{pp}_unit_cost_usd",
+                inv[-1] * p.unit_cost_usd,
+                f"{pp}_stranded_inventory_usd",
+            ),
+        ],
+    )
+    volumes = Section(
+        "Volumes (units per month)",
+        [
+            flow(
+                "P",
+                "production_units",
+                "New production",
+                "P(t)",
+                f"=IF([t]>={pp}_Tp,{pp}_production_capacity_units_per_month,0)",
+            ),
+            flow(
+                "D",
+                "china_demand_units",
+                "China demand",
+                "D(t)",
+                f"={pp}_china_demand_units_per_month*(1+{pp}_china_demand_growth_per_year)"
+                "^([t]/12)*demand_multiplier*[Time.ramp]",
+            ),
+            flow(
+                "B",
+                "backlog_units",
+                "Backlog carried in",
+                "B(t)",
+                "=demand_backlog_retention*([O-1]-[X-1])",
+                total="",
+            ),
+            flow("O", "open_orders_units", "Open orders", "O(t)", "=[D]+[B]"),
+            flow(
+                "U",
+                "us_shipments_units",
+                "US shipments",
+                "U(t)",
+                f"={pp}_us_shipments_units_per_month",
+            ),
+            helper(
+                "cumU",
+                "US shipments since Ts",
+                "ΣU(Ts..t)",
+                "=[cumU-1]+IF([Time.active]=1,[U],0)",
+                cum_us,
+            ),
+            helper(
+                "cumX", "China shipments before t", "ΣX(..t-1)", "=[cumX-1]+[X-1]", shipped_before
+            ),
+            helper(
+                "room_raw",
+                "Quota room before clipping",
+                "Room(t)",
+                '=IF(policy_quota_basis="cumulative",quota_ratio*[cumU]-[cumX],quota_ratio*[U])',
+                room_raw,
+            ),
+            flow(
+                "room",
+                "quota_room_units",
+                "Quota room",
+                "max(0, Room(t))",
+                f"=IF([Time.active]=1,IF({pp}_quota_applies,MAX(0,[room_raw]),[O]),0)",
+                total="last",
+            ),
+            helper("A", "Available to ship", "A(t)", "=[Inv-1]+[P]", available),
+            helper(
+                "cap",
+                "Licence units left",
+                "Cap(t)",
+                f"=IF(ISNUMBER({pp}_licence_cap_units),{pp}_licence_cap_units-[cumX],no_cap_units)",
+                cap,
+                fmt="cap",
+            ),
+            flow(
+                "X",
+                "china_shipments_units",
+                "China shipments",
+                "X(t)",
+                "=IF([Time.active]=1,MAX(0,MIN([O],[A],[room],[cap])),0)",
+            ),
+            flow(
+                "Inv",
+                "inventory_units",
+                "Inventory (end of month)",
+                "Inv(t+1)",
+                "=[A]-[X]",
+                total="last",
+                opening=(f"={pp}_starting_inventory_units", p.starting_inventory_units),
+            ),
+        ],
+    )
+    money = Section(
+        "Money (USD per month)",
+        [
+            flow(
+                "ASP",
+                "asp_usd",
+                "Selling price",
+                "ASP(t)",
+                f"={pp}_asp_usd*(1+{pp}_asp_change_per_year)^([t]/12)",
+                unit="USD/unit",
+                fmt="usd_unit",
+                total="",
+            ),
+            flow(
+                "R",
+                "gross_revenue_usd",
+                "China gross revenue",
+                "R(t)",
+                "=[X]*[ASP]",
+                unit="USD",
+                fmt="usd",
+            ),
+            flow(
+                "G",
+                "us_government_usd",
+                "US government",
+                "G(t)",
+                f'=[Time.levy]*{pp}_rate*IF(policy_mechanism="import_tariff",'
+                "policy_customs_value_ratio,1)*[R]",
+                unit="USD",
+                fmt="usd",
+            ),
+            flow(
+                "C",
+                "china_tariff_usd",
+                "China tariff",
+                "C(t)",
+                "=policy_china_import_tariff*[R]",
+                unit="USD",
+                fmt="usd",
+            ),
+            flow(
+                "L",
+                "test_lab_usd",
+                "US test labs",
+                "L(t)",
+                "=policy_test_fee_usd_per_unit*[X]",
+                unit="USD",
+                fmt="usd",
+            ),
+            flow(
+                "V",
+                "vendor_retained_usd",
+                "Vendor retained",
+                "V(t)",
+                "=[R]-[G]-[L]",
+                unit="USD",
+                fmt="usd",
+            ),
+            flow(
+                "COGS",
+                "vendor_cogs_usd",
+                "Vendor cost of goods",
+                "COGS(t)",
+                f"={pp}_unit_cost_usd*[X]",
+                unit="USD",
+                fmt="usd",
+            ),
+            flow(
+                "GP",
+                "vendor_gross_profit_usd",
+                "Vendor gross profit",
+                "GP(t)",
+                "=[V]-[COGS]",
+                unit="USD",
+                fmt="usd",
+            ),
+        ],
+    )
     sups = []
     for k in x.bom_members[j]:
         sid = x.supplier_ids[k]
-        sups.append(Series(f"S_{sid}", f"Supplier {sid}", "S_k(t)", "USD", "usd",
-                           f"={lay.bom_input_name(p.id, sid)}*[P]", suppliers[k], total="sum",
-                           npv=True, name=lay.output_name(p.id, supplier_metric(sid))))
+        sups.append(
+            Series(
+                f"S_{sid}",
+                f"Supplier {sid}",
+                "S_k(t)",
+                "USD",
+                "usd",
+                f"={lay.bom_input_name(p.id, sid)}*[P]",
+                suppliers[k],
+                total="sum",
+                npv=True,
+                name=lay.output_name(p.id, supplier_metric(sid)),
+            )
+        )
     sections = [scalars, volumes, money]
     if sups:
         sections.append(Section("Suppliers (USD per month, paid on new production)", sups))

@@ -52,24 +52,42 @@ def assumptions_hash(variants: Sequence[Assumptions]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def write_cover(ws: xlsxwriter.worksheet.Worksheet, variants: Sequence[Assumptions],
-                names: Sequence[str], descriptions: Sequence[str], exported: str,
-                fmt: Mapping[str, Any]) -> None:
+def write_cover(
+    ws: xlsxwriter.worksheet.Worksheet,
+    variants: Sequence[Assumptions],
+    names: Sequence[str],
+    descriptions: Sequence[str],
+    exported: str,
+    fmt: Mapping[str, Any],
+) -> None:
     multi = len(variants) > 1
     ws.write_string(0, 0, "Chip Export Impact: finance workbook", fmt["title"])
-    ws.write_string(1, 0, "What the US licence for AI-chip sales to China is worth to each "
-                    "party, month by month, and what each month of delay costs.", fmt["note"])
+    ws.write_string(
+        1,
+        0,
+        "What the US licence for AI-chip sales to China is worth to each "
+        "party, month by month, and what each month of delay costs.",
+        fmt["note"],
+    )
     rows: list[tuple[str, Any]] = [
-        ("Scenario", ("=INDEX(scenario_names,active_scenario)", names[0]) if multi
-         else names[0]),
-        ("Description", ('=INDEX(scenario_descriptions,active_scenario)&""', descriptions[0])
-         if multi else descriptions[0]),
+        ("Scenario", ("=INDEX(scenario_names,active_scenario)", names[0]) if multi else names[0]),
+        (
+            "Description",
+            ('=INDEX(scenario_descriptions,active_scenario)&""', descriptions[0])
+            if multi
+            else descriptions[0],
+        ),
         ("Scenarios in this workbook", str(len(variants))),
         ("Model version", __version__),
         ("Exported (UTC)", exported),
         ("Assumptions hash (SHA-256 at export)", assumptions_hash(variants)),
-        ("Checks", ('=IF(checks_ok,"All checks pass","CHECKS FAIL: see the Checks sheet")',
-                    "All checks pass")),
+        (
+            "Checks",
+            (
+                '=IF(checks_ok,"All checks pass","CHECKS FAIL: see the Checks sheet")',
+                "All checks pass",
+            ),
+        ),
     ]
     r = 3
     for label, value in rows:
@@ -105,15 +123,25 @@ def _party_columns() -> list[tuple[str, str, str]]:
     return cols
 
 
-def write_scenarios(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,
-                    res: Results, descriptions: Sequence[str],
-                    probabilities: Mapping[str, float] | None, fmt: Mapping[str, Any]) -> None:
+def write_scenarios(
+    ws: xlsxwriter.worksheet.Worksheet,
+    wb: xlsxwriter.Workbook,
+    res: Results,
+    descriptions: Sequence[str],
+    probabilities: Mapping[str, float] | None,
+    fmt: Mapping[str, Any],
+) -> None:
     """Side by side: totals and NPV by party, cost of delay, expected value (static)."""
     names = res.names
     ws.write_string(0, 0, "Scenarios", fmt["title"])
-    ws.write_string(1, 0, "Values from the Python core at export time: static, they do not "
-                    "recalculate when inputs change. Choose the scenario the live model shows "
-                    "with Inputs!active_scenario.", fmt["note"])
+    ws.write_string(
+        1,
+        0,
+        "Values from the Python core at export time: static, they do not "
+        "recalculate when inputs change. Choose the scenario the live model shows "
+        "with Inputs!active_scenario.",
+        fmt["note"],
+    )
     totals = res.totals[res.totals["product"] == ALL]
     delay = res.delay_cost[res.delay_cost["product"] == ALL]
     cols = _party_columns()
@@ -159,14 +187,30 @@ def write_scenarios(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,
     ws.fit_to_pages(1, 0)
 
 
-def _write_delay(ws: xlsxwriter.worksheet.Worksheet, top: int, res: Results,
-                 delay: pd.DataFrame, fmt: Mapping[str, Any]) -> None:
-    ws.write_string(top - 1, 0, "Cost of delay: the same assumptions approved at the horizon "
-                    "start, minus the scenario (USD; per month of delay)", fmt["section"])
+def _write_delay(
+    ws: xlsxwriter.worksheet.Worksheet,
+    top: int,
+    res: Results,
+    delay: pd.DataFrame,
+    fmt: Mapping[str, Any],
+) -> None:
+    ws.write_string(
+        top - 1,
+        0,
+        "Cost of delay: the same assumptions approved at the horizon "
+        "start, minus the scenario (USD; per month of delay)",
+        fmt["section"],
+    )
     head = ["#", "Scenario", "", "", "Delay (months)"]
-    cols = [(p.key, f"{p.label}: {what}", col) for p in PARTIES
-            for what, col in (("total", "total_usd"), ("NPV", "npv_usd"),
-                              ("total per month", "total_per_month_usd"))]
+    cols = [
+        (p.key, f"{p.label}: {what}", col)
+        for p in PARTIES
+        for what, col in (
+            ("total", "total_usd"),
+            ("NPV", "npv_usd"),
+            ("total per month", "total_per_month_usd"),
+        )
+    ]
     for c, h in enumerate(head + [c[1] for c in cols]):
         ws.write_string(top, c, h, fmt["header"])
     for i, name in enumerate(res.names):
@@ -174,15 +218,16 @@ def _write_delay(ws: xlsxwriter.worksheet.Worksheet, top: int, res: Results,
         rows = delay[delay["scenario"] == name].set_index("party")
         ws.write_number(r, 0, i + 1, fmt["static_integer"])
         write_text(ws, r, 1, name, fmt["static_text"])
-        _number_or_text(ws, r, 4, float(rows["delay_months"].iloc[0]), "never",
-                        fmt["static_integer"])
+        _number_or_text(
+            ws, r, 4, float(rows["delay_months"].iloc[0]), "never", fmt["static_integer"]
+        )
         for c, (party, _label, column) in enumerate(cols, start=len(head)):
-            _number_or_text(ws, r, c, float(rows.loc[party, column]), "n/a",
-                            fmt["static_usd_b"])
+            _number_or_text(ws, r, c, float(rows.loc[party, column]), "n/a", fmt["static_usd_b"])
 
 
-def _number_or_text(ws: xlsxwriter.worksheet.Worksheet, r: int, c: int, v: float, text: str,
-                    f: Any) -> None:
+def _number_or_text(
+    ws: xlsxwriter.worksheet.Worksheet, r: int, c: int, v: float, text: str, f: Any
+) -> None:
     if math.isfinite(v):
         ws.write_number(r, c, v, f)
     else:

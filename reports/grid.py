@@ -97,8 +97,9 @@ class Grid:
         return lay.row_range(sheet, self.row(sheet, key), lay.COL_T0, last)
 
 
-def layout_rows(sheet: str, sections: Sequence[Section], grid: Grid,
-                first_row: int = lay.FIRST_BODY_ROW) -> None:
+def layout_rows(
+    sheet: str, sections: Sequence[Section], grid: Grid, first_row: int = lay.FIRST_BODY_ROW
+) -> None:
     """Assign rows: a title row per section, then its items, a blank row between."""
     rows: dict[str, int] = {"date": lay.ROW_DATE, "t": lay.ROW_T}
     r = first_row
@@ -130,9 +131,17 @@ def render(template: str, sheet: str, col: int, grid: Grid) -> str:
     return _TOKEN.sub(sub, template)
 
 
-def write_sheet(ws: xlsxwriter.worksheet.Worksheet, sheet: str, title: str, note: str,
-                sections: Sequence[Section], grid: Grid, fmt: Mapping[str, Any],
-                wb: xlsxwriter.Workbook, link_timeline: bool = True) -> None:
+def write_sheet(
+    ws: xlsxwriter.worksheet.Worksheet,
+    sheet: str,
+    title: str,
+    note: str,
+    sections: Sequence[Section],
+    grid: Grid,
+    fmt: Mapping[str, Any],
+    wb: xlsxwriter.Workbook,
+    link_timeline: bool = True,
+) -> None:
     """Write a timeline sheet laid out by :func:`layout_rows`."""
     ws.write_string(lay.ROW_TITLE, 0, title, fmt["title"])
     ws.write_string(lay.ROW_NOTE, 0, note, fmt["note"])
@@ -153,12 +162,17 @@ def write_sheet(ws: xlsxwriter.worksheet.Worksheet, sheet: str, title: str, note
     _setup(ws, grid)
 
 
-def _header(ws: xlsxwriter.worksheet.Worksheet, grid: Grid, fmt: Mapping[str, Any],
-            link: bool) -> None:
-    for c, text in ((lay.COL_LABEL, "Line item"), (lay.COL_SYMBOL, "Symbol"),
-                    (lay.COL_UNIT, "Unit"),
-                    (lay.COL_TOTAL, "Total / value"), (lay.COL_NPV, "NPV"),
-                    (lay.COL_OPEN, "Opening")):
+def _header(
+    ws: xlsxwriter.worksheet.Worksheet, grid: Grid, fmt: Mapping[str, Any], link: bool
+) -> None:
+    for c, text in (
+        (lay.COL_LABEL, "Line item"),
+        (lay.COL_SYMBOL, "Symbol"),
+        (lay.COL_UNIT, "Unit"),
+        (lay.COL_TOTAL, "Total / value"),
+        (lay.COL_NPV, "NPV"),
+        (lay.COL_OPEN, "Opening"),
+    ):
         ws.write_string(lay.ROW_HEADER, c, text, fmt["header"])
     ws.write_string(lay.ROW_DATE, lay.COL_LABEL, "Month", fmt["bold"])
     ws.write_string(lay.ROW_T, lay.COL_LABEL, "Period t", fmt["bold"])
@@ -168,14 +182,31 @@ def _header(ws: xlsxwriter.worksheet.Worksheet, grid: Grid, fmt: Mapping[str, An
     for t in range(grid.months):
         c = lay.month_col(t)
         ws.write_blank(lay.ROW_HEADER, c, None, fmt["header"])
-        ws.write_formula(lay.ROW_DATE, c, f"={lay.ref(lay.TIME, lay.ROW_DATE, c, row_abs=True)}",
-                         fmt["link_date"], dates[t])
-        ws.write_formula(lay.ROW_T, c, f"={lay.ref(lay.TIME, lay.ROW_T, c, row_abs=True)}",
-                         fmt["link_integer"], ts[t])
+        ws.write_formula(
+            lay.ROW_DATE,
+            c,
+            f"={lay.ref(lay.TIME, lay.ROW_DATE, c, row_abs=True)}",
+            fmt["link_date"],
+            dates[t],
+        )
+        ws.write_formula(
+            lay.ROW_T,
+            c,
+            f"={lay.ref(lay.TIME, lay.ROW_T, c, row_abs=True)}",
+            fmt["link_integer"],
+            ts[t],
+        )
 
 
-def _write_scalar(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook, sheet: str,
-                  r: int, item: Scalar, grid: Grid, fmt: Mapping[str, Any]) -> None:
+def _write_scalar(
+    ws: xlsxwriter.worksheet.Worksheet,
+    wb: xlsxwriter.Workbook,
+    sheet: str,
+    r: int,
+    item: Scalar,
+    grid: Grid,
+    fmt: Mapping[str, Any],
+) -> None:
     if isinstance(item.formula, str):
         formula = render(item.formula, sheet, lay.COL_TOTAL, grid)
         ws.write_formula(r, lay.COL_TOTAL, formula, fmt[item.fmt], _cached(item.value))
@@ -185,13 +216,19 @@ def _write_scalar(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook, s
         wb.define_name(item.name, f"={lay.abs_ref(sheet, r, lay.COL_TOTAL)}")
 
 
-def _write_series(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook, sheet: str,
-                  r: int, item: Series, grid: Grid, fmt: Mapping[str, Any]) -> None:
+def _write_series(
+    ws: xlsxwriter.worksheet.Worksheet,
+    wb: xlsxwriter.Workbook,
+    sheet: str,
+    r: int,
+    item: Series,
+    grid: Grid,
+    fmt: Mapping[str, Any],
+) -> None:
     f = fmt[item.fmt]
     for t in range(grid.months):
         c = lay.month_col(t)
-        ws.write_formula(r, c, render(item.template, sheet, c, grid), f,
-                         _cached(item.values[t]))
+        ws.write_formula(r, c, render(item.template, sheet, c, grid), f, _cached(item.values[t]))
     last = lay.month_col(grid.months - 1)
     rng = lay.row_range(None, r, lay.COL_T0, last)
     if item.total == "sum":
@@ -199,16 +236,22 @@ def _write_series(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook, s
     elif item.total == "last":
         ws.write_formula(r, lay.COL_TOTAL, f"={lay.cell(r, last)}", f, _cached(item.values[-1]))
     if item.npv:
-        ws.write_formula(r, lay.COL_NPV, f"=SUMPRODUCT({rng},{grid.range(lay.TIME, 'discount')})",
-                         f, float(np.sum(item.values * grid.discount)))
+        ws.write_formula(
+            r,
+            lay.COL_NPV,
+            f"=SUMPRODUCT({rng},{grid.range(lay.TIME, 'discount')})",
+            f,
+            float(np.sum(item.values * grid.discount)),
+        )
     for name, col in ((item.total_name, lay.COL_TOTAL), (item.npv_name, lay.COL_NPV)):
         if name:
             wb.define_name(name, f"={lay.abs_ref(sheet, r, col)}")
     if item.opening is not None:
         formula, value = item.opening
         if isinstance(formula, str):
-            ws.write_formula(r, lay.COL_OPEN, render(formula, sheet, lay.COL_OPEN, grid), f,
-                             _cached(value))
+            ws.write_formula(
+                r, lay.COL_OPEN, render(formula, sheet, lay.COL_OPEN, grid), f, _cached(value)
+            )
         else:
             ws.write_number(r, lay.COL_OPEN, formula, fmt["const_" + item.fmt])
     if item.name:

@@ -27,8 +27,13 @@ from . import layout as lay
 ABSENT = object()
 
 _WORDS = {"asp": "ASP", "usd": "USD", "us": "US", "bom": "BOM", "id": "id"}
-_SECTION_TITLES = {"top": "General", "horizon": "Horizon (structure of the timeline)",
-                   "policy": "Policy", "timeline": "Timeline", "demand": "Demand"}
+_SECTION_TITLES = {
+    "top": "General",
+    "horizon": "Horizon (structure of the timeline)",
+    "policy": "Policy",
+    "timeline": "Timeline",
+    "demand": "Demand",
+}
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
@@ -65,8 +70,9 @@ def _sources(variants: Sequence[Assumptions], path: str) -> tuple[str, ...]:
     return tuple(a.sources.get(path, "") for a in variants)
 
 
-def _row(variants: Sequence[Assumptions], path: str, name: str, label: str,
-         values: Sequence[Any]) -> InputRow:
+def _row(
+    variants: Sequence[Assumptions], path: str, name: str, label: str, values: Sequence[Any]
+) -> InputRow:
     info = param_info(path)
     assert info is not None, path
     return InputRow(path, name, label, info, tuple(values), _sources(variants, path))
@@ -74,32 +80,66 @@ def _row(variants: Sequence[Assumptions], path: str, name: str, label: str,
 
 def input_blocks(variants: Sequence[Assumptions]) -> list[Block]:
     """The Inputs sheet's sections, each a list of rows, for stacked variants."""
-    blocks = [Block(_SECTION_TITLES["top"], (
-        _row(variants, "discount_rate", lay.input_name("top", "discount_rate"), "Discount rate",
-             [a.discount_rate for a in variants]),))]
+    blocks = [
+        Block(
+            _SECTION_TITLES["top"],
+            (
+                _row(
+                    variants,
+                    "discount_rate",
+                    lay.input_name("top", "discount_rate"),
+                    "Discount rate",
+                    [a.discount_rate for a in variants],
+                ),
+            ),
+        )
+    ]
     for section, model in SECTIONS.items():
-        rows = [_row(variants, f"{section}.{key}", lay.input_name(section, key), label_of(key),
-                     [getattr(getattr(a, section), key) for a in variants])
-                for key in model.model_fields]
+        rows = [
+            _row(
+                variants,
+                f"{section}.{key}",
+                lay.input_name(section, key),
+                label_of(key),
+                [getattr(getattr(a, section), key) for a in variants],
+            )
+            for key in model.model_fields
+        ]
         blocks.append(Block(_SECTION_TITLES[section], tuple(rows)))
     product_keys = [p.key for p in parameter_table() if p.section == "product"]
     for j, first in enumerate(variants[0].products):
         pid = first.id
-        rows = [_row(variants, f"products.{pid}.{key}", lay.product_input_name(pid, key),
-                     label_of(key), [getattr(a.products[j], key) for a in variants])
-                for key in product_keys]
+        rows = [
+            _row(
+                variants,
+                f"products.{pid}.{key}",
+                lay.product_input_name(pid, key),
+                label_of(key),
+                [getattr(a.products[j], key) for a in variants],
+            )
+            for key in product_keys
+        ]
         suppliers = dict.fromkeys(s for a in variants for s in a.products[j].bom_usd_per_unit)
-        rows += [_row(variants, f"products.{pid}.bom_usd_per_unit.{sup}",
-                      lay.bom_input_name(pid, sup), f"Supplier {sup}: BOM per chip",
-                      [a.products[j].bom_usd_per_unit.get(sup, ABSENT) for a in variants])
-                 for sup in suppliers]
+        rows += [
+            _row(
+                variants,
+                f"products.{pid}.bom_usd_per_unit.{sup}",
+                lay.bom_input_name(pid, sup),
+                f"Supplier {sup}: BOM per chip",
+                [a.products[j].bom_usd_per_unit.get(sup, ABSENT) for a in variants],
+            )
+            for sup in suppliers
+        ]
         blocks.append(Block(f"Product {pid}: {first.name}", tuple(rows)))
     known = {r.path for b in blocks for r in b.rows}
     other = dict.fromkeys(k for a in variants for k in a.sources if k not in known)
     if other:
-        blocks.append(Block("Other sources (entries without an input cell of their own)",
-                            tuple(InputRow(k, None, k, None, (), _sources(variants, k))
-                                  for k in other)))
+        blocks.append(
+            Block(
+                "Other sources (entries without an input cell of their own)",
+                tuple(InputRow(k, None, k, None, (), _sources(variants, k)) for k in other),
+            )
+        )
     return blocks
 
 
@@ -143,8 +183,9 @@ def _format_kind(info: ParamInfo | None) -> str:
     return "integer" if info.kind == "integer" else "number"
 
 
-def write_cell(ws: xlsxwriter.worksheet.Worksheet, row: int, col: int, value: Any,
-               fmt: Any) -> None:
+def write_cell(
+    ws: xlsxwriter.worksheet.Worksheet, row: int, col: int, value: Any, fmt: Any
+) -> None:
     """Write a constant with its own type; text is always text, never a formula."""
     if value is None:
         ws.write_blank(row, col, None, fmt)
@@ -158,8 +199,9 @@ def write_cell(ws: xlsxwriter.worksheet.Worksheet, row: int, col: int, value: An
         write_text(ws, row, col, str(value), fmt)
 
 
-def write_text(ws: xlsxwriter.worksheet.Worksheet, row: int, col: int, text: str,
-               fmt: Any = None) -> None:
+def write_text(
+    ws: xlsxwriter.worksheet.Worksheet, row: int, col: int, text: str, fmt: Any = None
+) -> None:
     """Write text as text (never a formula); an empty text leaves a blank cell."""
     if text == "":
         ws.write_blank(row, col, None, fmt)
@@ -188,8 +230,9 @@ def valid_formula(info: ParamInfo, c: str, months: int | None = None) -> str:
     if info.kind == "bool":
         return f"ISLOGICAL({c})"
     if info.kind.startswith("month"):
-        word = {"month": None, "month_or_never": lay.NEVER_TEXT,
-                "month_or_null": lay.NONE_TEXT}[info.kind]
+        word = {"month": None, "month_or_never": lay.NEVER_TEXT, "month_or_null": lay.NONE_TEXT}[
+            info.kind
+        ]
         test = f"AND(ISNUMBER({c}),{c}>=1)"
         return f'OR({c}="{word}",{test})' if word else test
     if is_text(info):
@@ -210,24 +253,32 @@ def range_text(info: ParamInfo) -> str:
 def validation(info: ParamInfo, c: str, months: int | None = None) -> dict[str, Any]:
     """XlsxWriter data-validation options for a cell (top-left ``c`` of its range)."""
     message = f"{info.description} Valid: {range_text(info)} ({info.unit})."
-    opts: dict[str, Any] = {"input_title": label_of(info.key)[:32],
-                            "input_message": message[:255],
-                            "error_title": "Outside the valid range",
-                            "error_message": message[:255]}
+    opts: dict[str, Any] = {
+        "input_title": label_of(info.key)[:32],
+        "input_message": message[:255],
+        "error_title": "Outside the valid range",
+        "error_message": message[:255],
+    }
     if info.kind == "choice":
         return {**opts, "validate": "list", "source": list(info.choices)}
     if info.key == "months" and months is not None:
-        opts["error_message"] = (f"The workbook is laid out for {months} monthly columns: "
-                                 "change horizon.months in the YAML file and export again.")
+        opts["error_message"] = (
+            f"The workbook is laid out for {months} monthly columns: "
+            "change horizon.months in the YAML file and export again."
+        )
     return {**opts, "validate": "custom", "value": "=" + valid_formula(info, c, months)}
 
 
 # ---------------------------------------------------------------- the sheet
 
 
-def write_inputs(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,
-                 variants: Sequence[Assumptions], names: Sequence[str],
-                 fmt: dict[str, Any]) -> None:
+def write_inputs(
+    ws: xlsxwriter.worksheet.Worksheet,
+    wb: xlsxwriter.Workbook,
+    variants: Sequence[Assumptions],
+    names: Sequence[str],
+    fmt: dict[str, Any],
+) -> None:
     """Write the Inputs sheet and define a name for every input cell."""
     multi = len(variants) > 1
     n = len(variants)
@@ -249,8 +300,10 @@ def write_inputs(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,
                 if multi:
                     for k, v in enumerate(values):
                         write_cell(ws, row, first_val + k, v, fmt["in_" + kind])
-                    live = (f"=INDEX({lay.cell(row, first_val)}:{lay.cell(row, last_val)},"
-                            "active_scenario)")
+                    live = (
+                        f"=INDEX({lay.cell(row, first_val)}:{lay.cell(row, last_val)},"
+                        "active_scenario)"
+                    )
                     ws.write_formula(row, lay.IN_VALUE, live, fmt[kind], excel_value(values[0]))
                     _write_sources(ws, row, r, fmt, multi, first_val + n)
                     checked = (row, first_val, row, last_val)
@@ -259,36 +312,66 @@ def write_inputs(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,
                     _write_sources(ws, row, r, fmt, multi, first_val + n)
                     checked = (row, lay.IN_VALUE, row, lay.IN_VALUE)
                 ws.data_validation(*checked, validation(r.info, lay.cell(*checked[:2]), months))
-                ws.write_formula(row, lay.IN_VALID,
-                                 "=" + valid_formula(r.info, lay.cell(row, lay.IN_VALUE), months),
-                                 fmt["check"], True)
+                ws.write_formula(
+                    row,
+                    lay.IN_VALID,
+                    "=" + valid_formula(r.info, lay.cell(row, lay.IN_VALUE), months),
+                    fmt["check"],
+                    True,
+                )
                 assert r.name is not None
                 wb.define_name(r.name, f"={lay.abs_ref(lay.INPUTS, row, lay.IN_VALUE)}")
             row += 1
     _sheet_setup(ws, multi, n)
 
 
-def _sheet_head(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,
-                names: Sequence[str], fmt: dict[str, Any], multi: bool) -> None:
+def _sheet_head(
+    ws: xlsxwriter.worksheet.Worksheet,
+    wb: xlsxwriter.Workbook,
+    names: Sequence[str],
+    fmt: dict[str, Any],
+    multi: bool,
+) -> None:
     ws.write_string(0, 0, "Inputs", fmt["title"])
-    ws.write_string(1, 0, "Blue cells on a light fill are inputs: change them and every "
-                    "calculation follows. Months are dates (the first of the month); write "
-                    f"'{lay.NEVER_TEXT}' for an approval that never comes and '{lay.NONE_TEXT}' "
-                    "to leave an optional value unset.", fmt["note"])
-    ws.write_string(lay.ACTIVE_ROW, lay.IN_LABEL, lay.ACTIVE_LABEL if multi else "Scenario",
-                    fmt["bold"])
+    ws.write_string(
+        1,
+        0,
+        "Blue cells on a light fill are inputs: change them and every "
+        "calculation follows. Months are dates (the first of the month); write "
+        f"'{lay.NEVER_TEXT}' for an approval that never comes and '{lay.NONE_TEXT}' "
+        "to leave an optional value unset.",
+        fmt["note"],
+    )
+    ws.write_string(
+        lay.ACTIVE_ROW, lay.IN_LABEL, lay.ACTIVE_LABEL if multi else "Scenario", fmt["bold"]
+    )
     if multi:
         ws.write_number(lay.ACTIVE_ROW, lay.IN_VALUE, 1, fmt["in_integer"])
-        wb.define_name("active_scenario",
-                       f"={lay.abs_ref(lay.INPUTS, lay.ACTIVE_ROW, lay.IN_VALUE)}")
-        ws.data_validation(lay.ACTIVE_ROW, lay.IN_VALUE, lay.ACTIVE_ROW, lay.IN_VALUE, {
-            "validate": "integer", "criteria": "between", "minimum": 1,
-            "maximum": len(names),
-            "input_title": "Active scenario",
-            "input_message": "Number of the scenario the live model shows (see the "
-                             "column headers to the right and the Scenarios sheet)."})
-        ws.write_formula(lay.ACTIVE_ROW, lay.IN_UNIT, "=INDEX(scenario_names,active_scenario)",
-                         fmt["bold"], names[0])
+        wb.define_name(
+            "active_scenario", f"={lay.abs_ref(lay.INPUTS, lay.ACTIVE_ROW, lay.IN_VALUE)}"
+        )
+        ws.data_validation(
+            lay.ACTIVE_ROW,
+            lay.IN_VALUE,
+            lay.ACTIVE_ROW,
+            lay.IN_VALUE,
+            {
+                "validate": "integer",
+                "criteria": "between",
+                "minimum": 1,
+                "maximum": len(names),
+                "input_title": "Active scenario",
+                "input_message": "Number of the scenario the live model shows (see the "
+                "column headers to the right and the Scenarios sheet).",
+            },
+        )
+        ws.write_formula(
+            lay.ACTIVE_ROW,
+            lay.IN_UNIT,
+            "=INDEX(scenario_names,active_scenario)",
+            fmt["bold"],
+            names[0],
+        )
     else:
         write_text(ws, lay.ACTIVE_ROW, lay.IN_VALUE, names[0], fmt["bold"])
     headers = list(lay.INPUT_HEADERS)
@@ -300,14 +383,25 @@ def _sheet_head(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,
     if multi:
         n = len(names)
         for k, name in enumerate(names, start=1):
-            write_text(ws, lay.INPUT_HEADER_ROW, lay.IN_FIRST_SCENARIO + k - 1,
-                       lay.SCENARIO_VALUE_HEADER.format(k=k, name=name), fmt["header"])
-            write_text(ws, lay.INPUT_HEADER_ROW, lay.IN_FIRST_SCENARIO + n + k - 1,
-                       lay.SCENARIO_SOURCE_HEADER.format(k=k, name=name), fmt["header"])
+            write_text(
+                ws,
+                lay.INPUT_HEADER_ROW,
+                lay.IN_FIRST_SCENARIO + k - 1,
+                lay.SCENARIO_VALUE_HEADER.format(k=k, name=name),
+                fmt["header"],
+            )
+            write_text(
+                ws,
+                lay.INPUT_HEADER_ROW,
+                lay.IN_FIRST_SCENARIO + n + k - 1,
+                lay.SCENARIO_SOURCE_HEADER.format(k=k, name=name),
+                fmt["header"],
+            )
 
 
-def _write_meta(ws: xlsxwriter.worksheet.Worksheet, row: int, r: InputRow,
-                fmt: dict[str, Any]) -> None:
+def _write_meta(
+    ws: xlsxwriter.worksheet.Worksheet, row: int, r: InputRow, fmt: dict[str, Any]
+) -> None:
     write_text(ws, row, lay.IN_LABEL, r.label, fmt["label"])
     if r.name:
         ws.write_string(row, lay.IN_NAME, r.name, fmt["label"])
@@ -318,8 +412,14 @@ def _write_meta(ws: xlsxwriter.worksheet.Worksheet, row: int, r: InputRow,
     write_text(ws, row, lay.IN_PATH, r.path, fmt["label"])
 
 
-def _write_sources(ws: xlsxwriter.worksheet.Worksheet, row: int, r: InputRow,
-                   fmt: dict[str, Any], multi: bool, first_source_col: int) -> None:
+def _write_sources(
+    ws: xlsxwriter.worksheet.Worksheet,
+    row: int,
+    r: InputRow,
+    fmt: dict[str, Any],
+    multi: bool,
+    first_source_col: int,
+) -> None:
     if not multi:
         write_text(ws, row, lay.IN_SOURCE, r.sources[0], fmt["in_text"])
         return
@@ -327,14 +427,23 @@ def _write_sources(ws: xlsxwriter.worksheet.Worksheet, row: int, r: InputRow,
         write_text(ws, row, first_source_col + k, text, fmt["in_text"])
     last = first_source_col + len(r.sources) - 1
     rng = f"{lay.cell(row, first_source_col)}:{lay.cell(row, last)}"
-    ws.write_formula(row, lay.IN_SOURCE, f'=INDEX({rng},active_scenario)&""', fmt["label"],
-                     r.sources[0])
+    ws.write_formula(
+        row, lay.IN_SOURCE, f'=INDEX({rng},active_scenario)&""', fmt["label"], r.sources[0]
+    )
 
 
 def _sheet_setup(ws: xlsxwriter.worksheet.Worksheet, multi: bool, n: int) -> None:
-    widths = {lay.IN_LABEL: 34, lay.IN_NAME: 38, lay.IN_VALUE: 14, lay.IN_UNIT: 14,
-              lay.IN_RANGE: 18,
-              lay.IN_SOURCE: 50, lay.IN_DESCRIPTION: 60, lay.IN_PATH: 40, lay.IN_VALID: 7}
+    widths = {
+        lay.IN_LABEL: 34,
+        lay.IN_NAME: 38,
+        lay.IN_VALUE: 14,
+        lay.IN_UNIT: 14,
+        lay.IN_RANGE: 18,
+        lay.IN_SOURCE: 50,
+        lay.IN_DESCRIPTION: 60,
+        lay.IN_PATH: 40,
+        lay.IN_VALID: 7,
+    }
     for c, w in widths.items():
         ws.set_column(c, c, w)
     if multi:

@@ -31,7 +31,13 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 # ---------------------------------------------------------------- sheets
 
 COVER, INPUTS, SUMMARY, SCENARIOS, CHECKS, TIME = (
-    "Cover", "Inputs", "Summary", "Scenarios", "Checks", "Time")
+    "Cover",
+    "Inputs",
+    "Summary",
+    "Scenarios",
+    "Checks",
+    "Time",
+)
 #: Sheet names the workbook or an extra sheet writer may use; product sheets avoid them.
 RESERVED_SHEETS = (COVER, INPUTS, SUMMARY, SCENARIOS, CHECKS, TIME, "Risk")
 PRODUCT_SHEET_PREFIX = "Calc "
@@ -44,10 +50,20 @@ FIRST_BODY_ROW = 7
 
 # ---------------------------------------------------------------- Inputs sheet
 
-INPUT_HEADERS = ("Parameter", "Defined name", "Value", "Unit", "Valid range", "Source",
-                 "Description", "YAML path", "Valid")
-(IN_LABEL, IN_NAME, IN_VALUE, IN_UNIT, IN_RANGE, IN_SOURCE, IN_DESCRIPTION,
- IN_PATH, IN_VALID) = range(len(INPUT_HEADERS))
+INPUT_HEADERS = (
+    "Parameter",
+    "Defined name",
+    "Value",
+    "Unit",
+    "Valid range",
+    "Source",
+    "Description",
+    "YAML path",
+    "Valid",
+)
+(IN_LABEL, IN_NAME, IN_VALUE, IN_UNIT, IN_RANGE, IN_SOURCE, IN_DESCRIPTION, IN_PATH, IN_VALID) = (
+    range(len(INPUT_HEADERS))
+)
 IN_FIRST_SCENARIO = len(INPUT_HEADERS) + 1  # one empty column, then one value column each
 INPUT_HEADER_ROW = 5
 ACTIVE_ROW = 3
@@ -110,13 +126,19 @@ def check_names(names: Iterable[str]) -> None:
     """Refuse names Excel would reject or that collide (names are case-insensitive)."""
     seen: dict[str, str] = {}
     for name in names:
-        if not _NAME_OK.match(name) or re.match(r"^[A-Za-z]{1,3}\d+$", name) \
-                or re.match(r"^[rcRC](\d+[rcRC]\d+)?$", name) or len(name) > 255:
+        if (
+            not _NAME_OK.match(name)
+            or re.match(r"^[A-Za-z]{1,3}\d+$", name)
+            or re.match(r"^[rcRC](\d+[rcRC]\d+)?$", name)
+            or len(name) > 255
+        ):
             raise ExcelLimitError(f"'{name}' cannot be an Excel defined name")
         low = name.lower()
         if low in seen:
-            raise ExcelLimitError(f"defined names collide: '{seen[low]}' and '{name}' (product ids "
-                             "must not repeat a parameter or another product's name)")
+            raise ExcelLimitError(
+                f"defined names collide: '{seen[low]}' and '{name}' (product ids "
+                "must not repeat a parameter or another product's name)"
+            )
         seen[low] = name
 
 
@@ -129,7 +151,7 @@ def product_sheet_names(pids: Sequence[str]) -> list[str]:
         name, n = base, 2
         while name.lower() in taken:
             suffix = f"~{n}"
-            name, n = base[:31 - len(suffix)] + suffix, n + 1
+            name, n = base[: 31 - len(suffix)] + suffix, n + 1
         taken.add(name.lower())
         out.append(name)
     return out
@@ -183,7 +205,7 @@ NUMBER_FORMATS = {
     "usd": '$#,##0.0,,"M";-$#,##0.0,,"M";"–"',
     "usd_b": '$#,##0.00,,,"B";-$#,##0.00,,,"B";"–"',
     "usd_unit": "$#,##0.00",
-    "units": "#,##0;-#,##0;\"–\"",
+    "units": '#,##0;-#,##0;"–"',
     "pct": "0.0%",
     "rate": "0.0000",
     "number": "General",
@@ -207,19 +229,38 @@ def make_formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
     f: dict[str, Any] = {}
     for kind, num in NUMBER_FORMATS.items():
         f[kind] = wb.add_format({"num_format": num, "font_color": CALC_FONT})
-        f["in_" + kind] = wb.add_format({"num_format": num, "font_color": INPUT_FONT,
-                                         "bg_color": INPUT_FILL, "border": 1,
-                                         "border_color": "#BFBFBF"})
+        f["in_" + kind] = wb.add_format(
+            {
+                "num_format": num,
+                "font_color": INPUT_FONT,
+                "bg_color": INPUT_FILL,
+                "border": 1,
+                "border_color": "#BFBFBF",
+            }
+        )
         f["const_" + kind] = wb.add_format({"num_format": num, "bg_color": CONST_FILL})
         f["static_" + kind] = wb.add_format({"num_format": num, "bg_color": STATIC_FILL})
         f["link_" + kind] = wb.add_format({"num_format": num, "font_color": LINK_FONT})
     f["in_text"].set_text_wrap(False)
     f["title"] = wb.add_format({"bold": True, "font_size": 14})
-    f["header"] = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL,
-                                 "text_wrap": True, "valign": "top"})
-    f["header_date"] = wb.add_format({"bold": True, "font_color": "#FFFFFF",
-                                      "bg_color": HEADER_FILL, "num_format": "mmm yyyy",
-                                      "align": "right"})
+    f["header"] = wb.add_format(
+        {
+            "bold": True,
+            "font_color": "#FFFFFF",
+            "bg_color": HEADER_FILL,
+            "text_wrap": True,
+            "valign": "top",
+        }
+    )
+    f["header_date"] = wb.add_format(
+        {
+            "bold": True,
+            "font_color": "#FFFFFF",
+            "bg_color": HEADER_FILL,
+            "num_format": "mmm yyyy",
+            "align": "right",
+        }
+    )
     f["section"] = wb.add_format({"bold": True, "bottom": 1})
     f["note"] = wb.add_format({"italic": True, "font_color": "#595959"})
     f["label"] = wb.add_format({})

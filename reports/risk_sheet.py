@@ -24,10 +24,14 @@ from model.sensitivity import Tornado, describe_output, tornado
 
 SHEET = "Risk"
 LABEL = "simulation results, values not formulas"
-PERCENTILE_HEADERS = ("Party", "Measure", *(f"P{q}" for q in PERCENTILES), "Mean",
-                      "Std. error of mean")
-TORNADO_HEADERS = ("Input", "Low", "High", "Output at low", "Output at high", "Swing",
-                   "Range from")
+PERCENTILE_HEADERS = (
+    "Party",
+    "Measure",
+    *(f"P{q}" for q in PERCENTILES),
+    "Mean",
+    "Std. error of mean",
+)
+TORNADO_HEADERS = ("Input", "Low", "High", "Output at low", "Output at high", "Swing", "Range from")
 INPUT_HEADERS = ("Uncertain input", "Distribution", "Applied as", "Source")
 
 Writer = Callable[[xlsxwriter.Workbook, dict[str, Any]], None]
@@ -44,9 +48,14 @@ _FALLBACK = {
 }
 #: Preferred shared format keys for each role, first found wins.
 _ROLES = {
-    "title": ("title",), "note": ("note",), "section": ("section", "bold"),
-    "header": ("header",), "usd": ("static_usd_b", "usd_b", "usd"),
-    "pct": ("static_pct", "pct"), "text": ("text", "label"), "wrap": ("wrap",),
+    "title": ("title",),
+    "note": ("note",),
+    "section": ("section", "bold"),
+    "header": ("header",),
+    "usd": ("static_usd_b", "usd_b", "usd"),
+    "pct": ("static_pct", "pct"),
+    "text": ("text", "label"),
+    "wrap": ("wrap",),
 }
 
 
@@ -73,9 +82,14 @@ def risk_sheet_writer(result: Simulation, tornado: Tornado | None = None) -> Wri
         ws.set_column(1, 1, 14)
         ws.set_column(2, 8, 14)
         ws.write_string(0, 0, f"Risk: Monte Carlo {LABEL}", f["title"])
-        ws.write_string(1, 0, "Each figure is a statistic of the simulated paths computed by "
-                        "the Python model (python -m model simulate); a spreadsheet cannot "
-                        "recalculate them.", f["note"])
+        ws.write_string(
+            1,
+            0,
+            "Each figure is a statistic of the simulated paths computed by "
+            "the Python model (python -m model simulate); a spreadsheet cannot "
+            "recalculate them.",
+            f["note"],
+        )
         row = _write_run(ws, f, result, 3)
         row = _write_percentiles(ws, f, result, row + 1)
         row = _write_first_shipment(ws, f, result, row + 1)
@@ -88,8 +102,10 @@ def risk_sheet_writer(result: Simulation, tornado: Tornado | None = None) -> Wri
 
 def _write_run(ws: Any, f: dict[str, Any], sim: Simulation, row: int) -> int:
     facts: list[tuple[str, Any, str]] = [
-        ("Risk file", sim.spec.name, "text"), ("Assumptions", sim.base_name, "text"),
-        ("Paths", sim.n_paths, "text"), ("Seed", sim.seed, "text"),
+        ("Risk file", sim.spec.name, "text"),
+        ("Assumptions", sim.base_name, "text"),
+        ("Paths", sim.n_paths, "text"),
+        ("Seed", sim.seed, "text"),
         ("Products", ", ".join(sim.product_ids), "text"),
         ("Probability of no China revenue", sim.p_no_revenue, "pct"),
     ]
@@ -109,8 +125,7 @@ def _header(ws: Any, f: dict[str, Any], row: int, headers: tuple[str, ...]) -> N
 
 
 def _write_percentiles(ws: Any, f: dict[str, Any], sim: Simulation, row: int) -> int:
-    ws.write_string(row, 0, f"Percentiles of horizon totals and NPV, USD ({LABEL})",
-                    f["section"])
+    ws.write_string(row, 0, f"Percentiles of horizon totals and NPV, USD ({LABEL})", f["section"])
     _header(ws, f, row + 1, PERCENTILE_HEADERS)
     row += 2
     summary = sim.summary().set_index(["party", "measure"])
@@ -169,8 +184,14 @@ def _write_inputs(ws: Any, f: dict[str, Any], sim: Simulation, row: int) -> int:
     return row
 
 
-def simulated_risk_sheet(assumptions: Assumptions, name: str, risk_file: str, paths: int,
-                         seed: int, output: str = "vendor_gross_profit") -> Writer:
+def simulated_risk_sheet(
+    assumptions: Assumptions,
+    name: str,
+    risk_file: str,
+    paths: int,
+    seed: int,
+    output: str = "vendor_gross_profit",
+) -> Writer:
     """Run the Monte Carlo and the risk-file tornado for one scenario; its sheet writer.
 
     Used by ``python -m model export ... --risk RISK.yaml --paths N --seed S``.

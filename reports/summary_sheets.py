@@ -21,15 +21,23 @@ from .calc_sheets import period_keys, supplier_keys
 from .grid import Grid, Scalar, Section, Series
 
 #: Party -> line item of the product sheets (``suppliers`` sums the supplier rows).
-PARTY_ROWS = {"china_gross_revenue": "R", "vendor_retained": "V", "vendor_gross_profit": "GP",
-              "us_government": "G", "test_labs": "L", "china_tariff": "C"}
+PARTY_ROWS = {
+    "china_gross_revenue": "R",
+    "vendor_retained": "V",
+    "vendor_gross_profit": "GP",
+    "us_government": "G",
+    "test_labs": "L",
+    "china_tariff": "C",
+}
 #: Parties drawn in the chart of revenue by party.
 CHART_PARTIES = ("vendor_retained", "us_government", "suppliers", "test_labs", "china_tariff")
 #: Roll-ups on the Summary: (period, title, key row and label row of the Time sheet).
-ROLLUPS = (("fiscal_quarter", "Fiscal quarters", "fiscal_quarter_key", "fiscal_quarter"),
-           ("fiscal_year", "Fiscal years", "fiscal_year_key", "fiscal_year"),
-           ("calendar_quarter", "Calendar quarters", "calendar_quarter_key", "calendar_quarter"),
-           ("calendar_year", "Calendar years", "calendar_year", "calendar_year"))
+ROLLUPS = (
+    ("fiscal_quarter", "Fiscal quarters", "fiscal_quarter_key", "fiscal_quarter"),
+    ("fiscal_year", "Fiscal years", "fiscal_year_key", "fiscal_year"),
+    ("calendar_quarter", "Calendar quarters", "calendar_quarter_key", "calendar_quarter"),
+    ("calendar_year", "Calendar years", "calendar_year", "calendar_year"),
+)
 
 
 def party_keys(proj: Projection) -> list[str]:
@@ -47,8 +55,9 @@ def _row_key(key: str) -> str:
     return key.replace(":", "_")
 
 
-def summary_sections(proj: Projection, variant: int, a: Assumptions,
-                     aliases: Sequence[str]) -> list[Section]:
+def summary_sections(
+    proj: Projection, variant: int, a: Assumptions, aliases: Sequence[str]
+) -> list[Section]:
     """Money by party over all products, month by month, with totals and NPV."""
     x = proj.inputs
     money = {k: v[variant] for k, v in party_series(proj).items()}
@@ -62,26 +71,61 @@ def summary_sections(proj: Projection, variant: int, a: Assumptions,
             template = f"=SUM([{ids[0]}]:[{ids[-1]}])" if ids else "=0"
         else:
             sid = key.split(":", 1)[1]
-            terms = [f"[{al}.S_{sid}]" for j, al in enumerate(aliases)
-                     if f"S_{sid}" in supplier_keys(proj, j)]
+            terms = [
+                f"[{al}.S_{sid}]"
+                for j, al in enumerate(aliases)
+                if f"S_{sid}" in supplier_keys(proj, j)
+            ]
             template = "=" + "+".join(terms) if terms else "=0"
         values = money[key].sum(axis=0)
         rk = _row_key(key)
-        item = Series(rk, party_label(key), "", "USD", "usd", template, values, total="sum",
-                      npv=True, name=f"party_{rk}_usd", total_name=f"total_{rk}_usd",
-                      npv_name=f"npv_{rk}_usd")
+        item = Series(
+            rk,
+            party_label(key),
+            "",
+            "USD",
+            "usd",
+            template,
+            values,
+            total="sum",
+            npv=True,
+            name=f"party_{rk}_usd",
+            total_name=f"total_{rk}_usd",
+            npv_name=f"npv_{rk}_usd",
+        )
         (sup_items if key.startswith("supplier:") else items).append(item)
     inv = proj.volumes.inventory[variant, :, -1]
-    stock = Section("Ending inventory (all products)", [
-        Scalar("ending_units", "Ending inventory", "ΣInv(H)", "units", "units",
-               "=" + "+".join(f"{lay.product_prefix(p.id)}_ending_inventory_units"
-                              for p in a.products), float(inv.sum()),
-               "total_ending_inventory_units"),
-        Scalar("stranded_usd", "Stranded inventory at cost", "ΣInv(H)·cost", "USD", "usd",
-               "=" + "+".join(f"{lay.product_prefix(p.id)}_stranded_inventory_usd"
-                              for p in a.products),
-               float((inv * x.unit_cost[variant]).sum()), "total_stranded_inventory_usd"),
-    ])
+    stock = Section(
+        "Ending inventory (all products)",
+        [
+            Scalar(
+                "ending_units",
+                "Ending inventory",
+                "ΣInv(H)",
+                "units",
+                "units",
+                "="
+                + "+".join(
+                    f"{lay.product_prefix(p.id)}_ending_inventory_units" for p in a.products
+                ),
+                float(inv.sum()),
+                "total_ending_inventory_units",
+            ),
+            Scalar(
+                "stranded_usd",
+                "Stranded inventory at cost",
+                "ΣInv(H)·cost",
+                "USD",
+                "usd",
+                "="
+                + "+".join(
+                    f"{lay.product_prefix(p.id)}_stranded_inventory_usd" for p in a.products
+                ),
+                float((inv * x.unit_cost[variant]).sum()),
+                "total_stranded_inventory_usd",
+            ),
+        ],
+    )
     sections = [Section("Money by party, all products (USD per month; total and NPV)", items)]
     if sup_items:
         sections.append(Section("Suppliers one by one (USD per month)", sup_items))
@@ -101,9 +145,15 @@ class Rollup:
     party_rows: dict[str, int]
 
 
-def write_rollups(ws: xlsxwriter.worksheet.Worksheet, grid: Grid, proj: Projection,
-                  variant: int, a: Assumptions, start_row: int,
-                  fmt: Mapping[str, Any]) -> tuple[list[Rollup], int]:
+def write_rollups(
+    ws: xlsxwriter.worksheet.Worksheet,
+    grid: Grid,
+    proj: Projection,
+    variant: int,
+    a: Assumptions,
+    start_row: int,
+    fmt: Mapping[str, Any],
+) -> tuple[list[Rollup], int]:
     """Quarterly and yearly roll-ups of every party: ``SUMIF`` over the Time sheet's keys."""
     months = month_labels(a.horizon.start, a.horizon.months)
     all_keys = period_keys(a)
@@ -129,23 +179,39 @@ def write_rollups(ws: xlsxwriter.worksheet.Worksheet, grid: Grid, proj: Projecti
             first_ref = lay.abs_ref(lay.TIME, grid.row(lay.TIME, key_row), lay.COL_T0)
             key_formula = f"={first_ref}" if k == 0 else f"={prev}+1"
             ws.write_formula(r + 2, c, key_formula, fmt["integer"], float(first_key + k))
-            ws.write_formula(r + 1, c, f'=IF({kcell}>MAX({key_rng}),"",'
-                             f"{_label_formula(period, kcell)})", fmt["bold"], label)
+            ws.write_formula(
+                r + 1,
+                c,
+                f'=IF({kcell}>MAX({key_rng}),"",{_label_formula(period, kcell)})',
+                fmt["bold"],
+                label,
+            )
         last_c = lay.month_col(len(labels) - 1)
         party_rows = {}
         for i, key in enumerate(keys):
             row = r + 3 + i
             party_rows[key] = row
             ws.write_string(row, lay.COL_LABEL, party_label(key), fmt["label"])
-            src = lay.row_range(None, srow[_row_key(key)], lay.COL_T0,
-                                lay.month_col(grid.months - 1))
+            src = lay.row_range(
+                None, srow[_row_key(key)], lay.COL_T0, lay.month_col(grid.months - 1)
+            )
             vals = [float(np.sum(money[key][[m == lab for m in per_month]])) for lab in labels]
             for k in range(len(labels)):
                 c = lay.month_col(k)
-                ws.write_formula(row, c, f"=SUMIF({key_rng},{lay.cell(r + 2, c, row_abs=True)},"
-                                 f"{src})", fmt["usd"], vals[k])
-            ws.write_formula(row, lay.COL_TOTAL, f"=SUM({lay.cell(row, lay.COL_T0)}:"
-                             f"{lay.cell(row, last_c)})", fmt["usd"], float(sum(vals)))
+                ws.write_formula(
+                    row,
+                    c,
+                    f"=SUMIF({key_rng},{lay.cell(r + 2, c, row_abs=True)},{src})",
+                    fmt["usd"],
+                    vals[k],
+                )
+            ws.write_formula(
+                row,
+                lay.COL_TOTAL,
+                f"=SUM({lay.cell(row, lay.COL_T0)}:{lay.cell(row, last_c)})",
+                fmt["usd"],
+                float(sum(vals)),
+            )
         out.append(Rollup(period, title, labels, r + 1, party_rows))
         r += 3 + len(keys) + 1
     return out, r
@@ -162,8 +228,9 @@ def _label_formula(period: str, k: str) -> str:
     return f'{k}&""'
 
 
-def add_chart(wb: xlsxwriter.Workbook, ws: xlsxwriter.worksheet.Worksheet, grid: Grid,
-              row: int) -> None:
+def add_chart(
+    wb: xlsxwriter.Workbook, ws: xlsxwriter.worksheet.Worksheet, grid: Grid, row: int
+) -> None:
     """A native line chart of each party's monthly revenue (all products)."""
     chart = wb.add_chart({"type": "line"})
     srow = grid.rows[lay.SUMMARY]
@@ -171,10 +238,14 @@ def add_chart(wb: xlsxwriter.Workbook, ws: xlsxwriter.worksheet.Worksheet, grid:
     cats = lay.row_range(lay.SUMMARY, lay.ROW_DATE, lay.COL_T0, last)
     for key in CHART_PARTIES:
         r = srow[key]
-        chart.add_series({"name": f"={lay.abs_ref(lay.SUMMARY, r, lay.COL_LABEL)}",
-                          "categories": cats,
-                          "values": lay.row_range(lay.SUMMARY, r, lay.COL_T0, last),
-                          "marker": {"type": "none"}})
+        chart.add_series(
+            {
+                "name": f"={lay.abs_ref(lay.SUMMARY, r, lay.COL_LABEL)}",
+                "categories": cats,
+                "values": lay.row_range(lay.SUMMARY, r, lay.COL_T0, last),
+                "marker": {"type": "none"},
+            }
+        )
     chart.set_title({"name": "Revenue by party, all products"})
     chart.set_x_axis({"date_axis": True, "num_format": "mmm yy"})
     chart.set_y_axis({"num_format": '$#,##0,,"M"', "name": "USD per month"})
@@ -209,12 +280,21 @@ def _np_over(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum(a - finite > lay.CHECK_ABS + lay.CHECK_REL * np.abs(finite)))
 
 
-def product_checks(grid: Grid, sheet: str, proj: Projection, variant: int, j: int,
-                   a: Assumptions, values: Mapping[str, np.ndarray]) -> list[Check]:
+def product_checks(
+    grid: Grid,
+    sheet: str,
+    proj: Projection,
+    variant: int,
+    j: int,
+    a: Assumptions,
+    values: Mapping[str, np.ndarray],
+) -> list[Check]:
     """Checks over one product's monthly rows; ``values`` are the cached rows."""
     pid = a.products[j].id
-    rg = {k: grid.range(sheet, k) for k in ("R", "G", "L", "COGS", "GP", "X", "room", "cap", "A",
-                                            "O", "Inv")}
+    rg = {
+        k: grid.range(sheet, k)
+        for k in ("R", "G", "L", "COGS", "GP", "X", "room", "cap", "A", "O", "Inv")
+    }
     v = values
     resid = v["R"] - v["G"] - v["L"] - v["COGS"] - v["GP"]
     p = a.products[j]
@@ -222,26 +302,58 @@ def product_checks(grid: Grid, sheet: str, proj: Projection, variant: int, j: in
     boms = [lay.bom_input_name(pid, s) for s in p.bom_usd_per_unit]
     bom_ok = sum(p.bom_usd_per_unit.values()) <= p.unit_cost_usd + 1e-9
     return [
-        Check("Money conserved each month: R = G + L + COGS + GP", pid,
-              _count(f"ABS({rg['R']}-{rg['G']}-{rg['L']}-{rg['COGS']}-{rg['GP']})>"
-                     f"{lay.CHECK_ABS:g}+{lay.CHECK_REL:g}*ABS({rg['R']})"),
-              float(np.sum(np.abs(resid) > lay.CHECK_ABS + lay.CHECK_REL * np.abs(v["R"]))),
-              "months where the buyers' money does not add up to the parties' shares"),
-        Check("Shipments within quota room: X ≤ max(0, Room)", pid,
-              _count(_over(rg["X"], rg["room"])), _np_over(v["X"], v["room"]),
-              "months shipping more than the US-allocation quota allows"),
-        Check("Shipments within the licence cap: X ≤ Cap", pid,
-              _count(_over(rg["X"], rg["cap"])), _np_over(v["X"], v["cap"]),
-              "months shipping more than the licence units left"),
-        Check("Shipments within stock: X ≤ A", pid, _count(_over(rg["X"], rg["A"])),
-              _np_over(v["X"], v["A"]), "months shipping more chips than are available"),
-        Check("Shipments within open orders: X ≤ O", pid, _count(_over(rg["X"], rg["O"])),
-              _np_over(v["X"], v["O"]), "months shipping more than buyers ordered"),
-        Check("Inventory never negative", pid, _count(f"{rg['Inv']}<-{lay.CHECK_ABS:g}"),
-              float(np.sum(v["Inv"] < -lay.CHECK_ABS)), "months ending with negative stock"),
-        Check("Bill of materials within unit cost", pid,
-              f"=IF(SUM({','.join(boms) or '0'})<={pp}_unit_cost_usd+1E-9,0,1)",
-              0.0 if bom_ok else 1.0, "1 when the suppliers' BOM exceeds the unit cost"),
+        Check(
+            "Money conserved each month: R = G + L + COGS + GP",
+            pid,
+            _count(
+                f"ABS({rg['R']}-{rg['G']}-{rg['L']}-{rg['COGS']}-{rg['GP']})>"
+                f"{lay.CHECK_ABS:g}+{lay.CHECK_REL:g}*ABS({rg['R']})"
+            ),
+            float(np.sum(np.abs(resid) > lay.CHECK_ABS + lay.CHECK_REL * np.abs(v["R"]))),
+            "months where the buyers' money does not add up to the parties' shares",
+        ),
+        Check(
+            "Shipments within quota room: X ≤ max(0, Room)",
+            pid,
+            _count(_over(rg["X"], rg["room"])),
+            _np_over(v["X"], v["room"]),
+            "months shipping more than the US-allocation quota allows",
+        ),
+        Check(
+            "Shipments within the licence cap: X ≤ Cap",
+            pid,
+            _count(_over(rg["X"], rg["cap"])),
+            _np_over(v["X"], v["cap"]),
+            "months shipping more than the licence units left",
+        ),
+        Check(
+            "Shipments within stock: X ≤ A",
+            pid,
+            _count(_over(rg["X"], rg["A"])),
+            _np_over(v["X"], v["A"]),
+            "months shipping more chips than are available",
+        ),
+        Check(
+            "Shipments within open orders: X ≤ O",
+            pid,
+            _count(_over(rg["X"], rg["O"])),
+            _np_over(v["X"], v["O"]),
+            "months shipping more than buyers ordered",
+        ),
+        Check(
+            "Inventory never negative",
+            pid,
+            _count(f"{rg['Inv']}<-{lay.CHECK_ABS:g}"),
+            float(np.sum(v["Inv"] < -lay.CHECK_ABS)),
+            "months ending with negative stock",
+        ),
+        Check(
+            "Bill of materials within unit cost",
+            pid,
+            f"=IF(SUM({','.join(boms) or '0'})<={pp}_unit_cost_usd+1E-9,0,1)",
+            0.0 if bom_ok else 1.0,
+            "1 when the suppliers' BOM exceeds the unit cost",
+        ),
     ]
 
 
@@ -250,38 +362,65 @@ def global_checks(grid: Grid, rollups: Sequence[Rollup], months: int) -> list[Ch
     srow = grid.rows[lay.SUMMARY]
     valid = f"{lay.quote(lay.INPUTS)}!${lay.col_name(lay.IN_VALID)}:${lay.col_name(lay.IN_VALID)}"
     out = [
-        Check("All inputs within their valid ranges", "all", f"=COUNTIF({valid},FALSE)", 0.0,
-              "inputs failing their rule (see the Valid column of the Inputs sheet)"),
-        Check("Horizon months match the workbook's month columns", "all",
-              f"=IF(horizon_months={months},0,1)", 0.0,
-              "1 when horizon.months was changed: export again from the YAML file"),
+        Check(
+            "All inputs within their valid ranges",
+            "all",
+            f"=COUNTIF({valid},FALSE)",
+            0.0,
+            "inputs failing their rule (see the Valid column of the Inputs sheet)",
+        ),
+        Check(
+            "Horizon months match the workbook's month columns",
+            "all",
+            f"=IF(horizon_months={months},0,1)",
+            0.0,
+            "1 when horizon.months was changed: export again from the YAML file",
+        ),
     ]
     for ru in rollups:
         terms = []
         for key, row in ru.party_rows.items():
             ours = lay.cell(row, lay.COL_TOTAL, True, True)
             total = lay.abs_ref(lay.SUMMARY, srow[_row_key(key)], lay.COL_TOTAL)
-            terms.append(f"(ABS({lay.quote(lay.SUMMARY)}!{ours}-{total})>"
-                         f"{lay.CHECK_ABS:g}+{lay.CHECK_REL:g}*ABS({total}))")
-        out.append(Check(f"{ru.title} add up to the horizon totals", "all",
-                         "=" + "+".join(terms), 0.0,
-                         "parties whose roll-up misses months (e.g. after a change of "
-                         "horizon.start: export again)"))
+            terms.append(
+                f"(ABS({lay.quote(lay.SUMMARY)}!{ours}-{total})>"
+                f"{lay.CHECK_ABS:g}+{lay.CHECK_REL:g}*ABS({total}))"
+            )
+        out.append(
+            Check(
+                f"{ru.title} add up to the horizon totals",
+                "all",
+                "=" + "+".join(terms),
+                0.0,
+                "parties whose roll-up misses months (e.g. after a change of "
+                "horizon.start: export again)",
+            )
+        )
     return out
 
 
-def write_checks(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,
-                 checks: Sequence[Check], fmt: Mapping[str, Any]) -> None:
+def write_checks(
+    ws: xlsxwriter.worksheet.Worksheet,
+    wb: xlsxwriter.Workbook,
+    checks: Sequence[Check],
+    fmt: Mapping[str, Any],
+) -> None:
     """The Checks sheet: every count must read 0; ``checks_ok`` is the overall flag."""
     ws.write_string(0, 0, "Checks", fmt["title"])
-    ws.write_string(1, 0, "Live checks of the model: every count must read 0 and every flag "
-                    "TRUE. Tolerance: 1e-6 units or USD plus 1e-9 relative.", fmt["note"])
+    ws.write_string(
+        1,
+        0,
+        "Live checks of the model: every count must read 0 and every flag "
+        "TRUE. Tolerance: 1e-6 units or USD plus 1e-9 relative.",
+        fmt["note"],
+    )
     first = 5
     ok_all = all(c.value == 0 for c in checks)
     ws.write_string(3, 0, "All checks pass", fmt["bold"])
     last = first + len(checks) - 1
-    ws.write_formula(3, 3, f"=SUM({lay.cell(first, 2)}:{lay.cell(last, 2)})=0", fmt["check"],
-                     ok_all)
+    ws.write_formula(
+        3, 3, f"=SUM({lay.cell(first, 2)}:{lay.cell(last, 2)})=0", fmt["check"], ok_all
+    )
     wb.define_name("checks_ok", f"={lay.abs_ref(lay.CHECKS, 3, 3)}")
     for c, h in enumerate(("Check", "Product", "Count", "OK", "What a non-zero count means")):
         ws.write_string(first - 1, c, h, fmt["header"])

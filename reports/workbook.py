@@ -69,9 +69,13 @@ def _number_text(number: float) -> str:
     return repr(x)
 
 
-def build_workbook_bytes(variants: list[Assumptions], names: list[str], descriptions: list[str],
-                         probabilities: dict[str, float] | None = None,
-                         extra_sheets: Sequence[SheetWriter] = ()) -> bytes:
+def build_workbook_bytes(
+    variants: list[Assumptions],
+    names: list[str],
+    descriptions: list[str],
+    probabilities: dict[str, float] | None = None,
+    extra_sheets: Sequence[SheetWriter] = (),
+) -> bytes:
     """The workbook for one or several scenarios of the same horizon and products, as bytes.
 
     Parameters
@@ -109,8 +113,15 @@ def build_workbook_bytes(variants: list[Assumptions], names: list[str], descript
         check_probabilities(list(probabilities.values()), "probabilities", "probability")
     res = run(variants, names)
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
-                                   "strings_to_urls": False, "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(
+        buf,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     fmt = make_workbook(wb, res, list(descriptions), probabilities)
     for writer in extra_sheets:
         writer(wb, fmt)
@@ -118,8 +129,9 @@ def build_workbook_bytes(variants: list[Assumptions], names: list[str], descript
     return buf.getvalue()
 
 
-def _check_arguments(variants: Sequence[Assumptions], names: Sequence[str],
-                     descriptions: Sequence[str]) -> None:
+def _check_arguments(
+    variants: Sequence[Assumptions], names: Sequence[str], descriptions: Sequence[str]
+) -> None:
     if not variants:
         raise ValueError("at least one variant is needed")
     if not len(variants) == len(names) == len(descriptions):
@@ -129,8 +141,12 @@ def _check_arguments(variants: Sequence[Assumptions], names: Sequence[str],
         raise ValueError(f"scenario names must be unique; repeated: {', '.join(repeated)}")
 
 
-def make_workbook(wb: xlsxwriter.Workbook, res: Results, descriptions: list[str],
-                  probabilities: Mapping[str, float] | None) -> dict[str, Any]:
+def make_workbook(
+    wb: xlsxwriter.Workbook,
+    res: Results,
+    descriptions: list[str],
+    probabilities: Mapping[str, float] | None,
+) -> dict[str, Any]:
     """Write every sheet of the workbook into ``wb``; returns the shared formats."""
     variants, names = res.variants, res.names
     a = variants[0]
@@ -138,12 +154,19 @@ def make_workbook(wb: xlsxwriter.Workbook, res: Results, descriptions: list[str]
     fmt = lay.make_formats(wb)
     pids = [p.id for p in a.products]
     sheets = lay.product_sheet_names(pids)
-    order = [lay.COVER, lay.INPUTS, lay.SUMMARY] + ([lay.SCENARIOS] if multi else []) + \
-        [lay.CHECKS, lay.TIME, *sheets]
+    order = (
+        [lay.COVER, lay.INPUTS, lay.SUMMARY]
+        + ([lay.SCENARIOS] if multi else [])
+        + [lay.CHECKS, lay.TIME, *sheets]
+    )
     ws = {name: wb.add_worksheet(name, worksheet_class=ExactWorksheet) for name in order}
     discount = eq.discount_factors(np.array([a.discount_rate]), a.horizon.months)[0]
-    grid = Grid(months=a.horizon.months, dates=month_serials(a), discount=discount,
-                aliases={f"P{j}": s for j, s in enumerate(sheets)})
+    grid = Grid(
+        months=a.horizon.months,
+        dates=month_serials(a),
+        discount=discount,
+        aliases={f"P{j}": s for j, s in enumerate(sheets)},
+    )
     time_secs = time_sections(a, grid)
     prod_secs = [product_sections(a, res.projection, 0, j, grid) for j in range(len(pids))]
     sum_secs = summary_sections(res.projection, 0, a, list(grid.aliases))
@@ -158,21 +181,37 @@ def make_workbook(wb: xlsxwriter.Workbook, res: Results, descriptions: list[str]
     checks = []
     for j, (s, secs) in enumerate(zip(sheets, prod_secs, strict=True)):
         p = a.products[j]
-        write_sheet(ws[s], s, f"Product {p.id}: monthly calculation (MODEL_SPEC §2–3)",
-                    "Live formulas: inputs come from the Inputs sheet by defined name; "
-                    "column D holds totals and scalars, column E NPVs, column F opening "
-                    "balances.", secs, grid, fmt, wb)
+        write_sheet(
+            ws[s],
+            s,
+            f"Product {p.id}: monthly calculation (MODEL_SPEC §2–3)",
+            "Live formulas: inputs come from the Inputs sheet by defined name; "
+            "column D holds totals and scalars, column E NPVs, column F opening "
+            "balances.",
+            secs,
+            grid,
+            fmt,
+            wb,
+        )
         values = {i.key: i.values for sec in secs for i in sec.items if isinstance(i, Series)}
         checks += product_checks(grid, s, res.projection, 0, j, a, values)
-    write_sheet(ws[lay.SUMMARY], lay.SUMMARY, "Summary: money by party, all products",
-                "Totals, NPV and roll-ups are live formulas over the product sheets.",
-                sum_secs, grid, fmt, wb)
+    write_sheet(
+        ws[lay.SUMMARY],
+        lay.SUMMARY,
+        "Summary: money by party, all products",
+        "Totals, NPV and roll-ups are live formulas over the product sheets.",
+        sum_secs,
+        grid,
+        fmt,
+        wb,
+    )
     last_row = max(grid.rows[lay.SUMMARY].values()) + 3
     rollups, next_row = write_rollups(ws[lay.SUMMARY], grid, res.projection, 0, a, last_row, fmt)
     add_chart(wb, ws[lay.SUMMARY], grid, next_row + 1)
     ws[lay.SUMMARY].write_string(2, 0, "Checks", fmt["bold"])
-    ws[lay.SUMMARY].write_formula(2, 1, '=IF(checks_ok,"all pass","FAIL: see Checks")',
-                                fmt["check"], "all pass")
+    ws[lay.SUMMARY].write_formula(
+        2, 1, '=IF(checks_ok,"all pass","FAIL: see Checks")', fmt["check"], "all pass"
+    )
     checks += global_checks(grid, rollups, a.horizon.months)
     write_checks(ws[lay.CHECKS], wb, checks, fmt)
     if multi:
@@ -183,20 +222,39 @@ def make_workbook(wb: xlsxwriter.Workbook, res: Results, descriptions: list[str]
     return fmt
 
 
-def _write_time(ws: xlsxwriter.worksheet.Worksheet, wb: xlsxwriter.Workbook,
-                secs: Sequence[Section], grid: Grid, fmt: Mapping[str, Any]) -> None:
-    write_sheet(ws, lay.TIME, "Time: timeline, licence timing, calendars and monthly flags",
-                "One column per month; the scalars in column D carry defined names used by "
-                "every product sheet.", secs, grid, fmt, wb, link_timeline=False)
+def _write_time(
+    ws: xlsxwriter.worksheet.Worksheet,
+    wb: xlsxwriter.Workbook,
+    secs: Sequence[Section],
+    grid: Grid,
+    fmt: Mapping[str, Any],
+) -> None:
+    write_sheet(
+        ws,
+        lay.TIME,
+        "Time: timeline, licence timing, calendars and monthly flags",
+        "One column per month; the scalars in column D carry defined names used by "
+        "every product sheet.",
+        secs,
+        grid,
+        fmt,
+        wb,
+        link_timeline=False,
+    )
     ws.write_number(lay.ROW_T, lay.COL_OPEN, -1, fmt["const_integer"])
     for t in range(grid.months):
         c = lay.month_col(t)
         ws.write_blank(lay.ROW_HEADER, c, None, fmt["header"])
-        ws.write_formula(lay.ROW_T, c, render("=[t-1]+1", lay.TIME, c, grid), fmt["integer"],
-                         float(t))
-        ws.write_formula(lay.ROW_DATE, c, render(
-            "=DATE(YEAR(horizon_start),MONTH(horizon_start)+[t],1)", lay.TIME, c, grid),
-            fmt["date"], float(grid.dates[t]))
+        ws.write_formula(
+            lay.ROW_T, c, render("=[t-1]+1", lay.TIME, c, grid), fmt["integer"], float(t)
+        )
+        ws.write_formula(
+            lay.ROW_DATE,
+            c,
+            render("=DATE(YEAR(horizon_start),MONTH(horizon_start)+[t],1)", lay.TIME, c, grid),
+            fmt["date"],
+            float(grid.dates[t]),
+        )
 
 
 def _check_all_names(variants: Sequence[Assumptions], *sections: Any) -> None:
@@ -206,8 +264,15 @@ def _check_all_names(variants: Sequence[Assumptions], *sections: Any) -> None:
     def walk(obj: Any) -> None:
         if isinstance(obj, Section):
             for item in obj.items:
-                names.extend(n for n in (item.name, getattr(item, "total_name", None),
-                                         getattr(item, "npv_name", None)) if n)
+                names.extend(
+                    n
+                    for n in (
+                        item.name,
+                        getattr(item, "total_name", None),
+                        getattr(item, "npv_name", None),
+                    )
+                    if n
+                )
         elif isinstance(obj, (list, tuple)):
             for o in obj:
                 walk(o)
@@ -216,8 +281,9 @@ def _check_all_names(variants: Sequence[Assumptions], *sections: Any) -> None:
     lay.check_names(names)
 
 
-def output_ranges(a: Assumptions, supplier_ids: Sequence[str],
-                  bom_members: Sequence[Sequence[int]]) -> dict[str, tuple[str, str]]:
+def output_ranges(
+    a: Assumptions, supplier_ids: Sequence[str], bom_members: Sequence[Sequence[int]]
+) -> dict[str, tuple[str, str]]:
     """Every named output range: name -> (product id, metric), as the core names them."""
     out = {}
     for j, p in enumerate(a.products):

@@ -49,31 +49,69 @@ def check_container(path: Path) -> None:
     """Refuse what is not a plain ``.xlsx`` file of a sensible size."""
     name = str(path)
     if not path.is_file():
-        raise InputError([Problem(name, "", "file not found" if not path.exists()
-                                  else "is not a regular file")])
+        raise InputError(
+            [Problem(name, "", "file not found" if not path.exists() else "is not a regular file")]
+        )
     if path.suffix.lower() in MACRO_SUFFIXES:
-        raise InputError([Problem(name, "", f"macro-enabled or binary workbooks "
-                                  f"({path.suffix}) are not accepted: save it as .xlsx")])
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "",
+                    f"macro-enabled or binary workbooks "
+                    f"({path.suffix}) are not accepted: save it as .xlsx",
+                )
+            ]
+        )
     size = path.stat().st_size
     if size > MAX_BYTES:
-        raise InputError([Problem(name, "", f"is {size / 1e6:.1f} MB, over the import limit "
-                                  f"of {MAX_BYTES // (1024 * 1024)} MB")])
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "",
+                    f"is {size / 1e6:.1f} MB, over the import limit "
+                    f"of {MAX_BYTES // (1024 * 1024)} MB",
+                )
+            ]
+        )
     if not zipfile.is_zipfile(path):
         with path.open("rb") as fh:
             old = fh.read(4) == _OLE_MAGIC
-        raise InputError([Problem(name, "", "is an old binary .xls workbook: save it as .xlsx"
-                                  if old else "is not an .xlsx workbook (not a zip archive)")])
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "",
+                    "is an old binary .xls workbook: save it as .xlsx"
+                    if old
+                    else "is not an .xlsx workbook (not a zip archive)",
+                )
+            ]
+        )
     with zipfile.ZipFile(path) as zf:
         members = zf.infolist()
         names = {m.filename for m in members}
         if "xl/vbaProject.bin" in names:
-            raise InputError([Problem(name, "", "contains macros (a VBA project): save it as "
-                                      "a plain .xlsx workbook")])
+            raise InputError(
+                [
+                    Problem(
+                        name,
+                        "",
+                        "contains macros (a VBA project): save it as a plain .xlsx workbook",
+                    )
+                ]
+            )
         if "xl/workbook.xml" not in names:
             raise InputError([Problem(name, "", "is a zip archive but not an .xlsx workbook")])
         if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
-            raise InputError([Problem(name, "", "expands to more than "
-                                      f"{MAX_UNZIPPED_BYTES // (1024 * 1024)} MB")])
+            raise InputError(
+                [
+                    Problem(
+                        name, "", f"expands to more than {MAX_UNZIPPED_BYTES // (1024 * 1024)} MB"
+                    )
+                ]
+            )
 
 
 def _open(path: Path, data_only: bool) -> openpyxl.Workbook:
@@ -82,8 +120,15 @@ def _open(path: Path, data_only: bool) -> openpyxl.Workbook:
             warnings.simplefilter("ignore")
             return openpyxl.load_workbook(path, data_only=data_only)
     except Exception as exc:
-        raise InputError([Problem(str(path), "", f"could not be read as an .xlsx workbook "
-                                  f"({type(exc).__name__}: {exc})")]) from None
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "",
+                    f"could not be read as an .xlsx workbook ({type(exc).__name__}: {exc})",
+                )
+            ]
+        ) from None
 
 
 # ---------------------------------------------------------------- the sheet layout
@@ -111,27 +156,44 @@ def _find_columns(ws: Worksheet, file: str) -> _Columns:
         value = heads.get("Value", heads.get("Value (active scenario)"))
         if value is None or "Parameter" not in heads:
             break
-        cols = _Columns(header_row=row[0].row, label=heads["Parameter"],
-                        name=heads.get("Defined name"), value=value,
-                        source=heads.get("Source", heads.get("Source (active scenario)")),
-                        path=heads["YAML path"])
+        cols = _Columns(
+            header_row=row[0].row,
+            label=heads["Parameter"],
+            name=heads.get("Defined name"),
+            value=value,
+            source=heads.get("Source", heads.get("Source (active scenario)")),
+            path=heads["YAML path"],
+        )
         for text, col in heads.items():
             if m := _SCENARIO_HEADER.match(text):
-                cols.scenarios[int(m.group(1))] = (col, text[m.end():])
+                cols.scenarios[int(m.group(1))] = (col, text[m.end() :])
             elif m := _SOURCE_HEADER.match(text):
                 cols.sources[int(m.group(1))] = col
         return cols
-    raise InputError([Problem(file, f"{lay.INPUTS} sheet", "has no header row with "
-                              "'Parameter', 'Value' and 'YAML path' columns (is this a "
-                              "workbook exported by this model?)")])
+    raise InputError(
+        [
+            Problem(
+                file,
+                f"{lay.INPUTS} sheet",
+                "has no header row with "
+                "'Parameter', 'Value' and 'YAML path' columns (is this a "
+                "workbook exported by this model?)",
+            )
+        ]
+    )
 
 
 def _choose_scenario(ws: Worksheet, cols: _Columns, scenario: str | None, file: str) -> None:
     """With scenario columns, read the chosen (or the active) scenario's column."""
     if not cols.scenarios:
         if scenario is not None:
-            raise InputError([Problem(file, "--scenario", "the workbook holds one scenario; "
-                                      "leave --scenario out")])
+            raise InputError(
+                [
+                    Problem(
+                        file, "--scenario", "the workbook holds one scenario; leave --scenario out"
+                    )
+                ]
+            )
         return
     if scenario is not None:
         k = next((k for k, (_, n) in cols.scenarios.items() if n == scenario), None)
@@ -139,8 +201,17 @@ def _choose_scenario(ws: Worksheet, cols: _Columns, scenario: str | None, file: 
             k = int(scenario)
         if k not in cols.scenarios:
             choices = "; ".join(f"{k}: {n}" for k, (_, n) in sorted(cols.scenarios.items()))
-            raise InputError([Problem(file, "--scenario", f"no such scenario column "
-                                      f"(choose one of {choices})", scenario, True)])
+            raise InputError(
+                [
+                    Problem(
+                        file,
+                        "--scenario",
+                        f"no such scenario column (choose one of {choices})",
+                        scenario,
+                        True,
+                    )
+                ]
+            )
     else:
         k = _active(ws, cols, file)
     cols.value, cols.scenario_label = cols.scenarios[k][0], cols.scenarios[k][1]
@@ -153,13 +224,27 @@ def _active(ws: Worksheet, cols: _Columns, file: str) -> int:
             c = ws.cell(r, cols.value)
             v = c.value
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v not in cols.scenarios:
-                raise InputError([Problem(file, f"{lay.INPUTS}!{c.coordinate} "
-                                          "(active_scenario)", "must be the number of a "
-                                          f"scenario column, 1 to {len(cols.scenarios)}",
-                                          v, True)])
+                raise InputError(
+                    [
+                        Problem(
+                            file,
+                            f"{lay.INPUTS}!{c.coordinate} (active_scenario)",
+                            f"must be the number of a scenario column, 1 to {len(cols.scenarios)}",
+                            v,
+                            True,
+                        )
+                    ]
+                )
             return int(v)
-    raise InputError([Problem(file, f"{lay.INPUTS} sheet", f"has scenario columns but no "
-                              f"'{lay.ACTIVE_LABEL}' cell")])
+    raise InputError(
+        [
+            Problem(
+                file,
+                f"{lay.INPUTS} sheet",
+                f"has scenario columns but no '{lay.ACTIVE_LABEL}' cell",
+            )
+        ]
+    )
 
 
 # ---------------------------------------------------------------- cell values
@@ -174,8 +259,11 @@ def _month(v: Any, info: ParamInfo) -> str:
             return NEVER
         if MONTH_RE.match(text):
             return text
-    words = {"month": "", "month_or_never": f" or '{lay.NEVER_TEXT}'",
-             "month_or_null": f" or '{lay.NONE_TEXT}'"}[info.kind]
+    words = {
+        "month": "",
+        "month_or_never": f" or '{lay.NEVER_TEXT}'",
+        "month_or_null": f" or '{lay.NONE_TEXT}'",
+    }[info.kind]
     got = "text" if isinstance(v, str) else "a number"
     raise _CellError(f"must be a date (a month){words}, not {got}")
 
@@ -255,8 +343,10 @@ class _Reader:
             return c.value
         v = self.cached.cell(row, col).value if self.cached is not None else None
         if v is None:
-            raise _CellError("holds a formula whose result was never saved: type the value, "
-                             "or open and save the workbook in Excel or LibreOffice first")
+            raise _CellError(
+                "holds a formula whose result was never saved: type the value, "
+                "or open and save the workbook in Excel or LibreOffice first"
+            )
         return v
 
     def read(self) -> None:
@@ -278,8 +368,9 @@ class _Reader:
                 v = convert(self.value(r, self.cols.value), info, bom)
             except _CellError as exc:
                 got = self.ws.cell(r, self.cols.value).value
-                self.problems.append(Problem(self.file, self.where[path], str(exc), got,
-                                             got is not None))
+                self.problems.append(
+                    Problem(self.file, self.where[path], str(exc), got, got is not None)
+                )
                 self.failed.add(path)
                 continue
             if not (bom and v is None):
@@ -336,13 +427,23 @@ def read_inputs(path: str | Path, scenario: str | None = None) -> Assumptions:
     check_container(p)
     wb = _open(p, data_only=False)
     if lay.INPUTS not in wb.sheetnames:
-        raise InputError([Problem(file, "", f"has no sheet named '{lay.INPUTS}' (sheets: "
-                                  f"{', '.join(wb.sheetnames)})")])
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    "",
+                    f"has no sheet named '{lay.INPUTS}' (sheets: {', '.join(wb.sheetnames)})",
+                )
+            ]
+        )
     ws = wb[lay.INPUTS]
     cols = _find_columns(ws, file)
     _choose_scenario(ws, cols, scenario, file)
-    has_formulas = any(c.data_type == "f" for row in ws.iter_rows(
-        min_row=cols.header_row + 1, min_col=cols.value, max_col=cols.value) for c in row)
+    has_formulas = any(
+        c.data_type == "f"
+        for row in ws.iter_rows(min_row=cols.header_row + 1, min_col=cols.value, max_col=cols.value)
+        for c in row
+    )
     cached = _open(p, data_only=True)[lay.INPUTS] if has_formulas else None
     reader = _Reader(file, ws, cols, cached)
     reader.read()
@@ -352,8 +453,11 @@ def read_inputs(path: str | Path, scenario: str | None = None) -> Assumptions:
     try:
         a = validate_raw(reader.raw, file)
     except InputError as exc:
-        more = [Problem(file, reader.locate(pr.path), pr.rule, pr.value, pr.has_value)
-                for pr in exc.problems if pr.path not in reader.failed]
+        more = [
+            Problem(file, reader.locate(pr.path), pr.rule, pr.value, pr.has_value)
+            for pr in exc.problems
+            if pr.path not in reader.failed
+        ]
         raise InputError(_in_sheet_order(reader.problems + more)) from None
     if reader.problems:
         raise InputError(_in_sheet_order(reader.problems))
@@ -362,9 +466,11 @@ def read_inputs(path: str | Path, scenario: str | None = None) -> Assumptions:
 
 def _in_sheet_order(problems: list[Problem]) -> list[Problem]:
     """Problems top to bottom, as a person reads the sheet."""
+
     def row(p: Problem) -> int:
         m = re.match(r"^[^!]+![A-Z]+(\d+)", p.path)
         return int(m.group(1)) if m else 0
+
     return sorted(problems, key=row)
 
 

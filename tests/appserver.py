@@ -21,8 +21,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 KPI_VALUE = '[data-testid="stMetric"]'
 RUNNING = '[data-testid="stStatusWidget"]'
 
@@ -53,10 +58,28 @@ def streamlit_server(timeout: float = 30.0) -> Iterator[Server]:
         with log.open("wb") as sink:
             started = time.perf_counter()
             proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                 "--server.port", str(port), "--server.address", "127.0.0.1",
-                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    "app.py",
+                    "--server.headless",
+                    "true",
+                    "--server.port",
+                    str(port),
+                    "--server.address",
+                    "127.0.0.1",
+                    "--browser.gatherUsageStats",
+                    "false",
+                    "--server.fileWatcherType",
+                    "none",
+                ],
+                cwd=ROOT,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             server = Server(f"http://127.0.0.1:{port}/", proc, log, started)
             try:
                 _wait_healthy(server, timeout)
@@ -97,7 +120,8 @@ def launch(playwright: Any, executable: str) -> Any:
 def kpi_text(page: Any, label: str) -> str:
     """The value text of the headline metric with this label."""
     metric = page.locator(KPI_VALUE).filter(
-        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
     return str(metric.get_by_test_id("stMetricValue").inner_text()).strip()
 
 
@@ -110,10 +134,13 @@ def wait_idle(page: Any, timeout_ms: float = 15000) -> None:
 def wait_full_render(page: Any, timeout_ms: float = 20000) -> None:
     """Metrics, the open tab's chart drawn, and the script finished."""
     wait_idle(page, timeout_ms)
-    page.wait_for_selector('[data-testid="stVegaLiteChart"] canvas, '
-                           '[data-testid="stVegaLiteChart"] svg', timeout=timeout_ms)
+    page.wait_for_selector(
+        '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg',
+        timeout=timeout_ms,
+    )
     page.wait_for_function(
-        f"document.querySelectorAll('{KPI_VALUE}').length >= 10", timeout=timeout_ms)
+        f"document.querySelectorAll('{KPI_VALUE}').length >= 10", timeout=timeout_ms
+    )
 
 
 def slider_thumb(page: Any, label: str) -> Any:

@@ -24,8 +24,10 @@ GOLDEN = ROOT / "tests" / "golden"
 BASE = ROOT / "assumptions" / "base.yaml"
 SUMMARY = GOLDEN / "summary.csv"
 GOLDEN_DECIMALS = 3
-UPDATE_HINT = ("if this change is deliberate, regenerate with `python3 dev.py golden`, review "
-               "`git diff tests/golden` and note the change in CHANGELOG.md")
+UPDATE_HINT = (
+    "if this change is deliberate, regenerate with `python3 dev.py golden`, review "
+    "`git diff tests/golden` and note the change in CHANGELOG.md"
+)
 
 
 def cases() -> dict[str, Path | None]:
@@ -54,15 +56,18 @@ def summary_frame() -> pd.DataFrame:
 
 def render(frame: pd.DataFrame) -> str:
     lines = [",".join(frame.columns)]
-    lines += [",".join(f"{v:.{GOLDEN_DECIMALS}f}" if isinstance(v, float) else str(v)
-                       for v in row) for row in frame.itertuples(index=False)]
+    lines += [
+        ",".join(f"{v:.{GOLDEN_DECIMALS}f}" if isinstance(v, float) else str(v) for v in row)
+        for row in frame.itertuples(index=False)
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     GOLDEN.mkdir(parents=True, exist_ok=True)
-    targets = {GOLDEN / f"{stem}.csv": (lambda sc=sc: projection_frame(sc))
-               for stem, sc in cases().items()}
+    targets = {
+        GOLDEN / f"{stem}.csv": (lambda sc=sc: projection_frame(sc)) for stem, sc in cases().items()
+    }
     targets[SUMMARY] = summary_frame
     for path, make in targets.items():
         new = render(make())

@@ -29,7 +29,9 @@ def products(draw: st.DrawFn, pid: str) -> dict[str, Any]:
     shares = [draw(fraction) for _ in suppliers]
     scale = max(sum(shares), 1.0)
     return {
-        "id": pid, "name": f"Chip {pid}", "vendor": "V",
+        "id": pid,
+        "name": f"Chip {pid}",
+        "vendor": "V",
         "asp_usd": draw(st.floats(1.0, 1e5)),
         "asp_change_per_year": draw(st.floats(-0.99, 5.0)),
         "unit_cost_usd": cost,
@@ -50,8 +52,11 @@ def products(draw: st.DrawFn, pid: str) -> dict[str, Any]:
 def raw_assumptions(draw: st.DrawFn) -> dict[str, Any]:
     n = draw(st.integers(1, 3))
     return {
-        "horizon": {"start": draw(months()), "months": draw(st.integers(1, 48)),
-                    "fiscal_year_end_month": draw(st.integers(1, 12))},
+        "horizon": {
+            "start": draw(months()),
+            "months": draw(st.integers(1, 48)),
+            "fiscal_year_end_month": draw(st.integers(1, 12)),
+        },
         "discount_rate": draw(fraction),
         "policy": {
             "mechanism": draw(st.sampled_from(["revenue_share", "import_tariff"])),
@@ -64,14 +69,17 @@ def raw_assumptions(draw: st.DrawFn) -> dict[str, Any]:
             "test_fee_usd_per_unit": draw(st.floats(0.0, 1000.0)),
         },
         "timeline": {
-            "us_approval": draw(months(never=True)), "china_approval": draw(months(never=True)),
+            "us_approval": draw(months(never=True)),
+            "china_approval": draw(months(never=True)),
             "test_lag_months": draw(st.integers(0, 24)),
             "restart_lag_months": draw(st.integers(0, 24)),
             "ramp_months": draw(st.integers(1, 36)),
         },
         "demand": {
-            "reference_start": draw(months()), "erosion_per_month": draw(fraction),
-            "backlog_retention": draw(fraction), "price_elasticity": draw(st.floats(0.0, 10.0)),
+            "reference_start": draw(months()),
+            "erosion_per_month": draw(fraction),
+            "backlog_retention": draw(fraction),
+            "price_elasticity": draw(st.floats(0.0, 10.0)),
         },
         "products": [draw(products(f"p{i}")) for i in range(n)],
     }

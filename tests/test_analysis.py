@@ -82,7 +82,16 @@ def test_fiscal_quarter_rollup() -> None:
 
 
 def test_csv_values_are_plain_decimals() -> None:
-    frame = pd.DataFrame({"month": ["2026-01"] * 3, "product": ["p"] * 3,
-                          "metric": ["m"] * 3, "value": [1e-7, 123456789012.5, -0.0]})
+    frame = pd.DataFrame(
+        {
+            "month": ["2026-01"] * 3,
+            "product": ["p"] * 3,
+            "metric": ["m"] * 3,
+            "value": [1e-7, 123456789012.5, -0.0],
+        }
+    )
     assert to_csv_text(frame).splitlines()[1:] == [
-        "2026-01,p,m,0.0000001", "2026-01,p,m,123456789012.5", "2026-01,p,m,0"]
+        "2026-01,p,m,0.0000001",
+        "2026-01,p,m,123456789012.5",
+        "2026-01,p,m,0",
+    ]

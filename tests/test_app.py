@@ -79,7 +79,8 @@ def test_every_shipped_scenario_runs(path: Path) -> None:
     assert not at.warning and not at.error
     expected = core(scenario=path)
     assert kpis(at)["China gross revenue"][0] == fmt.money(
-        party_total(expected, "china_gross_revenue"))
+        party_total(expected, "china_gross_revenue")
+    )
     for tab in TABS[1:]:
         at.session_state["tab"] = tab
         ok(at.run())
@@ -120,7 +121,8 @@ def test_scenario_switch_changes_the_kpis() -> None:
     after = kpis(at)
     expected = core(scenario=ROOT / "assumptions/scenarios/approved_now.yaml")
     assert after["China gross revenue"][0] == fmt.money(
-        party_total(expected, "china_gross_revenue"))
+        party_total(expected, "china_gross_revenue")
+    )
     assert after["China gross revenue"][0] != before["China gross revenue"][0]
     assert after["Cost of delay"][0] == fmt.money(0.0)
     assert at.query_params == {"scenario": "approved_now"}
@@ -164,44 +166,70 @@ def test_url_round_trip_restores_the_same_what_if() -> None:
     ok(at.run())
     params = dict(at.query_params)
     assert params == {
-        "scenario": "us_delay_6m", "policy.share_rate": "0.15", "policy.levy_ends": "2027-07",
-        "policy.us_min_share": "0.5", "timeline.china_approval": "never",
-        "products.h200.asp_usd": "31000", "products.h200.production_paused": "false",
-        "products.mi325x.licence_cap_units": "120000"}
+        "scenario": "us_delay_6m",
+        "policy.share_rate": "0.15",
+        "policy.levy_ends": "2027-07",
+        "policy.us_min_share": "0.5",
+        "timeline.china_approval": "never",
+        "products.h200.asp_usd": "31000",
+        "products.h200.production_paused": "false",
+        "products.mi325x.licence_cap_units": "120000",
+    }
     again = ok(start(**params))
     assert not again.warning
     assert dict(again.query_params) == params
     assert kpis(again) == kpis(at)
-    for key in ("policy.share_rate", "timeline.china_approval", "products.h200.asp_usd",
-                "products.h200.production_paused", "products.mi325x.licence_cap_units"):
+    for key in (
+        "policy.share_rate",
+        "timeline.china_approval",
+        "products.h200.asp_usd",
+        "products.h200.production_paused",
+        "products.mi325x.licence_cap_units",
+    ):
         widgets = [w for w in again.sidebar.get(_kind(key)) if w.key == key]
         assert widgets[0].value == at.session_state[key], key
 
 
 def _kind(key: str) -> str:
-    return {"policy.share_rate": "slider", "timeline.china_approval": "select_slider",
-            "products.h200.production_paused": "toggle"}.get(key, "number_input")
+    return {
+        "policy.share_rate": "slider",
+        "timeline.china_approval": "select_slider",
+        "products.h200.production_paused": "toggle",
+    }.get(key, "number_input")
 
 
 def test_invalid_link_parameters_are_ignored_with_a_warning() -> None:
-    at = ok(start(**{
-        "scenario": "us_delay_3m",
-        "policy.share_rate": "0.2",            # kept
-        "policy.bogus": "1",                   # unknown parameter
-        "products.h999.asp_usd": "1",          # unknown product
-        "demand.erosion_per_month": "abc",     # not a number
-        "demand.backlog_retention": "1.5",     # out of range
-        "timeline.us_approval": "2026-13",     # not a month
-        "products.h200.unit_cost_usd": "100",  # below its bill of materials
-        "discount_rate": "0.08",               # no widget, still a valid override
-    }))
+    at = ok(
+        start(
+            **{
+                "scenario": "us_delay_3m",
+                "policy.share_rate": "0.2",  # kept
+                "policy.bogus": "1",  # unknown parameter
+                "products.h999.asp_usd": "1",  # unknown product
+                "demand.erosion_per_month": "abc",  # not a number
+                "demand.backlog_retention": "1.5",  # out of range
+                "timeline.us_approval": "2026-13",  # not a month
+                "products.h200.unit_cost_usd": "100",  # below its bill of materials
+                "discount_rate": "0.08",  # no widget, still a valid override
+            }
+        )
+    )
     warning = plain(at.warning[0].value)
-    for word in ("policy.bogus", "h999", "erosion_per_month", "backlog_retention",
-                 "us_approval", "unit_cost_usd"):
+    for word in (
+        "policy.bogus",
+        "h999",
+        "erosion_per_month",
+        "backlog_retention",
+        "us_approval",
+        "unit_cost_usd",
+    ):
         assert word in warning, word
     assert at.sidebar.slider(key="policy.share_rate").value == 20.0
-    assert dict(at.query_params) == {"scenario": "us_delay_3m", "policy.share_rate": "0.2",
-                                     "discount_rate": "0.08"}
+    assert dict(at.query_params) == {
+        "scenario": "us_delay_3m",
+        "policy.share_rate": "0.2",
+        "discount_rate": "0.08",
+    }
     sc = yaml.safe_load((ROOT / "assumptions/scenarios/us_delay_3m.yaml").read_text())
     expected = core({**sc["overrides"], "policy.share_rate": 0.2, "discount_rate": 0.08})
     assert kpis(at)["US government"][0] == fmt.money(party_total(expected, "us_government"))
@@ -259,7 +287,8 @@ def test_scenario_upload_applies_its_overrides_to_the_base() -> None:
     at = _upload(ok(start()), "us_delay_12m.yaml", text)
     expected = core(scenario=ROOT / "assumptions/scenarios/us_delay_12m.yaml")
     assert kpis(at)["China gross revenue"][0] == fmt.money(
-        party_total(expected, "china_gross_revenue"))
+        party_total(expected, "china_gross_revenue")
+    )
     assert at.query_params["timeline.us_approval"] == "2027-03"
 
 
@@ -288,8 +317,9 @@ def test_scenarios_tab_expected_value_is_the_core_s() -> None:
     entries = load_set(ROOT / "assumptions/sets/expected_value.yaml")
     loaded = load_many(BASE, [sc for sc, _ in entries])
     res = run([lo.assumptions for lo in loaded], [lo.name for lo in loaded])
-    want = expected_value(res.totals, {lo.name: p for lo, (_, p)
-                                       in zip(loaded, entries, strict=True)})
+    want = expected_value(
+        res.totals, {lo.name: p for lo, (_, p) in zip(loaded, entries, strict=True)}
+    )
     want = want[want["product"] == ALL].set_index("party")["total_usd"]
     assert ev["US government"] == fmt.money(float(want["us_government"]))
     assert ev["China gross revenue"] == fmt.money(float(want["china_gross_revenue"]))
@@ -310,15 +340,17 @@ def test_optional_numbers_can_be_emptied() -> None:
     assert at.query_params["products.h200.licence_cap_units"] == "null"
     expected = core({"products.mi325x.licence_cap_units": 150000.0})
     assert kpis(at)["China gross revenue"][0] == fmt.money(
-        party_total(expected, "china_gross_revenue"))
+        party_total(expected, "china_gross_revenue")
+    )
 
 
 def _edited_workbook(share_rate: float) -> bytes:
     """A workbook downloaded from the app, its levy cell edited and saved (openpyxl)."""
     ref = catalog().base
     raw, whatif = state.whatif(ref, {})
-    wb = openpyxl.load_workbook(io.BytesIO(files.workbook_bytes(
-        *files.workbook_args(ref, {}, raw, whatif))))
+    wb = openpyxl.load_workbook(
+        io.BytesIO(files.workbook_bytes(*files.workbook_args(ref, {}, raw, whatif)))
+    )
     sheet, cell = wb.defined_names["policy_share_rate"].attr_text.replace("$", "").split("!")
     wb[sheet.strip("'")][cell] = share_rate
     out = io.BytesIO()
@@ -329,7 +361,8 @@ def _edited_workbook(share_rate: float) -> bytes:
 def test_edited_workbook_upload_becomes_the_custom_scenario() -> None:
     at = ok(start())
     at.sidebar.file_uploader(key="upload").set_value(
-        ("edited.xlsx", _edited_workbook(0.2), XLSX_MIME))
+        ("edited.xlsx", _edited_workbook(0.2), XLSX_MIME)
+    )
     ok(at.run())
     assert not at.sidebar.error
     assert at.sidebar.selectbox(key="scenario").value == "custom"
@@ -339,8 +372,9 @@ def test_edited_workbook_upload_becomes_the_custom_scenario() -> None:
 
 def test_bad_workbook_upload_shows_an_error_and_the_app_keeps_working() -> None:
     at = ok(start())
-    at.sidebar.file_uploader(key="upload").set_value(("edited.xlsx", b"PK\x03\x04 broken",
-                                                      XLSX_MIME))
+    at.sidebar.file_uploader(key="upload").set_value(
+        ("edited.xlsx", b"PK\x03\x04 broken", XLSX_MIME)
+    )
     ok(at.run())
     assert at.sidebar.error[0].value.startswith("The file was not loaded")
     assert "edited.xlsx" in plain(at.sidebar.error[0].value)
@@ -348,16 +382,25 @@ def test_bad_workbook_upload_shows_an_error_and_the_app_keeps_working() -> None:
 
 
 def test_link_values_beyond_the_widget_ranges_are_kept() -> None:
-    at = ok(start(**{"policy.share_rate": "0.8", "timeline.china_approval": "2035-01",
-                     "horizon.months": "24"}))
+    at = ok(
+        start(
+            **{
+                "policy.share_rate": "0.8",
+                "timeline.china_approval": "2035-01",
+                "horizon.months": "24",
+            }
+        )
+    )
     assert not at.warning
     assert at.sidebar.slider(key="policy.share_rate").value == 80.0
     assert at.sidebar.slider(key="policy.share_rate").max == 80.0
     assert at.sidebar.select_slider(key="timeline.china_approval").value == "2035-01"
-    expected = core({"policy.share_rate": 0.8, "timeline.china_approval": "2035-01",
-                     "horizon.months": 24})
+    expected = core(
+        {"policy.share_rate": 0.8, "timeline.china_approval": "2035-01", "horizon.months": 24}
+    )
     assert kpis(at)["China gross revenue"][0] == fmt.money(
-        party_total(expected, "china_gross_revenue"))
+        party_total(expected, "china_gross_revenue")
+    )
     for tab in TABS:
         at.session_state["tab"] = tab
         ok(at.run())

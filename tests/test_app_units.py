@@ -24,18 +24,31 @@ from .conftest import BASE, SCENARIOS
 # ---------------------------------------------------------------- formats
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (12.34e9, "$ 12.3 B"), (1.234e9, "$ 1.23 B"), (123.4e9, "$ 123 B"),
-    (999.96e6, "$ 1.00 B"), (-4e6, "-$ 4.00 M"), (153_000_000, "$ 153 M"),
-    (950.0, "$ 950"), (0.0, "$ 0"), (0.25, "$ 0.25"), (-0.001, "$ 0"), (2.5e12, "$ 2.50 T"),
-    (float("nan"), "n/a"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (12.34e9, "$ 12.3 B"),
+        (1.234e9, "$ 1.23 B"),
+        (123.4e9, "$ 123 B"),
+        (999.96e6, "$ 1.00 B"),
+        (-4e6, "-$ 4.00 M"),
+        (153_000_000, "$ 153 M"),
+        (950.0, "$ 950"),
+        (0.0, "$ 0"),
+        (0.25, "$ 0.25"),
+        (-0.001, "$ 0"),
+        (2.5e12, "$ 2.50 T"),
+        (float("nan"), "n/a"),
+    ],
+)
 def test_money(value: float, text: str) -> None:
     assert fmt.money(value) == text
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (0.25, "25 %"), (0.125, "12.5 %"), (2 / 3, "66.7 %"), (0.0, "0 %"), (1.5, "150 %")])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0.25, "25 %"), (0.125, "12.5 %"), (2 / 3, "66.7 %"), (0.0, "0 %"), (1.5, "150 %")],
+)
 def test_pct(value: float, text: str) -> None:
     assert fmt.pct(value) == text
 
@@ -60,13 +73,19 @@ def test_money_has_three_significant_digits(v: float) -> None:
 # ---------------------------------------------------------------- link values
 
 
-@pytest.mark.parametrize(("path", "text", "value"), [
-    ("policy.share_rate", "0.15", 0.15), ("policy.levy_ends", "null", None),
-    ("policy.levy_ends", "2027-07", "2027-07"), ("timeline.us_approval", "never", "never"),
-    ("timeline.ramp_months", "4", 4), ("products.h200.production_paused", "false", False),
-    ("products.h200.licence_cap_units", "null", None), ("policy.quota_basis", "monthly",
-                                                        "monthly"),
-])
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("policy.share_rate", "0.15", 0.15),
+        ("policy.levy_ends", "null", None),
+        ("policy.levy_ends", "2027-07", "2027-07"),
+        ("timeline.us_approval", "never", "never"),
+        ("timeline.ramp_months", "4", 4),
+        ("products.h200.production_paused", "false", False),
+        ("products.h200.licence_cap_units", "null", None),
+        ("policy.quota_basis", "monthly", "monthly"),
+    ],
+)
 def test_link_text_round_trip(path: str, text: str, value: object) -> None:
     info = param_info(path)
     assert info is not None
@@ -74,14 +93,18 @@ def test_link_text_round_trip(path: str, text: str, value: object) -> None:
     assert state.encode_value(value) == text
 
 
-@pytest.mark.parametrize(("path", "text", "reason"), [
-    ("policy.share_rate", "abc", "is not a number"), ("policy.share_rate", "nan", "finite"),
-    ("timeline.ramp_months", "2.5", "whole number"), ("timeline.us_approval", "2026-13",
-                                                      "YYYY-MM or 'never'"),
-    ("policy.mechanism", "bribe", "one of revenue_share, import_tariff"),
-    ("products.h200.production_paused", "maybe", "true or false"),
-    ("products.h200.name", "x", "cannot be changed"),
-])
+@pytest.mark.parametrize(
+    ("path", "text", "reason"),
+    [
+        ("policy.share_rate", "abc", "is not a number"),
+        ("policy.share_rate", "nan", "finite"),
+        ("timeline.ramp_months", "2.5", "whole number"),
+        ("timeline.us_approval", "2026-13", "YYYY-MM or 'never'"),
+        ("policy.mechanism", "bribe", "one of revenue_share, import_tariff"),
+        ("products.h200.production_paused", "maybe", "true or false"),
+        ("products.h200.name", "x", "cannot be changed"),
+    ],
+)
 def test_link_text_rejected(path: str, text: str, reason: str) -> None:
     info = param_info(path)
     assert info is not None
@@ -97,22 +120,31 @@ def test_encoded_floats_read_back_exactly(v: float) -> None:
 
 
 def test_link_values_outside_the_schema_range_are_dropped_with_the_rule() -> None:
-    kept, messages = state.clean_link(catalog().base, {
-        "policy.us_min_share": "0", "demand.backlog_retention": "1.5",
-        "policy.share_rate": "0.2"})
+    kept, messages = state.clean_link(
+        catalog().base,
+        {"policy.us_min_share": "0", "demand.backlog_retention": "1.5", "policy.share_rate": "0.2"},
+    )
     assert kept == {"policy.share_rate": 0.2}
     assert len(messages) == 2
-    assert any(m.startswith("link: policy.us_min_share: ") and "greater than 0" in m
-               for m in messages), messages
-    assert any(m.startswith("link: demand.backlog_retention: ") and "1.5" in m
-               for m in messages), messages
+    assert any(
+        m.startswith("link: policy.us_min_share: ") and "greater than 0" in m for m in messages
+    ), messages
+    assert any(m.startswith("link: demand.backlog_retention: ") and "1.5" in m for m in messages), (
+        messages
+    )
 
 
 def test_prune_drops_only_the_culprits() -> None:
     ref = catalog().base
-    kept, messages = state.prune(ref.raw, {"products.h200.unit_cost_usd": 100.0,
-                                           "products.h200.asp_usd": 30000.0,
-                                           "products.nope.asp_usd": 1.0}, "link")
+    kept, messages = state.prune(
+        ref.raw,
+        {
+            "products.h200.unit_cost_usd": 100.0,
+            "products.h200.asp_usd": 30000.0,
+            "products.nope.asp_usd": 1.0,
+        },
+        "link",
+    )
     assert kept == {"products.h200.asp_usd": 30000.0}
     assert any("unknown product id 'nope'" in m for m in messages)
     assert any("bill of materials" in m for m in messages)
@@ -121,7 +153,9 @@ def test_prune_drops_only_the_culprits() -> None:
 def test_url_params_leave_the_untouched_base_clean() -> None:
     assert state.url_params(BASE_ID, {}) == {}
     assert state.url_params("cap_75k", {"policy.share_rate": 0.2}) == {
-        "scenario": "cap_75k", "policy.share_rate": "0.2"}
+        "scenario": "cap_75k",
+        "policy.share_rate": "0.2",
+    }
 
 
 # ---------------------------------------------------------------- levers
@@ -139,8 +173,7 @@ def test_every_lever_reads_back_its_reference_value() -> None:
 
 
 def test_levy_widget_range_is_0_to_50_percent_unless_the_value_is_higher() -> None:
-    b = next(b for b in bound_levers(catalog().base.assumptions)
-             if b.path == "policy.share_rate")
+    b = next(b for b in bound_levers(catalog().base.assumptions) if b.path == "policy.share_rate")
     assert widget_range(b, 25.0) == (0.0, 50.0)
     assert widget_range(b, 70.0) == (0.0, 70.0)
     assert from_display(b, 15.0, 0.25) == 0.15
@@ -164,15 +197,17 @@ def _without_sources(a: object) -> dict:
     return data
 
 
-@pytest.mark.parametrize(("ref_id", "current"), [
-    ("base", {}),
-    ("us_delay_6m", {"policy.share_rate": 0.15, "products.h200.asp_usd": 31000.0}),
-    # a lever returning a scenario override to the base value leaves it out of the file
-    ("us_delay_6m", {"timeline.us_approval": "2026-05", "discount_rate": 0.08}),
-    ("cap_75k", {"products.mi325x.licence_cap_units": None}),
-])
-def test_scenario_yaml_reproduces_the_what_if(ref_id: str, current: dict,
-                                              tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("ref_id", "current"),
+    [
+        ("base", {}),
+        ("us_delay_6m", {"policy.share_rate": 0.15, "products.h200.asp_usd": 31000.0}),
+        # a lever returning a scenario override to the base value leaves it out of the file
+        ("us_delay_6m", {"timeline.us_approval": "2026-05", "discount_rate": 0.08}),
+        ("cap_75k", {"products.mi325x.licence_cap_units": None}),
+    ],
+)
+def test_scenario_yaml_reproduces_the_what_if(ref_id: str, current: dict, tmp_path: Path) -> None:
     cat = catalog()
     ref = cat.get(ref_id)
     assert ref is not None
@@ -266,20 +301,28 @@ def test_timeline_frame_adds_up_to_the_party_totals(period: str) -> None:
     assert stacked == pytest.approx(t["china_gross_revenue"] + t["china_tariff"], rel=1e-12)
     assert frame[~frame["stacked"]]["usd"].sum() == pytest.approx(t["suppliers"], rel=1e-12)
     # 2026-01 … 2028-12: fiscal quarters (January year end) run FY2026-Q4 … FY2029-Q4
-    assert frame["period"].nunique() == {"month": 36, "calendar_quarter": 12,
-                                         "fiscal_quarter": 13}[period]
+    assert (
+        frame["period"].nunique()
+        == {"month": 36, "calendar_quarter": 12, "fiscal_quarter": 13}[period]
+    )
 
 
 def test_waterfall_frame_steps_from_revenue_to_profit() -> None:
     from webapp import charts
 
-    frame = charts.waterfall_frame([("R", 100e9, True), ("G", -25e9, False),
-                                    ("L", -1e9, False), ("V", 74e9, True),
-                                    ("COGS", -20e9, False), ("GP", 54e9, True)])
+    frame = charts.waterfall_frame(
+        [
+            ("R", 100e9, True),
+            ("G", -25e9, False),
+            ("L", -1e9, False),
+            ("V", 74e9, True),
+            ("COGS", -20e9, False),
+            ("GP", 54e9, True),
+        ]
+    )
     assert list(frame["start"]) == [0, 100, 75, 0, 74, 0]
     assert list(frame["end"]) == [100, 75, 74, 74, 54, 54]
-    assert list(frame["kind"]) == ["total", "decrease", "decrease", "total", "decrease",
-                                   "total"]
+    assert list(frame["kind"]) == ["total", "decrease", "decrease", "total", "decrease", "total"]
 
 
 def test_stock_frame_shows_the_cap_of_a_capped_product() -> None:
@@ -324,15 +367,19 @@ def test_every_chart_builder_gives_a_valid_vega_lite_spec() -> None:
     assert ref is not None
     monthly = long_frame(run([ref.assumptions], ["cap"]).projection)
     built = [
-        charts.timeline_chart(charts.party_frame(monthly, "fiscal_quarter", "all", 1),
-                              "Vendor fiscal quarter"),
-        charts.waterfall_chart(charts.waterfall_frame([("R", 1e9, True), ("G", -2e8, False),
-                                                       ("V", 8e8, True)])),
-        charts.lines_chart(charts.volume_frame(monthly, "h200", list(charts.FLOW_METRICS)),
-                           "units"),
+        charts.timeline_chart(
+            charts.party_frame(monthly, "fiscal_quarter", "all", 1), "Vendor fiscal quarter"
+        ),
+        charts.waterfall_chart(
+            charts.waterfall_frame([("R", 1e9, True), ("G", -2e8, False), ("V", 8e8, True)])
+        ),
+        charts.lines_chart(
+            charts.volume_frame(monthly, "h200", list(charts.FLOW_METRICS)), "units"
+        ),
         charts.lines_chart(charts.stock_frame(monthly, "h200", 600000.0), "units"),
-        charts.scenario_bars(pd.DataFrame({"scenario": ["a", "b"], "billions": [1.0, 2.0]}),
-                             "US government", 1.5e9),
+        charts.scenario_bars(
+            pd.DataFrame({"scenario": ["a", "b"], "billions": [1.0, 2.0]}), "US government", 1.5e9
+        ),
     ]
     for chart in built:
         assert chart.to_dict(validate=True)["$schema"].startswith("https://vega.github.io")

@@ -44,7 +44,9 @@ def _wait_kpi(page: Any, label: str, text: str) -> None:
                         === label &&
                         m.querySelector('[data-testid="stMetricValue"]')?.innerText.trim()
                         === text)""",
-        arg=[label, text], timeout=15000)
+        arg=[label, text],
+        timeout=15000,
+    )
 
 
 def test_slider_kpi_link_and_download(chromium: str, tmp_path: Path) -> None:
@@ -55,8 +57,7 @@ def test_slider_kpi_link_and_download(chromium: str, tmp_path: Path) -> None:
     with streamlit_server() as server, sync_playwright() as pw:
         browser = launch(pw, chromium)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1000},
-                                    accept_downloads=True)
+            page = browser.new_page(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
             page.goto(server.url)
             wait_full_render(page)
             assert kpi_text(page, "US government") == fmt.money(at_25)
@@ -79,13 +80,13 @@ def test_slider_kpi_link_and_download(chromium: str, tmp_path: Path) -> None:
             assert saved.read_text() == to_csv_text(long_frame(res_15.projection))
 
             with page.expect_download() as info:
-                page.get_by_test_id("stDownloadButton").filter(
-                    has_text="Excel workbook").click()
+                page.get_by_test_id("stDownloadButton").filter(has_text="Excel workbook").click()
             book = tmp_path / "whatif.xlsx"
             info.value.save_as(book)
             wb = openpyxl.load_workbook(book, data_only=True)
-            sheet, cell = wb.defined_names["policy_share_rate"].attr_text.replace(
-                "$", "").split("!")
+            sheet, cell = (
+                wb.defined_names["policy_share_rate"].attr_text.replace("$", "").split("!")
+            )
             assert wb[sheet.strip("'")][cell].value == 0.15
             assert {"Inputs", "Summary", "Scenarios"} <= set(wb.sheetnames)
 
@@ -97,4 +98,3 @@ def test_slider_kpi_link_and_download(chromium: str, tmp_path: Path) -> None:
             page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
         finally:
             browser.close()
-

@@ -36,20 +36,30 @@ HISTORY = ASSUMPTIONS / "history" / "nvidia_china_revenue.csv"
 # The quarterly series as the project's domain notes give it (opencapital.sh), $ billions;
 # starred quarters conflict with other reports.
 SERIES = {
-    2022: (1.39, 1.72, 2.02, 1.98), 2023: (2.08, 1.60, 1.15, 0.954),
-    2024: (1.59, 2.74, 4.03, 3.97), 2025: (2.49, 3.67, 8.14, 7.82),
-    2026: (9.66, 2.77, 2.97, 3.06), 2027: (4.55,),
+    2022: (1.39, 1.72, 2.02, 1.98),
+    2023: (2.08, 1.60, 1.15, 0.954),
+    2024: (1.59, 2.74, 4.03, 3.97),
+    2025: (2.49, 3.67, 8.14, 7.82),
+    2026: (9.66, 2.77, 2.97, 3.06),
+    2027: (4.55,),
 }
 STARRED = {"FY2024-Q4", "FY2025-Q3", "FY2025-Q4", "FY2026-Q1"}
 
 
-def synthetic(n: int = 40, level: float = 5.0, slope: float = 0.4, sd: float = 0.2,
-              seed: int = 3) -> pd.DataFrame:
+def synthetic(
+    n: int = 40, level: float = 5.0, slope: float = 0.4, sd: float = 0.2, seed: int = 3
+) -> pd.DataFrame:
     noise = np.random.default_rng(seed).normal(0.0, sd, n)
     first = quarter_ordinal("FY2015-Q1")
-    return pd.DataFrame({"fiscal_quarter": [quarter_label(first + i) for i in range(n)],
-                         "revenue_usd_billions": level + slope * np.arange(n) + noise,
-                         "verified": True, "source": "synthetic", "note": ""})
+    return pd.DataFrame(
+        {
+            "fiscal_quarter": [quarter_label(first + i) for i in range(n)],
+            "revenue_usd_billions": level + slope * np.arange(n) + noise,
+            "verified": True,
+            "source": "synthetic",
+            "note": "",
+        }
+    )
 
 
 # ---------------------------------------------------------------- the shipped history
@@ -85,12 +95,14 @@ def test_quarter_labels_round_trip(ordinal: int) -> None:
 
 
 def test_bad_history_reports_every_problem() -> None:
-    text = ("fiscal_quarter,revenue_usd_billions,verified,source\n"
-            "FY2022-Q1,1.0,true,a\n"
-            "2022 Q2,1.1,true,a\n"
-            "FY2022-Q3,-1,true,a\n"
-            "FY2022-Q4,1.3,maybe,a\n"
-            "FY2023-Q1,1.4,true,\n")
+    text = (
+        "fiscal_quarter,revenue_usd_billions,verified,source\n"
+        "FY2022-Q1,1.0,true,a\n"
+        "2022 Q2,1.1,true,a\n"
+        "FY2022-Q3,-1,true,a\n"
+        "FY2022-Q4,1.3,maybe,a\n"
+        "FY2023-Q1,1.4,true,\n"
+    )
     with pytest.raises(InputError) as exc:
         parse_history(text, "mine.csv")
     msgs = [str(p) for p in exc.value.problems]
@@ -103,12 +115,16 @@ def test_bad_history_reports_every_problem() -> None:
     ]
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda df: df.drop(columns="verified"), "missing column(s) verified"),
-    (lambda df: df.drop(index=5), "quarters missing from the series: FY2016-Q2"),
-    (lambda df: pd.concat([df, df.iloc[[3]]]), "quarters repeated: FY2015-Q4"),
-    (lambda df: df.head(5), "needs at least 8 quarters"),
-], ids=["missing-column", "gap", "duplicate", "too-short"])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda df: df.drop(columns="verified"), "missing column(s) verified"),
+        (lambda df: df.drop(index=5), "quarters missing from the series: FY2016-Q2"),
+        (lambda df: pd.concat([df, df.iloc[[3]]]), "quarters repeated: FY2015-Q4"),
+        (lambda df: df.head(5), "needs at least 8 quarters"),
+    ],
+    ids=["missing-column", "gap", "duplicate", "too-short"],
+)
 def test_bad_history_structure(edit: object, message: str) -> None:
     df = edit(synthetic(12))  # type: ignore[operator]
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -189,8 +205,9 @@ def test_projection_is_the_cores_revenue_by_fiscal_quarter() -> None:
     nvidia = [j for j, prod in enumerate(a.products) if prod.vendor == "Nvidia"]
     monthly = proj.money.gross[0, nvidia, :].sum(axis=0)
     # FY2028-Q1 = February to April 2027 = months 13, 14, 15 from January 2026
-    assert p.loc["FY2028-Q1", "projected_usd_billions"] == \
-        pytest.approx(monthly[13:16].sum() / 1e9, rel=1e-12)
+    assert p.loc["FY2028-Q1", "projected_usd_billions"] == pytest.approx(
+        monthly[13:16].sum() / 1e9, rel=1e-12
+    )
     assert p.loc["FY2026-Q4", "months"] == 1 and not p.loc["FY2026-Q4", "complete"]
     assert p["projected_usd_billions"].sum() == pytest.approx(monthly.sum() / 1e9, rel=1e-12)
 
@@ -213,8 +230,20 @@ def test_chart_frame_puts_everything_on_one_axis() -> None:
 
 def test_forecast_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     js, csv = tmp_path / "f.json", tmp_path / "f.csv"
-    code = main(["forecast", str(BASE), "--json", str(js), "--csv", str(csv),
-                 "--quarters", "6", "--width", "200"])
+    code = main(
+        [
+            "forecast",
+            str(BASE),
+            "--json",
+            str(js),
+            "--csv",
+            str(csv),
+            "--quarters",
+            "6",
+            "--width",
+            "200",
+        ]
+    )
     assert code == 0
     data = json.loads(js.read_text())
     assert len(data["forecast"]) == 6 and data["vendor"] == "Nvidia"
@@ -225,7 +254,8 @@ def test_forecast_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_forecast_command_with_a_bad_history_writes_nothing(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("fiscal_quarter,revenue_usd_billions\nFY2022-Q1,1\n")
     out = tmp_path / "f.json"
@@ -235,8 +265,9 @@ def test_forecast_command_with_a_bad_history_writes_nothing(
     assert "Traceback" not in err and not out.exists()
 
 
-def test_forecast_command_reports_every_bad_option(tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_forecast_command_reports_every_bad_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "f.csv"
     code = main(["forecast", str(BASE), "--level", "1.5", "--quarters", "0", "--csv", str(out)])
     err = capsys.readouterr().err

@@ -22,18 +22,19 @@ from tests.golden_update import (
     summary_frame,
 )
 
-ABS_TOL = 10.0 ** -GOLDEN_DECIMALS  # rounding of the stored values
+ABS_TOL = 10.0**-GOLDEN_DECIMALS  # rounding of the stored values
 REL_TOL = 1e-9
 
 
 def differences(golden: pd.DataFrame, now: pd.DataFrame, keys: list[str], name: str) -> str:
     """'' when ``now`` matches ``golden``, else a message naming the first difference."""
-    merged = golden.merge(now, on=keys, how="outer", suffixes=("_golden", "_now"),
-                          indicator=True)
+    merged = golden.merge(now, on=keys, how="outer", suffixes=("_golden", "_now"), indicator=True)
     only = merged[merged["_merge"] != "both"]
     if not only.empty:
-        return (f"{name}: {len(only)} rows present on one side only, e.g. "
-                f"{only.head(3)[[*keys, '_merge']].to_dict('records')}; {UPDATE_HINT}")
+        return (
+            f"{name}: {len(only)} rows present on one side only, e.g. "
+            f"{only.head(3)[[*keys, '_merge']].to_dict('records')}; {UPDATE_HINT}"
+        )
     out = []
     for col in [c for c in golden.columns if c not in keys]:
         g, n = merged[f"{col}_golden"], merged[f"{col}_now"]
@@ -41,8 +42,10 @@ def differences(golden: pd.DataFrame, now: pd.DataFrame, keys: list[str], name: 
         if not bad.empty:
             r = bad.iloc[0]
             where = ", ".join(f"{k} {r[k]}" for k in keys)
-            out.append(f"{name}: {len(bad)} rows changed in '{col}'; first: {where}: golden "
-                       f"{r[f'{col}_golden']!r}, now {r[f'{col}_now']!r}")
+            out.append(
+                f"{name}: {len(bad)} rows changed in '{col}'; first: {where}: golden "
+                f"{r[f'{col}_golden']!r}, now {r[f'{col}_now']!r}"
+            )
     return "; ".join(out) + (f"; {UPDATE_HINT}" if out else "")
 
 
@@ -60,29 +63,35 @@ def test_golden_projection(stem: str) -> None:
         pytest.fail(f"{path.name} missing: {UPDATE_HINT}")
     got = projection_frame(cases()[stem])
     assert list(got.columns) == ["month", "product", "metric", "value"]
-    message = differences(pd.read_csv(path, dtype={"month": str}), got,
-                          ["month", "product", "metric"], stem)
+    message = differences(
+        pd.read_csv(path, dtype={"month": str}), got, ["month", "product", "metric"], stem
+    )
     assert not message, message
 
 
 def test_golden_summary_by_party() -> None:
     if not SUMMARY.is_file():
         pytest.fail(f"{SUMMARY.name} missing: {UPDATE_HINT}")
-    message = differences(pd.read_csv(SUMMARY), summary_frame(),
-                          ["scenario", "product", "party"], SUMMARY.stem)
+    message = differences(
+        pd.read_csv(SUMMARY), summary_frame(), ["scenario", "product", "party"], SUMMARY.stem
+    )
     assert not message, message
 
 
 def test_a_changed_number_is_named() -> None:
     golden = projection_frame(None)
     now = golden.copy()
-    hit = (now["month"] == "2027-06") & (now["product"] == "h200") & \
-        (now["metric"] == "us_government_usd")
+    hit = (
+        (now["month"] == "2027-06")
+        & (now["product"] == "h200")
+        & (now["metric"] == "us_government_usd")
+    )
     now.loc[hit, "value"] += 1.0
     message = differences(golden, now, ["month", "product", "metric"], "base")
     assert "base: 1 rows changed in 'value'" in message
     assert "month 2027-06, product h200, metric us_government_usd" in message
     assert "python3 dev.py golden" in message
     assert differences(golden, golden.copy(), ["month", "product", "metric"], "base") == ""
-    assert "one side only" in differences(golden, now.iloc[1:], ["month", "product", "metric"],
-                                          "base")
+    assert "one side only" in differences(
+        golden, now.iloc[1:], ["month", "product", "metric"], "base"
+    )

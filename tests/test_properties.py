@@ -14,8 +14,7 @@ from model.schema import Assumptions
 from tests.conftest import BASE
 from tests.strategies import assumptions, raw_assumptions
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _close_or_below(a: np.ndarray, b: np.ndarray) -> bool:
@@ -38,8 +37,9 @@ def test_money_is_conserved_every_month(a: Assumptions) -> None:
 def test_shipments_within_orders_stock_quota_and_cap(a: Assumptions) -> None:
     x = Inputs.from_assumptions([a])
     v = project(x).volumes
-    available = np.concatenate([x.inventory0[..., None], v.inventory[..., :-1]], axis=-1) \
-        + v.production
+    available = (
+        np.concatenate([x.inventory0[..., None], v.inventory[..., :-1]], axis=-1) + v.production
+    )
     assert _close_or_below(v.shipments, v.open_orders)
     assert _close_or_below(v.shipments, available)
     assert _close_or_below(v.shipments, v.quota_room)
@@ -78,8 +78,9 @@ def test_stacked_variants_equal_one_by_one(variants: list[Assumptions]) -> None:
         raw = a.model_dump()
         raw["horizon"] = first.horizon.model_dump()
         prods = [dict(p) for p in raw["products"]]
-        raw["products"] = [{**prods[i % len(prods)], "id": fp.id}
-                           for i, fp in enumerate(first.products)]
+        raw["products"] = [
+            {**prods[i % len(prods)], "id": fp.id} for i, fp in enumerate(first.products)
+        ]
         aligned.append(validate_raw(raw, "hypothesis"))
     together = series(project(Inputs.from_assumptions(aligned)))
     for i, a in enumerate(aligned):

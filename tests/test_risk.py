@@ -48,8 +48,7 @@ def shipped(base: Assumptions) -> Any:
 
 
 def risk(distributions: dict[str, Any], correlations: list[Any] | None = None) -> dict[str, Any]:
-    return {"name": "test", "distributions": distributions,
-            "correlations": correlations or []}
+    return {"name": "test", "distributions": distributions, "correlations": correlations or []}
 
 
 def problems(raw: dict[str, Any], a: Assumptions) -> list[str]:
@@ -74,10 +73,15 @@ def test_shipped_risk_file_loads_and_every_entry_names_a_source(shipped: Any) ->
 
 def test_shipped_risk_file_covers_the_issue_inputs(shipped: Any) -> None:
     paths = set(shipped.paths)
-    for needed in ("timeline.us_approval", "timeline.china_approval",
-                   "demand.erosion_per_month", "products.*.china_demand_units_per_month",
-                   "products.*.asp_change_per_year", "policy.customs_value_ratio",
-                   "policy.levy_ends"):
+    for needed in (
+        "timeline.us_approval",
+        "timeline.china_approval",
+        "demand.erosion_per_month",
+        "products.*.china_demand_units_per_month",
+        "products.*.asp_change_per_year",
+        "policy.customs_value_ratio",
+        "policy.levy_ends",
+    ):
         assert needed in paths
     assert shipped.factor is not None  # the shipped file correlates two inputs
 
@@ -86,34 +90,55 @@ def test_shipped_risk_file_covers_the_issue_inputs(shipped: Any) -> None:
 
 
 def test_probabilities_not_summing_to_one(base: Assumptions) -> None:
-    raw = risk({"timeline.us_approval": {"kind": "discrete", "values": ["2026-05", "never"],
-                                         "probabilities": [0.5, 0.4]}})
+    raw = risk(
+        {
+            "timeline.us_approval": {
+                "kind": "discrete",
+                "values": ["2026-05", "never"],
+                "probabilities": [0.5, 0.4],
+            }
+        }
+    )
     assert problems(raw, base) == [
         "bad.yaml: distributions.timeline.us_approval.probabilities: probabilities must sum "
-        "to 1 (±1e-9); they sum to 0.9"]
+        "to 1 (±1e-9); they sum to 0.9"
+    ]
 
 
 def test_low_above_high(base: Assumptions) -> None:
     raw = risk({"demand.erosion_per_month": {"kind": "uniform", "low": 0.05, "high": 0.01}})
     assert problems(raw, base) == [
         "bad.yaml: distributions.demand.erosion_per_month.low: low must not exceed high "
-        "(0.01) (got 0.05)"]
+        "(0.01) (got 0.05)"
+    ]
 
 
 def test_month_range_low_after_high(base: Assumptions) -> None:
-    raw = risk({"timeline.china_approval": {"kind": "triangular", "low": "2028-01",
-                                            "mode": "2027-01", "high": "2027-06"}})
+    raw = risk(
+        {
+            "timeline.china_approval": {
+                "kind": "triangular",
+                "low": "2028-01",
+                "mode": "2027-01",
+                "high": "2027-06",
+            }
+        }
+    )
     (msg,) = problems(raw, base)
     assert "distributions.timeline.china_approval.low" in msg and "low must not exceed high" in msg
 
 
-@pytest.mark.parametrize("path, rule", [
-    ("demand.erosion", "unknown parameter path"),
-    ("products.b200.asp_usd", "unknown product id 'b200'"),
-    ("products.h200.colour", "unknown or non-numeric product parameter 'colour'"),
-    ("horizon.months", "the horizon cannot vary"),
-    ("products.h200.bom_usd_per_unit.hbm", "bill-of-materials"),
-], ids=["unknown-key", "unknown-product", "unknown-product-key", "horizon", "bom"])
+@pytest.mark.parametrize(
+    "path, rule",
+    [
+        ("demand.erosion", "unknown parameter path"),
+        ("products.b200.asp_usd", "unknown product id 'b200'"),
+        ("products.h200.colour", "unknown or non-numeric product parameter 'colour'"),
+        ("horizon.months", "the horizon cannot vary"),
+        ("products.h200.bom_usd_per_unit.hbm", "bill-of-materials"),
+    ],
+    ids=["unknown-key", "unknown-product", "unknown-product-key", "horizon", "bom"],
+)
 def test_unknown_parameter(base: Assumptions, path: str, rule: str) -> None:
     raw = risk({path: {"kind": "uniform", "low": 0.0, "high": 1.0}})
     (msg,) = problems(raw, base)
@@ -121,15 +146,24 @@ def test_unknown_parameter(base: Assumptions, path: str, rule: str) -> None:
 
 
 def test_every_problem_is_reported_at_once(base: Assumptions) -> None:
-    raw = risk({
-        "timeline.us_approval": {"kind": "discrete", "values": ["2026-05"],
-                                 "probabilities": [0.7]},
-        "demand.erosion_per_month": {"kind": "triangular", "low": 0.0, "mode": 0.5,
-                                     "high": 0.2},
-        "demand.nonsense": {"kind": "uniform", "low": 0, "high": 1},
-        "policy.share_rate": {"kind": "uniform", "low": 0.1, "high": 1.4},
-        "products.h200.unit_cost_usd": {"kind": "uniform", "low": 1000, "high": 6000},
-    })
+    raw = risk(
+        {
+            "timeline.us_approval": {
+                "kind": "discrete",
+                "values": ["2026-05"],
+                "probabilities": [0.7],
+            },
+            "demand.erosion_per_month": {
+                "kind": "triangular",
+                "low": 0.0,
+                "mode": 0.5,
+                "high": 0.2,
+            },
+            "demand.nonsense": {"kind": "uniform", "low": 0, "high": 1},
+            "policy.share_rate": {"kind": "uniform", "low": 0.1, "high": 1.4},
+            "products.h200.unit_cost_usd": {"kind": "uniform", "low": 1000, "high": 6000},
+        }
+    )
     msgs = problems(raw, base)
     assert len(msgs) == 5, msgs
     assert any("mode must lie between low (0) and high (0.2)" in m for m in msgs)
@@ -137,84 +171,163 @@ def test_every_problem_is_reported_at_once(base: Assumptions) -> None:
     assert any("below its bill of materials (4000 USD)" in m for m in msgs)
 
 
-@pytest.mark.parametrize("entry, where, rule", [
-    ({"kind": "lognormal", "low": 0, "high": 1}, "", "unknown kind"),
-    ({"low": 0, "high": 1}, "", "kind is required"),
-    ({"kind": "uniform", "low": 0, "high": 0.1, "colour": 1}, ".colour", "unknown key"),
-    ({"kind": "uniform", "low": 0, "high": 0.1, "never": 0.2}, ".never",
-     "only approval and levy-end months can be never"),
-    ({"kind": "normal", "mean": 0.03, "sd": 0.01}, "", "outside the valid range"),
-    ({"kind": "normal", "mean": 0.03, "sd": -0.01, "low": 0, "high": 1}, ".sd",
-     "greater than 0"),
-    ({"kind": "discrete", "values": [0.01, 0.01], "probabilities": [0.5, 0.5]}, ".values",
-     "distinct"),
-    ({"kind": "discrete", "values": [0.01, 0.02], "probabilities": [1.0]}, ".probabilities",
-     "one probability per value"),
-], ids=["unknown-kind", "no-kind", "unknown-key", "never-on-number", "normal-untruncated",
-        "negative-sd", "repeated-value", "length-mismatch"])
+@pytest.mark.parametrize(
+    "entry, where, rule",
+    [
+        ({"kind": "lognormal", "low": 0, "high": 1}, "", "unknown kind"),
+        ({"low": 0, "high": 1}, "", "kind is required"),
+        ({"kind": "uniform", "low": 0, "high": 0.1, "colour": 1}, ".colour", "unknown key"),
+        (
+            {"kind": "uniform", "low": 0, "high": 0.1, "never": 0.2},
+            ".never",
+            "only approval and levy-end months can be never",
+        ),
+        ({"kind": "normal", "mean": 0.03, "sd": 0.01}, "", "outside the valid range"),
+        (
+            {"kind": "normal", "mean": 0.03, "sd": -0.01, "low": 0, "high": 1},
+            ".sd",
+            "greater than 0",
+        ),
+        (
+            {"kind": "discrete", "values": [0.01, 0.01], "probabilities": [0.5, 0.5]},
+            ".values",
+            "distinct",
+        ),
+        (
+            {"kind": "discrete", "values": [0.01, 0.02], "probabilities": [1.0]},
+            ".probabilities",
+            "one probability per value",
+        ),
+    ],
+    ids=[
+        "unknown-kind",
+        "no-kind",
+        "unknown-key",
+        "never-on-number",
+        "normal-untruncated",
+        "negative-sd",
+        "repeated-value",
+        "length-mismatch",
+    ],
+)
 def test_bad_entries(base: Assumptions, entry: dict[str, Any], where: str, rule: str) -> None:
     msgs = problems(risk({"demand.erosion_per_month": entry}), base)
-    assert any(m.startswith(f"bad.yaml: distributions.demand.erosion_per_month{where}:")
-               and rule in m for m in msgs), msgs
+    assert any(
+        m.startswith(f"bad.yaml: distributions.demand.erosion_per_month{where}:") and rule in m
+        for m in msgs
+    ), msgs
 
 
-@pytest.mark.parametrize("path, entry, rule", [
-    ("timeline.us_approval", {"kind": "discrete", "values": ["May 2026"],
-                              "probabilities": [1.0]}, "YYYY-MM or the word 'never'"),
-    ("demand.reference_start", {"kind": "discrete", "values": ["never"],
-                                "probabilities": [1.0]}, "must be a month written YYYY-MM"),
-    ("timeline.china_approval", {"kind": "normal", "mean": 12, "sd": 2, "low": 0, "high": 30},
-     "takes discrete, uniform or triangular"),
-    ("timeline.china_approval", {"kind": "uniform", "apply": "shift", "low": "2027-01",
-                                 "high": "2027-06"}, "must be 'value'"),
-    ("policy.mechanism", {"kind": "uniform", "low": 0, "high": 1}, "needs kind discrete"),
-    ("timeline.test_lag_months", {"kind": "discrete", "values": [1.5],
-                                  "probabilities": [1.0]}, "whole number"),
-], ids=["month-text", "never-not-allowed", "normal-month", "shift-month", "choice-range",
-        "fractional-lag"])
-def test_bad_values_for_the_parameter_kind(base: Assumptions, path: str,
-                                           entry: dict[str, Any], rule: str) -> None:
+@pytest.mark.parametrize(
+    "path, entry, rule",
+    [
+        (
+            "timeline.us_approval",
+            {"kind": "discrete", "values": ["May 2026"], "probabilities": [1.0]},
+            "YYYY-MM or the word 'never'",
+        ),
+        (
+            "demand.reference_start",
+            {"kind": "discrete", "values": ["never"], "probabilities": [1.0]},
+            "must be a month written YYYY-MM",
+        ),
+        (
+            "timeline.china_approval",
+            {"kind": "normal", "mean": 12, "sd": 2, "low": 0, "high": 30},
+            "takes discrete, uniform or triangular",
+        ),
+        (
+            "timeline.china_approval",
+            {"kind": "uniform", "apply": "shift", "low": "2027-01", "high": "2027-06"},
+            "must be 'value'",
+        ),
+        ("policy.mechanism", {"kind": "uniform", "low": 0, "high": 1}, "needs kind discrete"),
+        (
+            "timeline.test_lag_months",
+            {"kind": "discrete", "values": [1.5], "probabilities": [1.0]},
+            "whole number",
+        ),
+    ],
+    ids=[
+        "month-text",
+        "never-not-allowed",
+        "normal-month",
+        "shift-month",
+        "choice-range",
+        "fractional-lag",
+    ],
+)
+def test_bad_values_for_the_parameter_kind(
+    base: Assumptions, path: str, entry: dict[str, Any], rule: str
+) -> None:
     msgs = problems(risk({path: entry}), base)
     assert any(rule in m for m in msgs), msgs
 
 
 def test_bad_correlations(base: Assumptions) -> None:
-    dists = {"demand.erosion_per_month": {"kind": "uniform", "low": 0.01, "high": 0.05},
-             "demand.backlog_retention": {"kind": "uniform", "low": 0.3, "high": 0.7},
-             "demand.price_elasticity": {"kind": "uniform", "low": 0.5, "high": 1.5}}
-    unknown = risk(dists, [{"between": ["demand.erosion_per_month", "policy.share_rate"],
-                            "rho": 0.5}])
+    dists = {
+        "demand.erosion_per_month": {"kind": "uniform", "low": 0.01, "high": 0.05},
+        "demand.backlog_retention": {"kind": "uniform", "low": 0.3, "high": 0.7},
+        "demand.price_elasticity": {"kind": "uniform", "low": 0.5, "high": 1.5},
+    }
+    unknown = risk(
+        dists, [{"between": ["demand.erosion_per_month", "policy.share_rate"], "rho": 0.5}]
+    )
     assert "names no distribution" in problems(unknown, base)[0]
-    inconsistent = risk(dists, [
-        {"between": ["demand.erosion_per_month", "demand.backlog_retention"], "rho": 0.9},
-        {"between": ["demand.backlog_retention", "demand.price_elasticity"], "rho": 0.9},
-        {"between": ["demand.erosion_per_month", "demand.price_elasticity"], "rho": -0.9}])
+    inconsistent = risk(
+        dists,
+        [
+            {"between": ["demand.erosion_per_month", "demand.backlog_retention"], "rho": 0.9},
+            {"between": ["demand.backlog_retention", "demand.price_elasticity"], "rho": 0.9},
+            {"between": ["demand.erosion_per_month", "demand.price_elasticity"], "rho": -0.9},
+        ],
+    )
     assert "not positive definite" in problems(inconsistent, base)[0]
-    out_of_range = risk(dists, [{"between": ["demand.erosion_per_month",
-                                             "demand.price_elasticity"], "rho": 1.5}])
+    out_of_range = risk(
+        dists, [{"between": ["demand.erosion_per_month", "demand.price_elasticity"], "rho": 1.5}]
+    )
     assert "correlations.0.rho" in problems(out_of_range, base)[0]
 
 
 def test_wildcard_and_specific_product_clash(base: Assumptions) -> None:
-    raw = risk({"products.*.asp_usd": {"kind": "uniform", "apply": "scale", "low": 0.9,
-                                       "high": 1.1},
-                "products.h200.asp_usd": {"kind": "uniform", "low": 20000, "high": 30000}})
+    raw = risk(
+        {
+            "products.*.asp_usd": {"kind": "uniform", "apply": "scale", "low": 0.9, "high": 1.1},
+            "products.h200.asp_usd": {"kind": "uniform", "low": 20000, "high": 30000},
+        }
+    )
     assert "sets the same input as distributions.products.*.asp_usd" in problems(raw, base)[0]
 
 
 @pytest.mark.parametrize("apply", ["scale", "shift"])
 def test_scaling_a_null_licence_cap_is_refused(base: Assumptions, apply: str) -> None:
     """No cap is +inf in the engine: scaled it stays +inf, times 0 it is NaN."""
-    raw = risk({"products.*.licence_cap_units": {"kind": "uniform", "apply": apply,
-                                                 "low": 0.0, "high": 2.0}})
+    raw = risk(
+        {
+            "products.*.licence_cap_units": {
+                "kind": "uniform",
+                "apply": apply,
+                "low": 0.0,
+                "high": 2.0,
+            }
+        }
+    )
     (msg,) = problems(raw, base)
     assert msg.startswith("bad.yaml: distributions.products.*.licence_cap_units.apply: ")
     assert "null (no limit) for h200, h20, mi308, mi325x" in msg
 
 
 def test_scaled_draws_checked_per_product(base: Assumptions) -> None:
-    raw = risk({"products.*.asp_change_per_year": {"kind": "uniform", "apply": "shift",
-                                                   "low": -0.85, "high": 0.0}})
+    raw = risk(
+        {
+            "products.*.asp_change_per_year": {
+                "kind": "uniform",
+                "apply": "shift",
+                "low": -0.85,
+                "high": 0.0,
+            }
+        }
+    )
     (msg,) = problems(raw, base)
     assert "for product h20" in msg and "(-1, 5]" in msg  # -0.2 - 0.85 = -1.05
 
@@ -270,8 +383,9 @@ def test_copula_gives_the_declared_normal_score_correlation() -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(case=risk_draw_values())
-def test_a_draw_equals_the_same_value_written_in_yaml(base: Assumptions,
-                                                      case: tuple[str, Any, str]) -> None:
+def test_a_draw_equals_the_same_value_written_in_yaml(
+    base: Assumptions, case: tuple[str, Any, str]
+) -> None:
     """Writing a value into the stacked inputs gives the core's result for the YAML overlay."""
     path, value, apply = case
     entry = {"kind": "discrete", "values": [value], "probabilities": [1.0], "apply": apply}
@@ -280,8 +394,9 @@ def test_a_draw_equals_the_same_value_written_in_yaml(base: Assumptions,
     sim = party_totals(project(apply_draws(Inputs.from_assumptions([base]), spec, x)), ["d"])
     overrides = _yaml_overrides(base, path, value, apply)
     yaml_run = run([load(BASE, Scenario(name="y", overrides=overrides)).assumptions], ["y"])
-    np.testing.assert_allclose(sim["total_usd"], yaml_run.totals["total_usd"], rtol=1e-12,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        sim["total_usd"], yaml_run.totals["total_usd"], rtol=1e-12, atol=1e-6
+    )
 
 
 def _yaml_overrides(a: Assumptions, path: str, value: Any, apply: str) -> dict[str, Any]:
@@ -291,14 +406,17 @@ def _yaml_overrides(a: Assumptions, path: str, value: Any, apply: str) -> dict[s
     out = {}
     for p in a.products:
         b = getattr(p, key)
-        out[f"products.{p.id}.{key}"] = b * value if apply == "scale" else \
-            b + value if apply == "shift" else value
+        out[f"products.{p.id}.{key}"] = (
+            b * value if apply == "scale" else b + value if apply == "shift" else value
+        )
     return out
 
 
 def test_policy_rate_draw_moves_only_products_without_their_own_rate(base: Assumptions) -> None:
-    spec = validate_risk(risk({"policy.share_rate": {"kind": "discrete", "values": [0.4],
-                                                     "probabilities": [1.0]}}), base)
+    spec = validate_risk(
+        risk({"policy.share_rate": {"kind": "discrete", "values": [0.4], "probabilities": [1.0]}}),
+        base,
+    )
     x = apply_draws(Inputs.from_assumptions([base]), spec, np.array([[0.4]]))
     own = {p.id: p.share_rate for p in base.products}
     for j, pid in enumerate(x.product_ids):
@@ -306,11 +424,19 @@ def test_policy_rate_draw_moves_only_products_without_their_own_rate(base: Assum
 
 
 def test_a_product_rate_draw_wins_over_the_policy_rate_draw(base: Assumptions) -> None:
-    spec = validate_risk(risk({
-        "products.h200.share_rate": {"kind": "discrete", "values": [0.05],
-                                     "probabilities": [1.0]},
-        "policy.share_rate": {"kind": "discrete", "values": [0.4], "probabilities": [1.0]},
-    }), base)
+    spec = validate_risk(
+        risk(
+            {
+                "products.h200.share_rate": {
+                    "kind": "discrete",
+                    "values": [0.05],
+                    "probabilities": [1.0],
+                },
+                "policy.share_rate": {"kind": "discrete", "values": [0.4], "probabilities": [1.0]},
+            }
+        ),
+        base,
+    )
     x = apply_draws(Inputs.from_assumptions([base]), spec, np.array([[0.05, 0.4]]))
     rates = dict(zip(x.product_ids, x.rate[0], strict=True))
     assert rates == {"h200": 0.05, "h20": 0.15, "mi308": 0.15, "mi325x": 0.4}
@@ -329,8 +455,12 @@ def test_block_seed_is_the_spawned_child() -> None:
 
 def test_draws_do_not_depend_on_where_a_chunk_starts(shipped: Any) -> None:
     whole = draws(shipped, 11, 0, 2 * BLOCK + 500)
-    parts = np.concatenate([draws(shipped, 11, s, e) for s, e in
-                            ((0, 1), (1, 999), (999, 1001), (1001, 2 * BLOCK + 500))])
+    parts = np.concatenate(
+        [
+            draws(shipped, 11, s, e)
+            for s, e in ((0, 1), (1, 999), (999, 1001), (1001, 2 * BLOCK + 500))
+        ]
+    )
     assert np.array_equal(whole, parts)
 
 
@@ -338,13 +468,14 @@ FIELDS = ("samples", "totals", "npv", "first_shipment")
 
 
 def same(a: Any, b: Any) -> bool:
-    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in FIELDS) and \
-        all(np.array_equal(a.monthly[k], b.monthly[k]) for k in a.monthly) and \
-        a.summary().equals(b.summary())
+    return (
+        all(np.array_equal(getattr(a, f), getattr(b, f)) for f in FIELDS)
+        and all(np.array_equal(a.monthly[k], b.monthly[k]) for k in a.monthly)
+        and a.summary().equals(b.summary())
+    )
 
 
-def test_same_seed_same_numbers_different_seed_different(base: Assumptions,
-                                                         shipped: Any) -> None:
+def test_same_seed_same_numbers_different_seed_different(base: Assumptions, shipped: Any) -> None:
     a = simulate(base, shipped, 3000, seed=5)
     b = simulate(base, shipped, 3000, seed=5)
     c = simulate(base, shipped, 3000, seed=6)
@@ -353,8 +484,7 @@ def test_same_seed_same_numbers_different_seed_different(base: Assumptions,
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 333, 1000, 1200, 5000])
-def test_chunk_size_does_not_change_any_number(base: Assumptions, shipped: Any,
-                                               chunk: int) -> None:
+def test_chunk_size_does_not_change_any_number(base: Assumptions, shipped: Any, chunk: int) -> None:
     paths = 60 if chunk < 100 else 2500
     reference = simulate(base, shipped, paths, seed=9, chunk=paths)
     assert same(simulate(base, shipped, paths, seed=9, chunk=chunk), reference)
@@ -371,9 +501,12 @@ def test_runs_can_share_one_dask_client(base: Assumptions, shipped: Any) -> None
     """Equal data scattered again must not be lost to the release of the previous run."""
     distributed = pytest.importorskip("distributed")
     local = simulate(base, shipped, 3000, seed=13, chunk=1000)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         for _ in range(4):
             assert same(simulate(base, shipped, 3000, seed=13, chunk=1000, dask=client), local)
 
@@ -386,12 +519,23 @@ def test_monte_carlo_mean_matches_the_exact_expected_value(base: Assumptions) ->
     mean lies within 4 standard errors of the core's probability-weighted value."""
     months = ["2026-04", "2026-09", "2027-01", "2027-10", "never"]
     probs = [0.15, 0.25, 0.30, 0.20, 0.10]
-    spec = validate_risk(risk({"timeline.china_approval": {
-        "kind": "discrete", "values": months, "probabilities": probs}}), base)
+    spec = validate_risk(
+        risk(
+            {
+                "timeline.china_approval": {
+                    "kind": "discrete",
+                    "values": months,
+                    "probabilities": probs,
+                }
+            }
+        ),
+        base,
+    )
     sim = simulate(base, spec, 20_000, seed=2026)
     # the exact value, straight from the core: one scenario per month, weighted
-    loaded = [load(BASE, Scenario(name=m, overrides={"timeline.china_approval": m}))
-              for m in months]
+    loaded = [
+        load(BASE, Scenario(name=m, overrides={"timeline.china_approval": m})) for m in months
+    ]
     res = run([lo.assumptions for lo in loaded], months)
     exact = expected_value(res.totals, dict(zip(months, probs, strict=True)))
     exact = exact[exact["product"] == ALL].set_index("party")
@@ -401,19 +545,32 @@ def test_monte_carlo_mean_matches_the_exact_expected_value(base: Assumptions) ->
         for measure, col in (("total", "total_usd"), ("npv", "npv_usd")):
             row = summary.loc[(party, measure)]
             gap = abs(row["mean"] - exact.loc[party, col])
-            assert gap <= 4 * row["se"] + 1e-9 * abs(exact.loc[party, col]) + 1e-6, \
-                (party, measure, row["mean"], exact.loc[party, col], row["se"])
+            assert gap <= 4 * row["se"] + 1e-9 * abs(exact.loc[party, col]) + 1e-6, (
+                party,
+                measure,
+                row["mean"],
+                exact.loc[party, col],
+                row["se"],
+            )
     # and the module's own enumeration agrees with the scenario files
     enum = exact_expected_value(base, spec)
     enum = enum[enum["product"] == ALL].set_index("party")
-    np.testing.assert_allclose(enum.loc[exact.index, "total_usd"], exact["total_usd"],
-                               rtol=1e-12)
+    np.testing.assert_allclose(enum.loc[exact.index, "total_usd"], exact["total_usd"], rtol=1e-12)
 
 
 def test_without_uncertainty_every_path_is_the_core_projection(base: Assumptions) -> None:
-    spec = validate_risk(risk({"demand.erosion_per_month": {
-        "kind": "discrete", "values": [base.demand.erosion_per_month],
-        "probabilities": [1.0]}}), base)
+    spec = validate_risk(
+        risk(
+            {
+                "demand.erosion_per_month": {
+                    "kind": "discrete",
+                    "values": [base.demand.erosion_per_month],
+                    "probabilities": [1.0],
+                }
+            }
+        ),
+        base,
+    )
     sim = simulate(base, spec, 50, seed=1)
     core = run([base], ["base"]).totals
     core = core[core["product"] == ALL].set_index("party")
@@ -424,9 +581,18 @@ def test_without_uncertainty_every_path_is_the_core_projection(base: Assumptions
 
 
 def test_no_revenue_and_first_shipment(base: Assumptions) -> None:
-    spec = validate_risk(risk({"timeline.china_approval": {
-        "kind": "discrete", "values": ["2027-02", "never"], "probabilities": [0.6, 0.4]}}),
-        base)
+    spec = validate_risk(
+        risk(
+            {
+                "timeline.china_approval": {
+                    "kind": "discrete",
+                    "values": ["2027-02", "never"],
+                    "probabilities": [0.6, 0.4],
+                }
+            }
+        ),
+        base,
+    )
     sim = simulate(base, spec, 5000, seed=3)
     china_never = np.isinf(sim.samples[:, 0])
     assert sim.p_no_revenue == pytest.approx(china_never.mean(), abs=0)
@@ -448,20 +614,21 @@ def test_percentiles_and_bands_are_those_of_the_paths(base: Assumptions, shipped
     assert (np.diff(bands[cols].to_numpy(), axis=1) >= -1e-6).all()
     # money summed over the months of the kept series equals the total, path by path
     k = sim.parties.index("china_gross_revenue")
-    np.testing.assert_allclose(sim.monthly["china_gross_revenue"].sum(axis=1, dtype=float),
-                               sim.totals[:, k], rtol=1e-5)
+    np.testing.assert_allclose(
+        sim.monthly["china_gross_revenue"].sum(axis=1, dtype=float), sim.totals[:, k], rtol=1e-5
+    )
 
 
-def test_regression_matrix_codes_never_as_the_month_after_the_horizon(base: Assumptions,
-                                                                      shipped: Any) -> None:
+def test_regression_matrix_codes_never_as_the_month_after_the_horizon(
+    base: Assumptions, shipped: Any
+) -> None:
     sim = simulate(base, shipped, 2000, seed=4)
     x = regression_matrix(sim)
     assert np.isfinite(x.to_numpy()).all()
     assert x["timeline.china_approval"].max() == base.horizon.months
 
 
-def test_exact_expected_value_refuses_continuous_inputs(base: Assumptions,
-                                                        shipped: Any) -> None:
+def test_exact_expected_value_refuses_continuous_inputs(base: Assumptions, shipped: Any) -> None:
     with pytest.raises(InputError) as exc:
         exact_expected_value(base, shipped)
     text = str(exc.value)
@@ -473,8 +640,21 @@ def test_exact_expected_value_refuses_continuous_inputs(base: Assumptions,
 
 def test_simulate_command_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "sim.json"
-    code = main(["simulate", str(BASE), "--risk", str(RISK), "--paths", "2000", "--seed", "7",
-                 "--json", str(out), "--quiet"])
+    code = main(
+        [
+            "simulate",
+            str(BASE),
+            "--risk",
+            str(RISK),
+            "--paths",
+            "2000",
+            "--seed",
+            "7",
+            "--json",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     data = json.loads(out.read_text())
     assert data["paths"] == 2000 and data["seed"] == 7
@@ -487,33 +667,52 @@ def test_simulate_command_writes_json(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "Probability of no China revenue" in printed and "P95" in printed
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--paths", "0"], "--paths: must be between 1"),
-    (["--output", "nobody"], "--output: unknown party"),
-    (["--product", "b200"], "--product: unknown product"),
-], ids=["zero-paths", "unknown-output", "unknown-product"])
-def test_simulate_rejects_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                        args: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--paths", "0"], "--paths: must be between 1"),
+        (["--output", "nobody"], "--output: unknown party"),
+        (["--product", "b200"], "--product: unknown product"),
+    ],
+    ids=["zero-paths", "unknown-output", "unknown-product"],
+)
+def test_simulate_rejects_bad_arguments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     out = tmp_path / "sim.json"
     out.write_text("keep me")
-    code = main(["simulate", str(BASE), "--risk", str(RISK), "--json", str(out), "--quiet",
-                 *args])
+    code = main(["simulate", str(BASE), "--risk", str(RISK), "--json", str(out), "--quiet", *args])
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
     assert out.read_text() == "keep me"
 
 
 def test_simulate_reports_every_bad_option_at_once(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["simulate", str(BASE), "--risk", str(RISK), "--paths", "0", "--chunk", "0",
-                 "--output", "nobody", "--product", "b200"])
+    code = main(
+        [
+            "simulate",
+            str(BASE),
+            "--risk",
+            str(RISK),
+            "--paths",
+            "0",
+            "--chunk",
+            "0",
+            "--output",
+            "nobody",
+            "--product",
+            "b200",
+        ]
+    )
     err = capsys.readouterr().err
     lines = [x for x in err.splitlines() if x.startswith("error:")]
     assert code == 2 and len(lines) == 4, err
     assert "simulating" not in err  # refused before the progress bar starts
 
 
-def test_simulate_with_a_bad_risk_file_writes_nothing(tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_with_a_bad_risk_file_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     raw = yaml.safe_load(RISK.read_text())
     bad = copy.deepcopy(raw)
     bad["distributions"]["timeline.us_approval"]["probabilities"] = [0.5, 0.2, 0.2]
@@ -522,8 +721,19 @@ def test_simulate_with_a_bad_risk_file_writes_nothing(tmp_path: Path,
     path = tmp_path / "bad_risk.yaml"
     path.write_text(yaml.safe_dump(bad))
     out = tmp_path / "sim.json"
-    code = main(["simulate", str(BASE), "--risk", str(path), "--paths", "100", "--json",
-                 str(out), "--quiet"])
+    code = main(
+        [
+            "simulate",
+            str(BASE),
+            "--risk",
+            str(path),
+            "--paths",
+            "100",
+            "--json",
+            str(out),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and not out.exists() and "Traceback" not in err
     lines = [x for x in err.splitlines() if x.startswith("error:")]

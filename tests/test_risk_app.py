@@ -119,8 +119,9 @@ def test_a_bad_history_is_reported_not_raised(tmp_path: Path) -> None:
 def test_tables_round_trip_to_the_same_risk_spec() -> None:
     a = load(BASE).assumptions
     raw = yaml.safe_load(RISK.read_text())
-    back = raw_from_rows(raw["name"], raw["description"], distribution_rows(raw),
-                         correlation_rows(raw))
+    back = raw_from_rows(
+        raw["name"], raw["description"], distribution_rows(raw), correlation_rows(raw)
+    )
     original, edited = load_risk(RISK, a), validate_risk(back, a)
     assert edited.paths == original.paths
     assert np.array_equal(edited.correlation, original.correlation)
@@ -164,16 +165,19 @@ def test_risk_sheet_holds_the_simulation_as_labelled_values() -> None:
     ws = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))[SHEET]
     cells = [[c.value for c in row] for row in ws.iter_rows()]
     assert LABEL in cells[0][0]
-    header = next(i for i, r in enumerate(cells) if tuple(r[:len(PERCENTILE_HEADERS)]) ==
-                  PERCENTILE_HEADERS)
+    header = next(
+        i for i, r in enumerate(cells) if tuple(r[: len(PERCENTILE_HEADERS)]) == PERCENTILE_HEADERS
+    )
     first = cells[header + 1]
     s = sim.summary().set_index(["party", "measure"]).loc[("china_gross_revenue", "total")]
     assert first[:2] == ["China gross revenue", "Total"]
-    assert first[2:9] == pytest.approx([s["p5"], s["p10"], s["p50"], s["p90"], s["p95"],
-                                        s["mean"], s["se"]])
+    assert first[2:9] == pytest.approx(
+        [s["p5"], s["p10"], s["p50"], s["p90"], s["p95"], s["mean"], s["se"]]
+    )
     assert not any(isinstance(v, str) and v.startswith("=") for r in cells for v in r)
-    tornado_at = next(i for i, r in enumerate(cells)
-                      if isinstance(r[0], str) and r[0].startswith("Tornado"))
+    tornado_at = next(
+        i for i, r in enumerate(cells) if isinstance(r[0], str) and r[0].startswith("Tornado")
+    )
     assert LABEL in cells[tornado_at][0]
     assert cells[tornado_at + 3][0] == tor.table["parameter"][0]
     assert cells[tornado_at + 3][5] == pytest.approx(tor.table["swing"][0])
@@ -186,8 +190,23 @@ def test_export_adds_the_risk_sheet(tmp_path: Path) -> None:
     from model.cli import main
 
     out = tmp_path / "model.xlsx"
-    assert main(["export", str(BASE), "--xlsx", str(out), "--risk", str(RISK), "--paths",
-                 "500", "--seed", "3"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                str(BASE),
+                "--xlsx",
+                str(out),
+                "--risk",
+                str(RISK),
+                "--paths",
+                "500",
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
     wb = openpyxl.load_workbook(out)
     assert SHEET in wb.sheetnames
     ws = wb[SHEET]
@@ -196,13 +215,16 @@ def test_export_adds_the_risk_sheet(tmp_path: Path) -> None:
     assert facts["Paths"] == 500 and facts["Seed"] == 3
 
 
-def test_export_with_a_bad_risk_file_writes_nothing(tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_with_a_bad_risk_file_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from model.cli import main
 
     out = tmp_path / "model.xlsx"
-    assert main(["export", str(BASE), "--xlsx", str(out), "--risk",
-                 str(tmp_path / "missing.yaml")]) == 2
+    assert (
+        main(["export", str(BASE), "--xlsx", str(out), "--risk", str(tmp_path / "missing.yaml")])
+        == 2
+    )
     assert "file not found" in capsys.readouterr().err and not out.exists()
 
 
@@ -218,10 +240,11 @@ def test_charts_are_valid_vega_lite() -> None:
     hist = risk_tab.histogram_frame(values)
     assert hist["share"].sum() == pytest.approx(1.0)
     assert hist["start"].iloc[0] == pytest.approx(values.min() / 1e9)
-    specs = [risk_tab.histogram_chart(hist, "US government"),
-             risk_tab.fan_chart(sim.bands("us_government"), "US government"),
-             risk_tab.tornado_chart(risk_tab.tornado_frame(tornado(a, "us_government",
-                                                                    spec=spec)), "x")]
+    specs = [
+        risk_tab.histogram_chart(hist, "US government"),
+        risk_tab.fan_chart(sim.bands("us_government"), "US government"),
+        risk_tab.tornado_chart(risk_tab.tornado_frame(tornado(a, "us_government", spec=spec)), "x"),
+    ]
     h = load_history(HISTORY)
     frame = chart_frame(fit_forecast(h, 4), projected_revenue(a))
     specs.append(forecast_tab.forecast_chart(frame, "Nvidia"))

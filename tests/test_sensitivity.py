@@ -49,10 +49,12 @@ def test_tornado_ranks_the_hand_case_as_derived_by_hand() -> None:
     # price 6*10*20*0.75 = 900
     t = tornado(tiny(), "vendor_retained", "total", ranges=HAND_RANGES)
     assert t.base == pytest.approx(retained())
-    assert list(t.table["parameter"]) == ["policy.share_rate",
-                                          "products.chip.china_demand_units_per_month",
-                                          "policy.test_fee_usd_per_unit",
-                                          "products.chip.asp_usd"]
+    assert list(t.table["parameter"]) == [
+        "policy.share_rate",
+        "products.chip.china_demand_units_per_month",
+        "policy.test_fee_usd_per_unit",
+        "products.chip.asp_usd",
+    ]
     expected = {
         "policy.share_rate": (retained(r=0.0), retained(r=0.5)),
         "products.chip.china_demand_units_per_month": (retained(d=8), retained(d=12)),
@@ -68,8 +70,9 @@ def test_tornado_ranks_the_hand_case_as_derived_by_hand() -> None:
 
 def test_tornado_of_one_product_and_npv() -> None:
     a = tiny(discount_rate=0.12)
-    t = tornado(a, "vendor_retained", "npv", "chip",
-                ranges={"products.chip.asp_usd": ("90", "110")})
+    t = tornado(
+        a, "vendor_retained", "npv", "chip", ranges={"products.chip.asp_usd": ("90", "110")}
+    )
     factors = [(1.12) ** (-(m + 1) / 12) for m in range(H)]
     per_month = D * 90 * (1 - R)
     assert t.table["output_low"][0] == pytest.approx(per_month * sum(factors))
@@ -102,22 +105,38 @@ def test_tornado_on_schema_ranges_runs_for_every_default_input() -> None:
 
 def test_user_ranges_in_months_and_choices() -> None:
     a = load(BASE).assumptions
-    s = swings(a, ranges={"timeline.china_approval": ("2026-06", "never"),
-                          "policy.mechanism": ("revenue_share", "import_tariff")})
+    s = swings(
+        a,
+        ranges={
+            "timeline.china_approval": ("2026-06", "never"),
+            "policy.mechanism": ("revenue_share", "import_tariff"),
+        },
+    )
     assert (s[0].low, s[0].high) == (5.0, math.inf)
     assert (s[1].low, s[1].high) == (0.0, 1.0)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"parameters": ["policy.levy_ends"]}, "no closed range in the schema"),
-    ({"ranges": {"demand.erosion_per_month": ("0.5", "0.1")}}, "low must not exceed high"),
-    ({"ranges": {"demand.erosion_per_month": ("0.5", "2")}}, "must be within [0, 1]"),
-    ({"ranges": {"demand.erosion_per_month": ("a", "0.1")}}, "must be a number"),
-    ({"output": "nobody"}, "unknown party"),
-    ({"product": "b200"}, "unknown product"),
-    ({"measure": "mean"}, "choose total or npv"),
-], ids=["open-range", "low-above-high", "outside-schema", "not-a-number", "bad-output",
-        "bad-product", "bad-measure"])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"parameters": ["policy.levy_ends"]}, "no closed range in the schema"),
+        ({"ranges": {"demand.erosion_per_month": ("0.5", "0.1")}}, "low must not exceed high"),
+        ({"ranges": {"demand.erosion_per_month": ("0.5", "2")}}, "must be within [0, 1]"),
+        ({"ranges": {"demand.erosion_per_month": ("a", "0.1")}}, "must be a number"),
+        ({"output": "nobody"}, "unknown party"),
+        ({"product": "b200"}, "unknown product"),
+        ({"measure": "mean"}, "choose total or npv"),
+    ],
+    ids=[
+        "open-range",
+        "low-above-high",
+        "outside-schema",
+        "not-a-number",
+        "bad-output",
+        "bad-product",
+        "bad-measure",
+    ],
+)
 def test_tornado_errors(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(InputError) as exc:
         tornado(load(BASE).assumptions, **kwargs)
@@ -126,8 +145,10 @@ def test_tornado_errors(kwargs: dict[str, Any], message: str) -> None:
 
 def test_parse_range() -> None:
     assert parse_range("policy.share_rate=0.1:0.3") == ("policy.share_rate", ("0.1", "0.3"))
-    assert parse_range("timeline.us_approval = 2026-05:never") == \
-        ("timeline.us_approval", ("2026-05", "never"))
+    assert parse_range("timeline.us_approval = 2026-05:never") == (
+        "timeline.us_approval",
+        ("2026-05", "never"),
+    )
     with pytest.raises(InputError, match="PATH=LOW:HIGH"):
         parse_range("policy.share_rate=0.1")
 
@@ -137,10 +158,16 @@ def test_regression_recovers_hand_derived_standardised_coefficients() -> None:
     standardised coefficients -3000/s and -1200/s with s = sqrt(3000² + 1200²)
     (each slope times its input's range, the common 1/sqrt(12) cancelling); R² = 1."""
     a = tiny()
-    spec = validate_risk({"name": "linear", "distributions": {
-        "policy.share_rate": {"kind": "uniform", "low": 0.0, "high": 0.5},
-        "policy.test_fee_usd_per_unit": {"kind": "uniform", "low": 0.0, "high": 20.0},
-    }}, a)
+    spec = validate_risk(
+        {
+            "name": "linear",
+            "distributions": {
+                "policy.share_rate": {"kind": "uniform", "low": 0.0, "high": 0.5},
+                "policy.test_fee_usd_per_unit": {"kind": "uniform", "low": 0.0, "high": 20.0},
+            },
+        },
+        a,
+    )
     sim = simulate(a, spec, 20_000, seed=17)
     reg = regression_sensitivity(sim, "vendor_retained", "total")
     s = math.hypot(3000, 1200)
@@ -153,11 +180,20 @@ def test_regression_recovers_hand_derived_standardised_coefficients() -> None:
 
 def test_regression_reports_inputs_that_do_not_vary() -> None:
     a = tiny()
-    spec = validate_risk({"name": "one", "distributions": {
-        "policy.share_rate": {"kind": "uniform", "low": 0.0, "high": 0.5},
-        "demand.erosion_per_month": {"kind": "discrete", "values": [0.0],
-                                     "probabilities": [1.0]},
-    }}, a)
+    spec = validate_risk(
+        {
+            "name": "one",
+            "distributions": {
+                "policy.share_rate": {"kind": "uniform", "low": 0.0, "high": 0.5},
+                "demand.erosion_per_month": {
+                    "kind": "discrete",
+                    "values": [0.0],
+                    "probabilities": [1.0],
+                },
+            },
+        },
+        a,
+    )
     reg = regression_sensitivity(simulate(a, spec, 2000, seed=1), "vendor_retained")
     row = reg.table.set_index("parameter").loc["demand.erosion_per_month"]
     assert np.isnan(row["std_coef"])
@@ -166,8 +202,20 @@ def test_regression_reports_inputs_that_do_not_vary() -> None:
 
 def test_tornado_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "tornado.json"
-    code = main(["tornado", str(BASE), "--risk", str(RISK), "--output", "us_government",
-                 "--range", "demand.erosion_per_month=0.01:0.06", "--json", str(out)])
+    code = main(
+        [
+            "tornado",
+            str(BASE),
+            "--risk",
+            str(RISK),
+            "--output",
+            "us_government",
+            "--range",
+            "demand.erosion_per_month=0.01:0.06",
+            "--json",
+            str(out),
+        ]
+    )
     assert code == 0
     data = json.loads(out.read_text())
     bars = {b["parameter"]: b for b in data["bars"]}
@@ -178,11 +226,13 @@ def test_tornado_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "Tornado" in capsys.readouterr().out
 
 
-def test_tornado_command_bad_input_exits_2(tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_tornado_command_bad_input_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "tornado.json"
-    code = main(["tornado", str(BASE), "--param", "demand.colour", "--range", "oops",
-                 "--json", str(out)])
+    code = main(
+        ["tornado", str(BASE), "--param", "demand.colour", "--range", "oops", "--json", str(out)]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "PATH=LOW:HIGH" in err and "Traceback" not in err
     assert not out.exists()

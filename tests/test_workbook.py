@@ -66,17 +66,21 @@ def set_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any],
     entries = load_set(SETS[0])
     loaded = [load(BASE, sc) for sc, _ in entries]
     probs = {lo.name: p for lo, (_, p) in zip(loaded, entries, strict=True)}
-    data = build_workbook_bytes([with_sources(lo) for lo in loaded], [lo.name for lo in loaded],
-                                [lo.scenario.description for lo in loaded if lo.scenario],
-                                probs)
+    data = build_workbook_bytes(
+        [with_sources(lo) for lo in loaded],
+        [lo.name for lo in loaded],
+        [lo.scenario.description for lo in loaded if lo.scenario],
+        probs,
+    )
     path = tmp_path_factory.mktemp("wb") / "set.xlsx"
     path.write_bytes(data)
     return path, loaded, probs
 
 
 @pytest.mark.parametrize("lo", SHIPPED, ids=[lo.name for lo in SHIPPED])
-def test_cached_outputs_equal_the_core_exactly_for_every_shipped_scenario(lo: Any,
-                                                                          tmp_path: Path) -> None:
+def test_cached_outputs_equal_the_core_exactly_for_every_shipped_scenario(
+    lo: Any, tmp_path: Path
+) -> None:
     a = with_sources(lo)
     path = _save(tmp_path, export_one(a, lo.name))
     names, values = open_book(path), open_book(path, data_only=True)
@@ -92,10 +96,12 @@ def test_every_metric_has_a_named_range_covering_exactly_the_horizon(base_book: 
     expected = set(output_ranges(a, proj.inputs.supplier_ids, proj.inputs.bom_members))
     assert {n for n in wb.defined_names if n.startswith("out_")} == expected
     assert len(expected) == len(a.products) * len(METRICS) + sum(
-        len(p.bom_usd_per_unit) for p in a.products)
+        len(p.bom_usd_per_unit) for p in a.products
+    )
     for p in a.products:
-        for name in [lay.output_name(p.id, m.name) for m in METRICS] + \
-                [lay.output_name(p.id, supplier_metric(s)) for s in p.bom_usd_per_unit]:
+        for name in [lay.output_name(p.id, m.name) for m in METRICS] + [
+            lay.output_name(p.id, supplier_metric(s)) for s in p.bom_usd_per_unit
+        ]:
             sheet, coord = destination(wb, name)
             c0, r0, c1, r1 = range_boundaries(coord)
             assert sheet == f"Calc {p.id}"
@@ -181,7 +187,7 @@ def test_scenarios_sheet_holds_the_core_values(set_book: Any) -> None:
     ws = open_book(path, data_only=True)[lay.SCENARIOS]
     rows = list(ws.iter_rows(values_only=True))
     header = next(r for r in rows if r[0] == "#")
-    first_table = rows[rows.index(header) + 1:rows.index(header) + 1 + len(loaded)]
+    first_table = rows[rows.index(header) + 1 : rows.index(header) + 1 + len(loaded)]
     by_name = {r[1]: r for r in first_table}
     totals = res.totals[res.totals["product"] == ALL]
     for lo in loaded:
@@ -193,16 +199,19 @@ def test_scenarios_sheet_holds_the_core_values(set_book: Any) -> None:
             assert row[header.index(f"{p.label}: NPV")] == float(want["npv_usd"].iloc[0])
     ev_row = next(r for r in rows if r[1] == "Expected value (probability-weighted)")
     ev = expected_value(res.totals, probs).set_index(["product", "party"])
-    assert ev_row[header.index("US government: total")] == \
-        float(ev.loc[(ALL, "us_government"), "total_usd"])
+    assert ev_row[header.index("US government: total")] == float(
+        ev.loc[(ALL, "us_government"), "total_usd"]
+    )
     delay_head = next(r for r in rows if r[0] == "#" and r is not header)
-    blocks = [r for r in rows[rows.index(delay_head) + 1:] if r[1] == "China blocks imports"]
+    blocks = [r for r in rows[rows.index(delay_head) + 1 :] if r[1] == "China blocks imports"]
     cod = res.delay_cost
-    want = cod[(cod["scenario"] == "China blocks imports") & (cod["product"] == ALL)
-               & (cod["party"] == "us_government")]
+    want = cod[
+        (cod["scenario"] == "China blocks imports")
+        & (cod["product"] == ALL)
+        & (cod["party"] == "us_government")
+    ]
     assert blocks[0][4] == "never"
-    assert blocks[0][delay_head.index("US government: total")] == \
-        float(want["total_usd"].iloc[0])
+    assert blocks[0][delay_head.index("US government: total")] == float(want["total_usd"].iloc[0])
 
 
 def test_summary_totals_npv_and_rollups_are_the_core_figures(base_book: Path) -> None:
@@ -211,22 +220,29 @@ def test_summary_totals_npv_and_rollups_are_the_core_figures(base_book: Path) ->
     res = run([a], ["base"])
     tot = res.totals[res.totals["product"] == ALL].set_index("party")
     for p in PARTIES:
-        assert math.isclose(read_named(wb, values, f"total_{p.key}_usd")[0],
-                            tot.loc[p.key, "total_usd"], rel_tol=1e-12)
-        assert math.isclose(read_named(wb, values, f"npv_{p.key}_usd")[0],
-                            tot.loc[p.key, "npv_usd"], rel_tol=1e-12)
+        assert math.isclose(
+            read_named(wb, values, f"total_{p.key}_usd")[0],
+            tot.loc[p.key, "total_usd"],
+            rel_tol=1e-12,
+        )
+        assert math.isclose(
+            read_named(wb, values, f"npv_{p.key}_usd")[0], tot.loc[p.key, "npv_usd"], rel_tol=1e-12
+        )
     money = party_series(res.projection)["us_government"][0].sum(axis=0)
     months = month_labels(a.horizon.start, a.horizon.months)
     ws = values[lay.SUMMARY]
     rows = list(ws.iter_rows(values_only=True))
-    for period, title in (("fiscal_year", "Fiscal years"), ("fiscal_quarter", "Fiscal quarters"),
-                          ("calendar_quarter", "Calendar quarters"),
-                          ("calendar_year", "Calendar years")):
+    for period, title in (
+        ("fiscal_year", "Fiscal years"),
+        ("fiscal_quarter", "Fiscal quarters"),
+        ("calendar_quarter", "Calendar quarters"),
+        ("calendar_year", "Calendar years"),
+    ):
         start = next(i for i, r in enumerate(rows) if r[0] == f"{title} (USD)")
-        labels = [str(v) for v in rows[start + 1][lay.COL_T0:] if v is not None]
+        labels = [str(v) for v in rows[start + 1][lay.COL_T0 :] if v is not None]
         per = period_labels(months, period, 1)
         assert labels == list(dict.fromkeys(per))
-        gov = next(r for r in rows[start + 3:] if r[0] == "US government")
+        gov = next(r for r in rows[start + 3 :] if r[0] == "US government")
         for k, lab in enumerate(labels):
             want = money[[m == lab for m in per]].sum()
             assert math.isclose(gov[lay.COL_T0 + k], want, rel_tol=1e-12, abs_tol=1e-6)
@@ -237,23 +253,27 @@ def test_pandas_reads_the_cached_values(base_book: Path) -> None:
     a = load(BASE).assumptions
     frame = pd.read_excel(base_book, sheet_name="Calc h200", header=None)
     row = frame[frame[0] == "China gross revenue"].iloc[0]
-    got = row.iloc[lay.COL_T0:lay.COL_T0 + a.horizon.months].to_numpy(dtype=float)
+    got = row.iloc[lay.COL_T0 : lay.COL_T0 + a.horizon.months].to_numpy(dtype=float)
     want = project_one(a).money.gross[0, 0]
     np.testing.assert_array_equal(got, want)
     assert got.sum() > 0
 
 
-INJECTIONS = ("=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)",
-              "=1+1")
+INJECTIONS = ('=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "=1+1")
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     a = tiny(products__chip__name=INJECTIONS[0], products__chip__vendor=INJECTIONS[1])
-    a = a.model_copy(update={"sources": {"products.chip.asp_usd": INJECTIONS[2],
-                                         "policy.share_rate": INJECTIONS[3],
-                                         "custom.note": INJECTIONS[4]}})
-    path = _save(tmp_path, build_workbook_bytes([a, a], [INJECTIONS[4], "b"],
-                                                [INJECTIONS[3], "d"]))
+    a = a.model_copy(
+        update={
+            "sources": {
+                "products.chip.asp_usd": INJECTIONS[2],
+                "policy.share_rate": INJECTIONS[3],
+                "custom.note": INJECTIONS[4],
+            }
+        }
+    )
+    path = _save(tmp_path, build_workbook_bytes([a, a], [INJECTIONS[4], "b"], [INJECTIONS[3], "d"]))
     wb = open_book(path)
     found = {}
     for ws in wb.worksheets:
@@ -322,8 +342,11 @@ def test_arguments_are_checked() -> None:
 def test_awkward_product_ids_make_valid_names(tmp_path: Path) -> None:
     raw = tiny()
     p = raw.products[0]
-    products = [p.model_copy(update={"id": "h20"}), p.model_copy(update={"id": "5090"}),
-                p.model_copy(update={"id": "summary", "bom_usd_per_unit": {}})]
+    products = [
+        p.model_copy(update={"id": "h20"}),
+        p.model_copy(update={"id": "5090"}),
+        p.model_copy(update={"id": "summary", "bom_usd_per_unit": {}}),
+    ]
     a = raw.model_copy(update={"products": products})
     path = _save(tmp_path, export_one(a))
     wb, values = open_book(path), open_book(path, data_only=True)
@@ -343,7 +366,7 @@ def test_layout_freezes_panes_and_sets_print_titles(base_book: Path) -> None:
     assert calc.print_title_rows is not None and calc.print_title_cols is not None
     assert wb[lay.INPUTS].freeze_panes == "C7"
     number_formats = {calc.cell(r, lay.COL_T0 + 1).number_format for r in range(8, 60)}
-    assert any('"M"' in f for f in number_formats) and "#,##0;-#,##0;\"–\"" in number_formats
+    assert any('"M"' in f for f in number_formats) and '#,##0;-#,##0;"–"' in number_formats
     with zipfile.ZipFile(base_book) as zf:
         assert any(n.startswith("xl/charts/chart") for n in zf.namelist())
 

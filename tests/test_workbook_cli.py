@@ -13,8 +13,9 @@ from .conftest import BASE, SCENARIOS, SETS
 from .workbook_helpers import open_book, read_named
 
 
-def test_export_writes_a_workbook_whose_checks_pass(tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_writes_a_workbook_whose_checks_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "base.xlsx"
     assert main(["export", str(BASE), "--xlsx", str(out)]) == 0
     assert "wrote" in capsys.readouterr().err
@@ -26,8 +27,21 @@ def test_export_writes_a_workbook_whose_checks_pass(tmp_path: Path,
 
 def test_export_of_a_set_adds_scenarios_with_expected_value(tmp_path: Path) -> None:
     out = tmp_path / "set.xlsx"
-    assert main(["export", str(BASE), "--set", str(SETS[0]), "--scenario",
-                 str(SCENARIOS[0]), "--xlsx", str(out)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                str(BASE),
+                "--set",
+                str(SETS[0]),
+                "--scenario",
+                str(SCENARIOS[0]),
+                "--xlsx",
+                str(out),
+            ]
+        )
+        == 0
+    )
     ws = open_book(out, data_only=True)[lay.SCENARIOS]
     rows = list(ws.iter_rows(values_only=True))
     names = [r[1] for r in rows[5:12]]
@@ -39,8 +53,21 @@ def test_export_of_a_set_adds_scenarios_with_expected_value(tmp_path: Path) -> N
 
 def test_export_of_repeated_scenarios_has_no_expected_value(tmp_path: Path) -> None:
     out = tmp_path / "two.xlsx"
-    assert main(["export", str(BASE), "--scenario", str(SCENARIOS[0]), "--scenario",
-                 str(SCENARIOS[1]), "--xlsx", str(out)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                str(BASE),
+                "--scenario",
+                str(SCENARIOS[0]),
+                "--scenario",
+                str(SCENARIOS[1]),
+                "--xlsx",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = list(open_book(out, data_only=True)[lay.SCENARIOS].iter_rows(values_only=True))
     assert not any(r[1] == "Expected value (probability-weighted)" for r in rows)
 
@@ -55,8 +82,9 @@ def test_scenario_sources_replace_the_base_sources_they_change(tmp_path: Path) -
     assert row[lay.IN_SOURCE].value.startswith("seed 000 (FT, 4 Feb 2026)")
 
 
-def test_failures_leave_an_existing_file_untouched(tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_failures_leave_an_existing_file_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "keep.xlsx"
     out.write_bytes(b"previous")
     bad = tmp_path / "bad.yaml"
@@ -65,39 +93,70 @@ def test_failures_leave_an_existing_file_untouched(tmp_path: Path,
     err = capsys.readouterr().err
     assert "bad.yaml: policy.share_rate" in err
     assert out.read_bytes() == b"previous"
-    assert main(["export", str(BASE), "--scenario", str(SCENARIOS[0]), "--scenario",
-                 str(SCENARIOS[0]), "--xlsx", str(out)]) == 2
+    assert (
+        main(
+            [
+                "export",
+                str(BASE),
+                "--scenario",
+                str(SCENARIOS[0]),
+                "--scenario",
+                str(SCENARIOS[0]),
+                "--xlsx",
+                str(out),
+            ]
+        )
+        == 2
+    )
     assert "scenario names must be unique" in capsys.readouterr().err
     assert out.read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml", "keep.xlsx"]
 
 
-@pytest.mark.parametrize("target, message", [
-    ("nowhere/book.xlsx", "does not exist"),
-    ("book.xlsm", "must end in .xlsx"),
-    (".", "must end in .xlsx"),
-])
-def test_output_path_is_refused_before_any_work(target: str, message: str, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["export", str(tmp_path / "missing.yaml"), "--xlsx",
-                 str(tmp_path / target)]) == 2
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("nowhere/book.xlsx", "does not exist"),
+        ("book.xlsm", "must end in .xlsx"),
+        (".", "must end in .xlsx"),
+    ],
+)
+def test_output_path_is_refused_before_any_work(
+    target: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export", str(tmp_path / "missing.yaml"), "--xlsx", str(tmp_path / target)]) == 2
     err = capsys.readouterr().err
     assert message in err and "missing.yaml" not in err
 
 
-def test_mixed_probabilities_are_refused(tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_mixed_probabilities_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     a = tmp_path / "a.yaml"
     b = tmp_path / "b.yaml"
     a.write_text("name: A\nprobability: 0.5\noverrides: {}\n")
     b.write_text("name: B\noverrides: {}\n")
-    assert main(["export", str(BASE), "--scenario", str(a), "--scenario", str(b),
-                 "--xlsx", str(tmp_path / "x.xlsx")]) == 2
+    assert (
+        main(
+            [
+                "export",
+                str(BASE),
+                "--scenario",
+                str(a),
+                "--scenario",
+                str(b),
+                "--xlsx",
+                str(tmp_path / "x.xlsx"),
+            ]
+        )
+        == 2
+    )
     assert "b.yaml: probability: is missing" in capsys.readouterr().err
 
 
 def test_product_ids_that_make_colliding_names_are_an_input_error(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = tmp_path / "policy.yaml"
     base.write_text(BASE.read_text().replace("- id: h200\n", "- id: policy\n", 1))
     out = tmp_path / "book.xlsx"

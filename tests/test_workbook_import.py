@@ -37,8 +37,9 @@ def test_round_trip_is_lossless_for_every_shipped_scenario(lo: Any, tmp_path: Pa
     assert read_inputs(_book(tmp_path, a)) == a
 
 
-def test_round_trip_through_the_command_line(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_round_trip_through_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     book, out = tmp_path / "base.xlsx", tmp_path / "back.yaml"
     assert main(["export", str(BASE), "--xlsx", str(book)]) == 0
     assert main(["import-xlsx", str(book), "--yaml", str(out)]) == 0
@@ -48,14 +49,26 @@ def test_round_trip_through_the_command_line(tmp_path: Path,
 
 
 def test_every_digit_and_awkward_text_survive(tmp_path: Path) -> None:
-    a = tiny(policy__share_rate=0.1 + 0.2, products__chip__asp_usd=1 / 3,
-             products__chip__unit_cost_usd=2 / 3 * 100, products__chip__name=INJECTIONS[0],
-             products__chip__vendor=INJECTIONS[1], horizon__fiscal_year_end_month=12,
-             products__chip__licence_cap_units=1e-7, products__chip__share_rate=0.0)
-    a = a.model_copy(update={"sources": {"products.chip.asp_usd": INJECTIONS[2],
-                                         "policy.share_rate": INJECTIONS[3],
-                                         "custom.note": INJECTIONS[4],
-                                         "products.chip.bom_usd_per_unit.mem": "  spaced  "}})
+    a = tiny(
+        policy__share_rate=0.1 + 0.2,
+        products__chip__asp_usd=1 / 3,
+        products__chip__unit_cost_usd=2 / 3 * 100,
+        products__chip__name=INJECTIONS[0],
+        products__chip__vendor=INJECTIONS[1],
+        horizon__fiscal_year_end_month=12,
+        products__chip__licence_cap_units=1e-7,
+        products__chip__share_rate=0.0,
+    )
+    a = a.model_copy(
+        update={
+            "sources": {
+                "products.chip.asp_usd": INJECTIONS[2],
+                "policy.share_rate": INJECTIONS[3],
+                "custom.note": INJECTIONS[4],
+                "products.chip.bom_usd_per_unit.mem": "  spaced  ",
+            }
+        }
+    )
     back = read_inputs(_book(tmp_path, a))
     assert back == a
     again = validate_raw(yaml.safe_load(xlsx_import.assumptions_yaml(back, "x")), "x")
@@ -64,8 +77,9 @@ def test_every_digit_and_awkward_text_survive(tmp_path: Path) -> None:
 
 def test_product_without_suppliers_and_digit_id_round_trip(tmp_path: Path) -> None:
     p = tiny().products[0]
-    a = tiny().model_copy(update={"products": [
-        p.model_copy(update={"id": "5090", "bom_usd_per_unit": {}}), p]})
+    a = tiny().model_copy(
+        update={"products": [p.model_copy(update={"id": "5090", "bom_usd_per_unit": {}}), p]}
+    )
     assert read_inputs(_book(tmp_path, a)) == a
 
 
@@ -73,8 +87,7 @@ def test_several_scenarios_import_the_active_or_the_chosen_column(tmp_path: Path
     los = [lo for lo in SHIPPED if lo.name in ("Approved now", "US denies", "Levy struck down")]
     variants = [with_sources(lo) for lo in los]
     path = tmp_path / "three.xlsx"
-    path.write_bytes(build_workbook_bytes(variants, [lo.name for lo in los],
-                                          [""] * len(los)))
+    path.write_bytes(build_workbook_bytes(variants, [lo.name for lo in los], [""] * len(los)))
     assert read_inputs(path) == variants[0]
     assert read_inputs(path, "2") == variants[1]
     assert read_inputs(path, los[2].name) == variants[2]
@@ -88,11 +101,20 @@ def test_several_scenarios_import_the_active_or_the_chosen_column(tmp_path: Path
 def test_cells_a_person_may_type_are_read_as_meant(tmp_path: Path) -> None:
     src = _book(tmp_path)
     edited = tmp_path / "edited.xlsx"
-    set_inputs(src, edited, {"timeline_china_approval": "2027-02",
-                             "timeline_us_approval": dt.datetime(2026, 6, 17),
-                             "policy_levy_ends": "None", "policy_mechanism": "Import_Tariff",
-                             "h200_production_paused": "false", "h200_licence_cap_units": 5,
-                             "horizon_months": 36.0, "h200_name": 200})
+    set_inputs(
+        src,
+        edited,
+        {
+            "timeline_china_approval": "2027-02",
+            "timeline_us_approval": dt.datetime(2026, 6, 17),
+            "policy_levy_ends": "None",
+            "policy_mechanism": "Import_Tariff",
+            "h200_production_paused": "false",
+            "h200_licence_cap_units": 5,
+            "horizon_months": 36.0,
+            "h200_name": 200,
+        },
+    )
     a = read_inputs(edited)
     assert (a.timeline.china_approval, a.timeline.us_approval) == ("2027-02", "2026-06")
     assert a.policy.levy_ends is None and a.policy.mechanism == "import_tariff"
@@ -165,18 +187,16 @@ BAD = {
     "zip of something else": (_other_zip, "not an .xlsx workbook"),
     "missing Inputs sheet": (_no_inputs, "has no sheet named 'Inputs' (sheets: Data)"),
     "over the size limit": (_too_big, "over the import limit of 20 MB"),
-    "text in a numeric cell": (lambda t: _edited(t, {"h200_asp_usd": "27k"}),
-                               "Inputs!C"),
-    "value out of range": (lambda t: _edited(t, {"policy_share_rate": 1.5}),
-                           "Inputs!C"),
+    "text in a numeric cell": (lambda t: _edited(t, {"h200_asp_usd": "27k"}), "Inputs!C"),
+    "value out of range": (lambda t: _edited(t, {"policy_share_rate": 1.5}), "Inputs!C"),
     "missing file": (lambda t: t / "absent.xlsx", "file not found"),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
-def test_bad_workbooks_get_one_clear_message_and_exit_2(case: str, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]
-                                                        ) -> None:
+def test_bad_workbooks_get_one_clear_message_and_exit_2(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     make, expected = BAD[case]
     path = make(tmp_path)
     out = tmp_path / "out.yaml"
@@ -189,10 +209,18 @@ def test_bad_workbooks_get_one_clear_message_and_exit_2(case: str, tmp_path: Pat
 
 
 def test_cell_messages_name_sheet_cell_input_and_rule(tmp_path: Path) -> None:
-    path = _edited(tmp_path, {"h200_asp_usd": "27k", "policy_share_rate": 1.5,
-                              "timeline_us_approval": "soon", "demand_backlog_retention": None,
-                              "h200_production_paused": 1, "h20_unit_cost_usd": 10.0,
-                              "timeline_ramp_months": 2.5})
+    path = _edited(
+        tmp_path,
+        {
+            "h200_asp_usd": "27k",
+            "policy_share_rate": 1.5,
+            "timeline_us_approval": "soon",
+            "demand_backlog_retention": None,
+            "h200_production_paused": 1,
+            "h20_unit_cost_usd": 10.0,
+            "timeline_ramp_months": 2.5,
+        },
+    )
     with pytest.raises(xlsx_import.InputError) as info:
         read_inputs(path)
     wb = open_book(path)
@@ -201,14 +229,25 @@ def test_cell_messages_name_sheet_cell_input_and_rule(tmp_path: Path) -> None:
     def cell(name: str) -> str:
         return f"Inputs!{destination(wb, name)[1]} ({name})"
 
-    assert set(text) == {f"({n})" for n in ("h200_asp_usd", "policy_share_rate",
-                                            "timeline_us_approval", "demand_backlog_retention",
-                                            "h200_production_paused", "h20_unit_cost_usd",
-                                            "timeline_ramp_months")}
-    assert cell("h200_asp_usd") + ": must be a number, not text (got '27k')" in \
-        text["(h200_asp_usd)"]
-    assert cell("policy_share_rate") + ": Input should be less than or equal to 1" in \
-        text["(policy_share_rate)"]
+    assert set(text) == {
+        f"({n})"
+        for n in (
+            "h200_asp_usd",
+            "policy_share_rate",
+            "timeline_us_approval",
+            "demand_backlog_retention",
+            "h200_production_paused",
+            "h20_unit_cost_usd",
+            "timeline_ramp_months",
+        )
+    }
+    assert (
+        cell("h200_asp_usd") + ": must be a number, not text (got '27k')" in text["(h200_asp_usd)"]
+    )
+    assert (
+        cell("policy_share_rate") + ": Input should be less than or equal to 1"
+        in text["(policy_share_rate)"]
+    )
     assert "must be a date (a month) or 'never', not text" in text["(timeline_us_approval)"]
     assert "is empty: a value is required" in text["(demand_backlog_retention)"]
     assert "must be TRUE or FALSE" in text["(h200_production_paused)"]
@@ -222,10 +261,13 @@ def test_a_formula_without_a_saved_result_is_refused(tmp_path: Path) -> None:
         read_inputs(path)
 
 
-def test_output_path_is_checked_before_reading(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["import-xlsx", str(_book(tmp_path)), "--yaml",
-                 str(tmp_path / "nowhere" / "a.yaml")]) == 2
+def test_output_path_is_checked_before_reading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["import-xlsx", str(_book(tmp_path)), "--yaml", str(tmp_path / "nowhere" / "a.yaml")])
+        == 2
+    )
     assert "does not exist" in capsys.readouterr().err
     assert main(["import-xlsx", str(_book(tmp_path)), "--yaml", str(tmp_path / "a.txt")]) == 2
     assert "must end in .yaml or .yml" in capsys.readouterr().err

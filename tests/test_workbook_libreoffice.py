@@ -66,40 +66,87 @@ class Edit:
 
 EDITS = {
     "rate, price, volume and approval month": Edit(
-        {"policy_share_rate": 0.3, "h200_asp_usd": 30000, "h200_china_demand_units_per_month":
-         200000, "timeline_china_approval": _date("2026-09")},
-        {"policy.share_rate": 0.3, "products.h200.asp_usd": 30000.0,
-         "products.h200.china_demand_units_per_month": 200000.0,
-         "timeline.china_approval": "2026-09"}),
+        {
+            "policy_share_rate": 0.3,
+            "h200_asp_usd": 30000,
+            "h200_china_demand_units_per_month": 200000,
+            "timeline_china_approval": _date("2026-09"),
+        },
+        {
+            "policy.share_rate": 0.3,
+            "products.h200.asp_usd": 30000.0,
+            "products.h200.china_demand_units_per_month": 200000.0,
+            "timeline.china_approval": "2026-09",
+        },
+    ),
     "mechanism, quota, cap, levy end and switches": Edit(
-        {"policy_quota_basis": "monthly", "policy_mechanism": "import_tariff",
-         "policy_customs_value_ratio": 0.6, "policy_levy_ends": _date("2027-03"),
-         "mi325x_licence_cap_units": 50000, "h200_share_rate": 0.2, "h20_quota_applies": True,
-         "h200_production_paused": False, "demand_backlog_retention": 0.9,
-         "policy_us_min_share": 0.5, "policy_china_import_tariff": 0.1,
-         "demand_price_elasticity": 2, "mi308_licence_cap_units": 0},
-        {"policy.quota_basis": "monthly", "policy.mechanism": "import_tariff",
-         "policy.customs_value_ratio": 0.6, "policy.levy_ends": "2027-03",
-         "products.mi325x.licence_cap_units": 50000.0, "products.h200.share_rate": 0.2,
-         "products.h20.quota_applies": True, "products.h200.production_paused": False,
-         "demand.backlog_retention": 0.9, "policy.us_min_share": 0.5,
-         "policy.china_import_tariff": 0.1, "demand.price_elasticity": 2.0,
-         "products.mi308.licence_cap_units": 0.0}),
+        {
+            "policy_quota_basis": "monthly",
+            "policy_mechanism": "import_tariff",
+            "policy_customs_value_ratio": 0.6,
+            "policy_levy_ends": _date("2027-03"),
+            "mi325x_licence_cap_units": 50000,
+            "h200_share_rate": 0.2,
+            "h20_quota_applies": True,
+            "h200_production_paused": False,
+            "demand_backlog_retention": 0.9,
+            "policy_us_min_share": 0.5,
+            "policy_china_import_tariff": 0.1,
+            "demand_price_elasticity": 2,
+            "mi308_licence_cap_units": 0,
+        },
+        {
+            "policy.quota_basis": "monthly",
+            "policy.mechanism": "import_tariff",
+            "policy.customs_value_ratio": 0.6,
+            "policy.levy_ends": "2027-03",
+            "products.mi325x.licence_cap_units": 50000.0,
+            "products.h200.share_rate": 0.2,
+            "products.h20.quota_applies": True,
+            "products.h200.production_paused": False,
+            "demand.backlog_retention": 0.9,
+            "policy.us_min_share": 0.5,
+            "policy.china_import_tariff": 0.1,
+            "demand.price_elasticity": 2.0,
+            "products.mi308.licence_cap_units": 0.0,
+        },
+    ),
     "horizon start, fiscal year and timing": Edit(
-        {"horizon_start": _date("2027-01"), "horizon_fiscal_year_end_month": 12,
-         "discount_rate": 0.05, "timeline_ramp_months": 6, "timeline_test_lag_months": 0,
-         "demand_reference_start": _date("2025-06"), "h200_asp_change_per_year": 0.5,
-         "mi325x_china_demand_growth_per_year": 2, "h20_starting_inventory_units": 1000},
-        {"horizon.start": "2027-01", "horizon.fiscal_year_end_month": 12,
-         "discount_rate": 0.05, "timeline.ramp_months": 6, "timeline.test_lag_months": 0,
-         "demand.reference_start": "2025-06", "products.h200.asp_change_per_year": 0.5,
-         "products.mi325x.china_demand_growth_per_year": 2.0,
-         "products.h20.starting_inventory_units": 1000.0}),
+        {
+            "horizon_start": _date("2027-01"),
+            "horizon_fiscal_year_end_month": 12,
+            "discount_rate": 0.05,
+            "timeline_ramp_months": 6,
+            "timeline_test_lag_months": 0,
+            "demand_reference_start": _date("2025-06"),
+            "h200_asp_change_per_year": 0.5,
+            "mi325x_china_demand_growth_per_year": 2,
+            "h20_starting_inventory_units": 1000,
+        },
+        {
+            "horizon.start": "2027-01",
+            "horizon.fiscal_year_end_month": 12,
+            "discount_rate": 0.05,
+            "timeline.ramp_months": 6,
+            "timeline.test_lag_months": 0,
+            "demand.reference_start": "2025-06",
+            "products.h200.asp_change_per_year": 0.5,
+            "products.mi325x.china_demand_growth_per_year": 2.0,
+            "products.h20.starting_inventory_units": 1000.0,
+        },
+    ),
     "never approved": Edit(
-        {"timeline_us_approval": "never", "mi325x_production_paused": True,
-         "h200_production_paused": False},
-        {"timeline.us_approval": "never", "products.mi325x.production_paused": True,
-         "products.h200.production_paused": False}),
+        {
+            "timeline_us_approval": "never",
+            "mi325x_production_paused": True,
+            "h200_production_paused": False,
+        },
+        {
+            "timeline.us_approval": "never",
+            "products.mi325x.production_paused": True,
+            "products.h200.production_paused": False,
+        },
+    ),
 }
 
 
@@ -141,20 +188,33 @@ def batch(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> Batch:
         set_inputs(asis, src_dir / f"edit{key}.xlsx", edit.cells)
         b.src[f"edit{key}"] = src_dir / f"edit{key}.xlsx"
     b.multi = [with_sources(lo) for lo in SCENARIO_ONLY]
-    multi = put("multi", build_workbook_bytes(b.multi, [lo.name for lo in SCENARIO_ONLY],
-                                              [lo.scenario.description for lo in SCENARIO_ONLY
-                                               if lo.scenario]))
+    multi = put(
+        "multi",
+        build_workbook_bytes(
+            b.multi,
+            [lo.name for lo in SCENARIO_ONLY],
+            [lo.scenario.description for lo in SCENARIO_ONLY if lo.scenario],
+        ),
+    )
     for k in SWITCH_TO:
         set_inputs(multi, src_dir / f"switch{k:02d}.xlsx", {"active_scenario": k})
         b.src[f"switch{k:02d}"] = src_dir / f"switch{k:02d}.xlsx"
     wb = open_book(multi)
     row = int(destination(wb, "policy_share_rate")[1][1:])
     set_inputs(multi, src_dir / "multi_edit.xlsx", {"active_scenario": 2})
-    set_cell(src_dir / "multi_edit.xlsx", src_dir / "multi_edit.xlsx", lay.INPUTS,
-             f"{lay.col_name(lay.IN_FIRST_SCENARIO + 1)}{row}", 0.4)
+    set_cell(
+        src_dir / "multi_edit.xlsx",
+        src_dir / "multi_edit.xlsx",
+        lay.INPUTS,
+        f"{lay.col_name(lay.IN_FIRST_SCENARIO + 1)}{row}",
+        0.4,
+    )
     b.src["multi_edit"] = src_dir / "multi_edit.xlsx"
-    set_inputs(asis, src_dir / "broken.xlsx", {"h200_unit_cost_usd": 100, "horizon_months": 40,
-                                               "policy_share_rate": 1.5})
+    set_inputs(
+        asis,
+        src_dir / "broken.xlsx",
+        {"h200_unit_cost_usd": 100, "horizon_months": 40, "policy_share_rate": 1.5},
+    )
     b.src["broken"] = src_dir / "broken.xlsx"
     injected = put("injection", export_one(_injected(), INJECTIONS[4], INJECTIONS[3]))
     set_inputs(injected, injected, {"h200_asp_usd": "=25000+2000"})  # typed by a person
@@ -167,30 +227,42 @@ def batch(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> Batch:
 def _injected() -> Assumptions:
     a = with_sources(SHIPPED[0])
     p = a.products[0].model_copy(update={"name": INJECTIONS[0], "vendor": INJECTIONS[1]})
-    return a.model_copy(update={"products": [p, *a.products[1:]], "sources": {
-        **a.sources, "products.h200.asp_usd": INJECTIONS[2], "policy.share_rate": INJECTIONS[3],
-        "notes.extra": INJECTIONS[4]}})
+    return a.model_copy(
+        update={
+            "products": [p, *a.products[1:]],
+            "sources": {
+                **a.sources,
+                "products.h200.asp_usd": INJECTIONS[2],
+                "policy.share_rate": INJECTIONS[3],
+                "notes.extra": INJECTIONS[4],
+            },
+        }
+    )
 
 
-def _assert_outputs(b: Batch, key: str, a: Assumptions, variant_proj: Any = None,
-                    variant: int = 0) -> None:
+def _assert_outputs(
+    b: Batch, key: str, a: Assumptions, variant_proj: Any = None, variant: int = 0
+) -> None:
     proj = variant_proj if variant_proj is not None else project_one(a)
-    worst, bad = output_errors(open_book(b.src[key]), open_book(b.out[key], data_only=True),
-                               a, proj, variant)
+    worst, bad = output_errors(
+        open_book(b.src[key]), open_book(b.out[key], data_only=True), a, proj, variant
+    )
     assert not bad, f"{key}: {len(bad)} ranges differ from the core, e.g. {bad[:3]}"
     assert worst <= 1e-9
 
 
 @pytest.mark.parametrize("i", range(len(SHIPPED)), ids=[lo.name for lo in SHIPPED])
-def test_recalculated_outputs_equal_the_core_for_every_shipped_scenario(batch: Batch,
-                                                                        i: int) -> None:
+def test_recalculated_outputs_equal_the_core_for_every_shipped_scenario(
+    batch: Batch, i: int
+) -> None:
     _assert_outputs(batch, f"single{i:02d}", with_sources(SHIPPED[i]))
     out = open_book(batch.out[f"single{i:02d}"], data_only=True)
     assert read_named(open_book(batch.src[f"single{i:02d}"]), out, "checks_ok") == [True]
 
 
-@pytest.mark.parametrize("k", (1, *SWITCH_TO),
-                         ids=[SCENARIO_ONLY[k - 1].name for k in (1, *SWITCH_TO)])
+@pytest.mark.parametrize(
+    "k", (1, *SWITCH_TO), ids=[SCENARIO_ONLY[k - 1].name for k in (1, *SWITCH_TO)]
+)
 def test_active_scenario_switch_drives_the_live_model(batch: Batch, k: int) -> None:
     key = "multi" if k == 1 else f"switch{k:02d}"
     proj = project(Inputs.from_assumptions(batch.multi))
@@ -201,8 +273,9 @@ def test_active_scenario_switch_drives_the_live_model(batch: Batch, k: int) -> N
 
 
 @pytest.mark.parametrize("key", ["asis", "multi"])
-def test_cached_values_are_what_the_spreadsheet_computes_in_every_cell(batch: Batch,
-                                                                      key: str) -> None:
+def test_cached_values_are_what_the_spreadsheet_computes_in_every_cell(
+    batch: Batch, key: str
+) -> None:
     cached = open_book(batch.cached[key], data_only=True)
     handed = open_book(batch.src[key], data_only=True)
     recalced = open_book(batch.out[key], data_only=True)
@@ -217,8 +290,13 @@ def test_cached_values_are_what_the_spreadsheet_computes_in_every_cell(batch: Ba
                 got = recalced[ws.title][c.coordinate].value
                 compared += 1
                 if isinstance(want, float) and isinstance(got, (int, float)):
-                    assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-6), \
-                        (ws.title, c.coordinate, c.value, want, got)
+                    assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-6), (
+                        ws.title,
+                        c.coordinate,
+                        c.value,
+                        want,
+                        got,
+                    )
                 else:
                     assert got == want, (ws.title, c.coordinate, c.value, want, got)
     assert compared > 5000
@@ -233,10 +311,11 @@ def test_changed_inputs_recalculate_exactly_as_the_core(batch: Batch, key: int) 
     _assert_outputs(batch, f"edit{key}", a)
     names, out = open_book(batch.src["asis"]), open_book(batch.out[f"edit{key}"], data_only=True)
     before = open_book(batch.cached["asis"], data_only=True)
-    assert read_named(names, out, "out_h200_china_shipments_units") != \
-        read_named(names, before, "out_h200_china_shipments_units") or \
-        read_named(names, out, "out_h200_production_units") != \
-        read_named(names, before, "out_h200_production_units")
+    assert read_named(names, out, "out_h200_china_shipments_units") != read_named(
+        names, before, "out_h200_china_shipments_units"
+    ) or read_named(names, out, "out_h200_production_units") != read_named(
+        names, before, "out_h200_production_units"
+    )
     assert read_named(names, out, "checks_ok") == [True]
     _assert_summary(names, out, a)
 
@@ -246,18 +325,26 @@ def _assert_summary(names: Any, out: Any, a: Assumptions) -> None:
     res = run([a], ["x"])
     tot = res.totals[res.totals["product"] == ALL].set_index("party")
     for p in PARTIES:
-        assert math.isclose(read_named(names, out, f"total_{p.key}_usd")[0],
-                            tot.loc[p.key, "total_usd"], rel_tol=1e-9, abs_tol=1e-3)
-        assert math.isclose(read_named(names, out, f"npv_{p.key}_usd")[0],
-                            tot.loc[p.key, "npv_usd"], rel_tol=1e-9, abs_tol=1e-3)
+        assert math.isclose(
+            read_named(names, out, f"total_{p.key}_usd")[0],
+            tot.loc[p.key, "total_usd"],
+            rel_tol=1e-9,
+            abs_tol=1e-3,
+        )
+        assert math.isclose(
+            read_named(names, out, f"npv_{p.key}_usd")[0],
+            tot.loc[p.key, "npv_usd"],
+            rel_tol=1e-9,
+            abs_tol=1e-3,
+        )
     months = month_labels(a.horizon.start, a.horizon.months)
     per = period_labels(months, "fiscal_year", a.horizon.fiscal_year_end_month)
     gross = party_series(res.projection)["china_gross_revenue"][0].sum(axis=0)
     rows = list(out[lay.SUMMARY].iter_rows(values_only=True))
     start = next(i for i, r in enumerate(rows) if r[0] == "Fiscal years (USD)")
-    labels = [v for v in rows[start + 1][lay.COL_T0:] if v not in (None, "")]
+    labels = [v for v in rows[start + 1][lay.COL_T0 :] if v not in (None, "")]
     assert labels == list(dict.fromkeys(per))
-    got = [v for v in rows[start + 3][lay.COL_T0:lay.COL_T0 + len(labels)]]
+    got = [v for v in rows[start + 3][lay.COL_T0 : lay.COL_T0 + len(labels)]]
     want = [gross[[m == lab for m in per]].sum() for lab in labels]
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-3)
 
@@ -288,6 +375,7 @@ def test_import_reads_workbooks_saved_by_libreoffice(batch: Batch) -> None:
 
 def assert_same(got: Assumptions, want: Assumptions) -> None:
     """Equal, numbers within 1e-14: LibreOffice saves constants with 15 significant digits."""
+
     def walk(g: Any, w: Any, path: str) -> None:
         if isinstance(w, float) and isinstance(g, float):
             assert math.isclose(g, w, rel_tol=1e-14), (path, g, w)
@@ -307,8 +395,13 @@ def assert_same(got: Assumptions, want: Assumptions) -> None:
 
 def test_formula_lookalike_text_stays_text_after_recalculation(batch: Batch) -> None:
     out = open_book(batch.out["injection"])
-    texts = {c.value for ws in out.worksheets for row in ws.iter_rows() for c in row
-             if c.data_type == "s"}
+    texts = {
+        c.value
+        for ws in out.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "s"
+    }
     assert set(INJECTIONS) <= texts
     values = open_book(batch.out["injection"], data_only=True)
     assert values[lay.COVER]["B4"].value == INJECTIONS[4]

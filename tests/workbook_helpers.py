@@ -72,12 +72,11 @@ def open_book(path: Path, data_only: bool = False) -> openpyxl.Workbook:
 
 
 def destination(wb: openpyxl.Workbook, name: str) -> tuple[str, str]:
-    (sheet, coord), = wb.defined_names[name].destinations
+    ((sheet, coord),) = wb.defined_names[name].destinations
     return sheet, coord.replace("$", "")
 
 
-def read_named(names_wb: openpyxl.Workbook, values_wb: openpyxl.Workbook,
-               name: str) -> list[Any]:
+def read_named(names_wb: openpyxl.Workbook, values_wb: openpyxl.Workbook, name: str) -> list[Any]:
     """Values of a named range (located in ``names_wb``, read from ``values_wb``)."""
     sheet, coord = destination(names_wb, name)
     cells = values_wb[sheet][coord]
@@ -89,14 +88,19 @@ def read_named(names_wb: openpyxl.Workbook, values_wb: openpyxl.Workbook,
 def expected(proj: Projection, variant: int, pid: str, metric: str) -> np.ndarray:
     j = proj.inputs.product_ids.index(pid)
     if metric.startswith(SUPPLIER_PREFIX):
-        k = proj.inputs.supplier_ids.index(metric[len(SUPPLIER_PREFIX):])
+        k = proj.inputs.supplier_ids.index(metric[len(SUPPLIER_PREFIX) :])
         return proj.money.suppliers[variant, j, k]
     return series(proj)[metric][variant, j]
 
 
-def output_errors(names_wb: openpyxl.Workbook, values_wb: openpyxl.Workbook,
-                  a: Assumptions, proj: Projection, variant: int = 0,
-                  rtol: float = RTOL) -> tuple[float, list[str]]:
+def output_errors(
+    names_wb: openpyxl.Workbook,
+    values_wb: openpyxl.Workbook,
+    a: Assumptions,
+    proj: Projection,
+    variant: int = 0,
+    rtol: float = RTOL,
+) -> tuple[float, list[str]]:
     """Worst relative error over every named output range, and the ranges beyond ``rtol``.
 
     ``rtol = 0`` asks for exact equality.
@@ -169,11 +173,19 @@ def recalculate(soffice: str, files: Sequence[Path], outdir: Path, workers: int 
         try:
             (profile / "user").mkdir()
             (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ON_LOAD)
-            cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
-                   "--norestore", "--nolockcheck", "--convert-to", "xlsx",
-                   "--outdir", str(outdir), *map(str, batch)]
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
-                                  check=False)
+            cmd = [
+                soffice,
+                f"-env:UserInstallation={profile.as_uri()}",
+                "--headless",
+                "--norestore",
+                "--nolockcheck",
+                "--convert-to",
+                "xlsx",
+                "--outdir",
+                str(outdir),
+                *map(str, batch),
+            ]
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
             logs.append(f"exit {done.returncode}: {done.stdout[-500:]} {done.stderr[-500:]}")
         finally:
             shutil.rmtree(profile, ignore_errors=True)

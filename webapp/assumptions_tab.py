@@ -54,12 +54,18 @@ def full_table(view: View) -> pd.DataFrame:
         info = param_info(path)
         assert info is not None, path
         value = _value(view.whatif, path)
-        source = ("what-if set in the app" if path in view.overrides
-                  else view.reference.source(path))
-        rows.append({"Parameter": path, "What-if": _text(value),
-                     "Base": _text(_value(base, path)), "Unit": info.unit,
-                     "Range": info.range_text(), "Description": info.description,
-                     "Source": source})
+        source = "what-if set in the app" if path in view.overrides else view.reference.source(path)
+        rows.append(
+            {
+                "Parameter": path,
+                "What-if": _text(value),
+                "Base": _text(_value(base, path)),
+                "Unit": info.unit,
+                "Range": info.range_text(),
+                "Description": info.description,
+                "Source": source,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -72,10 +78,16 @@ def diff_table(view: View) -> pd.DataFrame:
         now, was = _value(view.whatif, path), _value(base, path)
         if same(now, was):
             continue
-        by = ("you (in the app)" if path in view.overrides
-              else f"upload: {ref.name}" if ref.id == CUSTOM_ID else f"scenario: {ref.name}")
-        rows.append({"Parameter": path, "Base": _text(was), "What-if": _text(now),
-                     "Changed by": by})
+        by = (
+            "you (in the app)"
+            if path in view.overrides
+            else f"upload: {ref.name}"
+            if ref.id == CUSTOM_ID
+            else f"scenario: {ref.name}"
+        )
+        rows.append(
+            {"Parameter": path, "Base": _text(was), "What-if": _text(now), "Changed by": by}
+        )
     return pd.DataFrame(rows, columns=["Parameter", "Base", "What-if", "Changed by"])
 
 
@@ -87,6 +99,12 @@ def render(view: View) -> None:
     else:
         st.dataframe(diff, hide_index=True, width="stretch")
     st.subheader("All assumptions")
-    st.dataframe(full_table(view), hide_index=True, width="stretch",
-                 column_config={"Description": st.column_config.TextColumn(width="large"),
-                                "Source": st.column_config.TextColumn(width="large")})
+    st.dataframe(
+        full_table(view),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Description": st.column_config.TextColumn(width="large"),
+            "Source": st.column_config.TextColumn(width="large"),
+        },
+    )

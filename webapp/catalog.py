@@ -44,12 +44,19 @@ def _reference(ref_id: str, loaded: Loaded) -> Reference:
     sc = loaded.scenario
     sources = dict(loaded.assumptions.sources)
     if sc is None:
-        return Reference(ref_id, "Base assumptions",
-                         "The shipped defaults (assumptions/base.yaml), each value sourced.",
-                         loaded.assumptions, loaded.raw, {}, sources)
+        return Reference(
+            ref_id,
+            "Base assumptions",
+            "The shipped defaults (assumptions/base.yaml), each value sourced.",
+            loaded.assumptions,
+            loaded.raw,
+            {},
+            sources,
+        )
     sources.update(sc.sources)
-    return Reference(ref_id, sc.name, sc.description, loaded.assumptions, loaded.raw,
-                     dict(sc.overrides), sources)
+    return Reference(
+        ref_id, sc.name, sc.description, loaded.assumptions, loaded.raw, dict(sc.overrides), sources
+    )
 
 
 @dataclass(frozen=True)
@@ -72,16 +79,17 @@ class Catalog:
 def catalog() -> Catalog:
     """Read the shipped files once per server process (they are read-only)."""
     base = _reference(BASE_ID, load(BASE_FILE))
-    scenarios = {p.stem: _reference(p.stem, load(BASE_FILE, p))
-                 for p in sorted(SCENARIO_DIR.glob("*.yaml"))}
+    scenarios = {
+        p.stem: _reference(p.stem, load(BASE_FILE, p)) for p in sorted(SCENARIO_DIR.glob("*.yaml"))
+    }
     entries = load_set(SET_FILE)
     probs = {Path(sc.file).stem: pr for sc, pr in entries}
     set_name = str(read_yaml(SET_FILE).get("name", SET_FILE.stem))
     return Catalog(base, scenarios, set_name, probs)
 
 
-def custom_reference(name: str, description: str, assumptions: Assumptions,
-                     raw: dict[str, Any]) -> Reference:
+def custom_reference(
+    name: str, description: str, assumptions: Assumptions, raw: dict[str, Any]
+) -> Reference:
     """An uploaded file as a reference (its own sources, if any)."""
-    return Reference(CUSTOM_ID, name, description, assumptions, raw, {},
-                     dict(assumptions.sources))
+    return Reference(CUSTOM_ID, name, description, assumptions, raw, {}, dict(assumptions.sources))

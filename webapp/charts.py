@@ -15,10 +15,18 @@ BILLION = 1e9
 # flows of the buyers' money that add up (stacked) and the suppliers' revenue (a line)
 STACKED = ("vendor_retained_usd", "us_government_usd", "test_lab_usd", "china_tariff_usd")
 SUPPLIERS = PARTY_LABELS["suppliers"]
-PERIODS = {"month": "Monthly", "calendar_quarter": "Calendar quarter",
-           "fiscal_quarter": "Vendor fiscal quarter"}
-FLOW_METRICS = ("china_demand_units", "open_orders_units", "china_shipments_units",
-                "quota_room_units", "us_shipments_units")
+PERIODS = {
+    "month": "Monthly",
+    "calendar_quarter": "Calendar quarter",
+    "fiscal_quarter": "Vendor fiscal quarter",
+}
+FLOW_METRICS = (
+    "china_demand_units",
+    "open_orders_units",
+    "china_shipments_units",
+    "quota_room_units",
+    "us_shipments_units",
+)
 STOCK_METRIC = "inventory_units"
 CUMULATIVE = "Cumulative China shipments"
 CAP = "Licence cap"
@@ -39,15 +47,17 @@ def _product(frame: pd.DataFrame, product: str) -> pd.DataFrame:
     return frame if product == ALL else frame[frame["product"] == product]
 
 
-def party_frame(monthly: pd.DataFrame, period: str, product: str,
-                fiscal_year_end_month: int) -> pd.DataFrame:
+def party_frame(
+    monthly: pd.DataFrame, period: str, product: str, fiscal_year_end_month: int
+) -> pd.DataFrame:
     """Money by party and period: ``period, party, usd, stacked`` (suppliers summed)."""
     sub = _product(monthly, product)
     keep = sub["metric"].isin(STACKED) | sub["metric"].str.startswith(SUPPLIER_PREFIX)
     agg = aggregate(sub[keep], period, fiscal_year_end_month)
     is_sup = agg["metric"].str.startswith(SUPPLIER_PREFIX)
-    agg["party"] = agg["metric"].map(lambda m: SUPPLIERS if m.startswith(SUPPLIER_PREFIX)
-                                     else metric_info(m).label)
+    agg["party"] = agg["metric"].map(
+        lambda m: SUPPLIERS if m.startswith(SUPPLIER_PREFIX) else metric_info(m).label
+    )
     agg["stacked"] = ~is_sup
     out = agg.groupby(["period", "party", "stacked"], sort=False)["value"].sum().reset_index()
     return out.rename(columns={"value": "usd"})
@@ -63,17 +73,35 @@ def timeline_chart(frame: pd.DataFrame, period_title: str) -> alt.TopLevelMixin:
     order = party_order()
     periods = list(dict.fromkeys(data["period"]))
     x = alt.X("period:O", title=period_title, sort=periods, axis=alt.Axis(labelAngle=-45))
-    color = alt.Color("party:N", title="Party", scale=alt.Scale(domain=order,
-                                                                scheme="tableau10"),
-                      sort=order, legend=alt.Legend(orient="bottom"))
-    tooltip = [alt.Tooltip("period:O", title=period_title), alt.Tooltip("party:N"),
-               alt.Tooltip("billions:Q", title="$ billions", format=",.3f")]
-    bars = alt.Chart(data[data["stacked"]]).mark_bar().encode(
-        x=x, y=alt.Y("billions:Q", title="$ billions", stack="zero"), color=color,
-        order=alt.Order("party_rank:Q"), tooltip=tooltip,
-    ).transform_calculate(party_rank=f"indexof({order!r}, datum.party)")
-    line = alt.Chart(data[~data["stacked"]]).mark_line(point=True, strokeDash=[4, 3]).encode(
-        x=x, y="billions:Q", color=color, tooltip=tooltip)
+    color = alt.Color(
+        "party:N",
+        title="Party",
+        scale=alt.Scale(domain=order, scheme="tableau10"),
+        sort=order,
+        legend=alt.Legend(orient="bottom"),
+    )
+    tooltip = [
+        alt.Tooltip("period:O", title=period_title),
+        alt.Tooltip("party:N"),
+        alt.Tooltip("billions:Q", title="$ billions", format=",.3f"),
+    ]
+    bars = (
+        alt.Chart(data[data["stacked"]])
+        .mark_bar()
+        .encode(
+            x=x,
+            y=alt.Y("billions:Q", title="$ billions", stack="zero"),
+            color=color,
+            order=alt.Order("party_rank:Q"),
+            tooltip=tooltip,
+        )
+        .transform_calculate(party_rank=f"indexof({order!r}, datum.party)")
+    )
+    line = (
+        alt.Chart(data[~data["stacked"]])
+        .mark_line(point=True, strokeDash=[4, 3])
+        .encode(x=x, y="billions:Q", color=color, tooltip=tooltip)
+    )
     return alt.layer(bars, line).properties(height=380)
 
 
@@ -90,18 +118,26 @@ def waterfall_frame(steps: list[tuple[str, float, bool]]) -> pd.DataFrame:
 
 def waterfall_chart(frame: pd.DataFrame) -> alt.TopLevelMixin:
     order = list(frame["step"])
-    base = alt.Chart(frame).encode(x=alt.X("step:N", sort=order, title=None,
-                                           axis=alt.Axis(labelAngle=0, labelLimit=140)))
+    base = alt.Chart(frame).encode(
+        x=alt.X("step:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=140))
+    )
     bars = base.mark_bar().encode(
-        y=alt.Y("start:Q", title="$ billions"), y2="end:Q",
-        color=alt.Color("kind:N", title=None,
-                        scale=alt.Scale(domain=["total", "decrease", "increase"],
-                                        range=["#4c78a8", "#e45756", "#54a24b"])),
-        tooltip=[alt.Tooltip("step:N"), alt.Tooltip("amount:Q", title="$ billions",
-                                                    format=",.3f")])
-    text = base.mark_text(dy=-8).encode(
-        y=alt.Y("top:Q"), text=alt.Text("amount:Q", format=",.2f")
-    ).transform_calculate(top="max(datum.start, datum.end)")
+        y=alt.Y("start:Q", title="$ billions"),
+        y2="end:Q",
+        color=alt.Color(
+            "kind:N",
+            title=None,
+            scale=alt.Scale(
+                domain=["total", "decrease", "increase"], range=["#4c78a8", "#e45756", "#54a24b"]
+            ),
+        ),
+        tooltip=[alt.Tooltip("step:N"), alt.Tooltip("amount:Q", title="$ billions", format=",.3f")],
+    )
+    text = (
+        base.mark_text(dy=-8)
+        .encode(y=alt.Y("top:Q"), text=alt.Text("amount:Q", format=",.2f"))
+        .transform_calculate(top="max(datum.start, datum.end)")
+    )
     return alt.layer(bars, text).properties(height=380)
 
 
@@ -117,37 +153,58 @@ def volume_frame(monthly: pd.DataFrame, product: str, metrics: list[str]) -> pd.
 def stock_frame(monthly: pd.DataFrame, product: str, cap: float | None) -> pd.DataFrame:
     """End-of-month inventory, cumulative China shipments and, when set, the licence cap."""
     sub = _product(monthly, product)
-    ship = sub[sub["metric"] == "china_shipments_units"].groupby("month", sort=False)[
-        "value"].sum()
-    frames = [volume_frame(monthly, product, [STOCK_METRIC])[["month", "series", "value"]],
-              pd.DataFrame({"month": ship.index, "series": CUMULATIVE,
-                            "value": ship.cumsum().to_numpy()})]
+    ship = sub[sub["metric"] == "china_shipments_units"].groupby("month", sort=False)["value"].sum()
+    frames = [
+        volume_frame(monthly, product, [STOCK_METRIC])[["month", "series", "value"]],
+        pd.DataFrame(
+            {"month": ship.index, "series": CUMULATIVE, "value": ship.cumsum().to_numpy()}
+        ),
+    ]
     if cap is not None:
         frames.append(pd.DataFrame({"month": ship.index, "series": CAP, "value": cap}))
     return pd.concat(frames, ignore_index=True)
 
 
 def lines_chart(frame: pd.DataFrame, y_title: str, height: int = 320) -> alt.Chart:
-    return alt.Chart(frame).mark_line().encode(
-        x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("value:Q", title=y_title),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
-                        sort=list(dict.fromkeys(frame["series"]))),
-        tooltip=["month:O", "series:N", alt.Tooltip("value:Q", format=",.0f")],
-    ).properties(height=height)
+    return (
+        alt.Chart(frame)
+        .mark_line()
+        .encode(
+            x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("value:Q", title=y_title),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                legend=alt.Legend(orient="bottom"),
+                sort=list(dict.fromkeys(frame["series"])),
+            ),
+            tooltip=["month:O", "series:N", alt.Tooltip("value:Q", format=",.0f")],
+        )
+        .properties(height=height)
+    )
 
 
-def scenario_bars(frame: pd.DataFrame, party_label: str,
-                  expected: float | None) -> alt.TopLevelMixin:
+def scenario_bars(
+    frame: pd.DataFrame, party_label: str, expected: float | None
+) -> alt.TopLevelMixin:
     """One party's figure per scenario (``scenario, billions``), the expected value a rule."""
-    bars = alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("scenario:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X("billions:Q", title=f"{party_label}, $ billions"),
-        tooltip=["scenario:N", alt.Tooltip("billions:Q", format=",.3f")])
+    bars = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("scenario:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+            x=alt.X("billions:Q", title=f"{party_label}, $ billions"),
+            tooltip=["scenario:N", alt.Tooltip("billions:Q", format=",.3f")],
+        )
+    )
     if expected is None:
         return bars.properties(height=28 * len(frame) + 40)
-    rule = alt.Chart(pd.DataFrame({"ev": [expected / BILLION]})).mark_rule(
-        color="#e45756", strokeDash=[6, 3], size=2).encode(
-        x="ev:Q", tooltip=[alt.Tooltip("ev:Q", title="Expected value, $ billions",
-                                       format=",.3f")])
+    rule = (
+        alt.Chart(pd.DataFrame({"ev": [expected / BILLION]}))
+        .mark_rule(color="#e45756", strokeDash=[6, 3], size=2)
+        .encode(
+            x="ev:Q",
+            tooltip=[alt.Tooltip("ev:Q", title="Expected value, $ billions", format=",.3f")],
+        )
+    )
     return alt.layer(bars, rule).properties(height=28 * len(frame) + 40)

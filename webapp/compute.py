@@ -50,5 +50,4 @@ def shipped() -> Results:
     """Every shipped scenario, projected together."""
     cat = catalog()
     ids = list(cat.scenarios)
-    return run([cat.scenarios[i].assumptions for i in ids],
-               [cat.scenarios[i].name for i in ids])
+    return run([cat.scenarios[i].assumptions for i in ids], [cat.scenarios[i].name for i in ids])

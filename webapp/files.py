@@ -62,8 +62,9 @@ def csv_text(key: str) -> str:
     return to_csv_text(compute.monthly(key))
 
 
-def scenario_overrides(cat: Catalog, ref: Reference, current: Mapping[str, Any],
-                       whatif: Assumptions) -> dict[str, Any]:
+def scenario_overrides(
+    cat: Catalog, ref: Reference, current: Mapping[str, Any], whatif: Assumptions
+) -> dict[str, Any]:
     """The what-if as overrides on the file a scenario overlays.
 
     Shipped references overlay the base, so the scenario's own overrides are merged
@@ -71,8 +72,7 @@ def scenario_overrides(cat: Catalog, ref: Reference, current: Mapping[str, Any],
     up equal to the underlying file's are left out.
     """
     on = ref.assumptions if ref.id == CUSTOM_ID else cat.base.assumptions
-    candidates = list(dict.fromkeys([*(() if ref.id == CUSTOM_ID else ref.overrides),
-                                     *current]))
+    candidates = list(dict.fromkeys([*(() if ref.id == CUSTOM_ID else ref.overrides), *current]))
     out = {}
     for path in candidates:
         value = value_at(whatif, path)
@@ -81,27 +81,30 @@ def scenario_overrides(cat: Catalog, ref: Reference, current: Mapping[str, Any],
     return out
 
 
-def scenario_yaml(cat: Catalog, ref: Reference, current: Mapping[str, Any],
-                  whatif: Assumptions) -> str:
+def scenario_yaml(
+    cat: Catalog, ref: Reference, current: Mapping[str, Any], whatif: Assumptions
+) -> str:
     """A scenario file holding only the what-if's overrides, with sources where known."""
     overrides = scenario_overrides(cat, ref, current, whatif)
-    on = (f"the uploaded assumptions '{ref.name}'" if ref.id == CUSTOM_ID
-          else "assumptions/base.yaml")
+    on = (
+        f"the uploaded assumptions '{ref.name}'" if ref.id == CUSTOM_ID else "assumptions/base.yaml"
+    )
     changed = ", ".join(current) or "nothing"
     doc = {
         "name": f"What-if on {ref.name}",
-        "description": f"Overlays {on}. Starting point: {ref.name}. Changed in the app: "
-                       f"{changed}.",
+        "description": f"Overlays {on}. Starting point: {ref.name}. Changed in the app: {changed}.",
         "overrides": overrides,
-        "sources": {k: (APP_SOURCE if k in current else ref.source(k) or APP_SOURCE)
-                    for k in overrides},
+        "sources": {
+            k: (APP_SOURCE if k in current else ref.source(k) or APP_SOURCE) for k in overrides
+        },
     }
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 
 @lru_cache(maxsize=8)
-def workbook_bytes(raws: tuple[str, ...], names: tuple[str, ...],
-                   descriptions: tuple[str, ...]) -> bytes:
+def workbook_bytes(
+    raws: tuple[str, ...], names: tuple[str, ...], descriptions: tuple[str, ...]
+) -> bytes:
     """The Excel workbook (live formulas) of the what-if and, beside it, its reference.
 
     ``raws`` are JSON texts of assumptions mappings (sources included); the first is the
@@ -113,17 +116,22 @@ def workbook_bytes(raws: tuple[str, ...], names: tuple[str, ...],
     return build_workbook_bytes(variants, list(names), list(descriptions))
 
 
-def workbook_args(ref: Reference, current: Mapping[str, Any], whatif_raw: Mapping[str, Any],
-                  whatif: Assumptions) -> tuple[tuple[str, ...], tuple[str, ...],
-                                                tuple[str, ...]]:
+def workbook_args(
+    ref: Reference, current: Mapping[str, Any], whatif_raw: Mapping[str, Any], whatif: Assumptions
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """What :func:`workbook_bytes` needs: the what-if first, the reference when comparable."""
     changes = ", ".join(current)
     raws, names = [json.dumps(whatif_raw, default=str)], [f"What-if on {ref.name}"]
-    descriptions = [f"{ref.name} with these changes made in the app: {changes}." if current
-                    else f"{ref.name}, unchanged. {ref.description}"]
-    comparable = (whatif.horizon.start == ref.assumptions.horizon.start
-                  and whatif.horizon.months == ref.assumptions.horizon.months
-                  and [p.id for p in whatif.products] == [p.id for p in ref.assumptions.products])
+    descriptions = [
+        f"{ref.name} with these changes made in the app: {changes}."
+        if current
+        else f"{ref.name}, unchanged. {ref.description}"
+    ]
+    comparable = (
+        whatif.horizon.start == ref.assumptions.horizon.start
+        and whatif.horizon.months == ref.assumptions.horizon.months
+        and [p.id for p in whatif.products] == [p.id for p in ref.assumptions.products]
+    )
     if current and comparable:
         raws.append(json.dumps(ref.raw, default=str))
         names.append(ref.name)
@@ -135,27 +143,52 @@ def _file_stem(ref: Reference) -> str:
     return "chip-export-" + re.sub(r"[^a-z0-9_]+", "-", ref.id.lower())
 
 
-def download_buttons(cat: Catalog, ref: Reference, current: Mapping[str, Any], key: str,
-                     whatif_raw: Mapping[str, Any], whatif: Assumptions) -> None:
+def download_buttons(
+    cat: Catalog,
+    ref: Reference,
+    current: Mapping[str, Any],
+    key: str,
+    whatif_raw: Mapping[str, Any],
+    whatif: Assumptions,
+) -> None:
     """The what-if's downloads, each built only when its button is clicked."""
     stem = _file_stem(ref)
     items: list[tuple[str, Callable[[], str | bytes], str, str, str]] = [
-        ("Excel workbook", partial(workbook_bytes, *workbook_args(ref, current, whatif_raw,
-                                                                  whatif)),
-         f"{stem}-whatif.xlsx", XLSX_MIME,
-         "The model as live Excel formulas with this what-if's inputs (and, beside it, the "
-         "selected scenario); edit the Inputs sheet and upload it back here."),
-        ("Monthly CSV", partial(csv_text, key), f"{stem}-monthly.csv", "text/csv",
-         "Every month, product and metric in the model's CSV format (MODEL_SPEC §5)."),
-        ("Scenario YAML", partial(scenario_yaml, cat, ref, dict(current), whatif),
-         f"{stem}-whatif.yaml", "application/x-yaml",
-         "Only the overrides, as a scenario file: "
-         "`python -m model project assumptions/base.yaml --scenario FILE --csv OUT.csv`."),
+        (
+            "Excel workbook",
+            partial(workbook_bytes, *workbook_args(ref, current, whatif_raw, whatif)),
+            f"{stem}-whatif.xlsx",
+            XLSX_MIME,
+            "The model as live Excel formulas with this what-if's inputs (and, beside it, the "
+            "selected scenario); edit the Inputs sheet and upload it back here.",
+        ),
+        (
+            "Monthly CSV",
+            partial(csv_text, key),
+            f"{stem}-monthly.csv",
+            "text/csv",
+            "Every month, product and metric in the model's CSV format (MODEL_SPEC §5).",
+        ),
+        (
+            "Scenario YAML",
+            partial(scenario_yaml, cat, ref, dict(current), whatif),
+            f"{stem}-whatif.yaml",
+            "application/x-yaml",
+            "Only the overrides, as a scenario file: "
+            "`python -m model project assumptions/base.yaml --scenario FILE --csv OUT.csv`.",
+        ),
     ]
-    for col, (label, build, name, mime, help_) in zip(st.columns(len(items)), items,
-                                                      strict=True):
-        col.download_button(label, data=build, file_name=name, mime=mime, help=help_,
-                            on_click="ignore", icon=":material/download:", width="stretch")
+    for col, (label, build, name, mime, help_) in zip(st.columns(len(items)), items, strict=True):
+        col.download_button(
+            label,
+            data=build,
+            file_name=name,
+            mime=mime,
+            help=help_,
+            on_click="ignore",
+            icon=":material/download:",
+            width="stretch",
+        )
     st.caption("The page address holds this what-if: copy it to share exactly this view.")
 
 
@@ -187,9 +220,13 @@ def _yaml_upload(tmp: Path, name: str) -> Upload:
     try:
         raw = read_yaml(tmp)
         if "scenarios" in raw:
-            return Upload("invalid", problems=[
-                f"{name}: is a scenario set; upload an assumptions file, a scenario file "
-                "or a workbook (edit set probabilities in the Scenarios tab)"])
+            return Upload(
+                "invalid",
+                problems=[
+                    f"{name}: is a scenario set; upload an assumptions file, a scenario file "
+                    "or a workbook (edit set probabilities in the Scenarios tab)"
+                ],
+            )
         if "overrides" in raw or ("name" in raw and "products" not in raw):
             loaded: Loaded = load(BASE_FILE, tmp)
             assert loaded.scenario is not None
@@ -197,8 +234,7 @@ def _yaml_upload(tmp: Path, name: str) -> Upload:
         loaded = load(tmp)
     except InputError as exc:
         return Upload("invalid", problems=_shown(exc.problems, tmp, name))
-    ref = custom_reference(name, f"Uploaded assumptions ({name}).", loaded.assumptions,
-                           loaded.raw)
+    ref = custom_reference(name, f"Uploaded assumptions ({name}).", loaded.assumptions, loaded.raw)
     return Upload("assumptions", reference=ref)
 
 
@@ -209,8 +245,9 @@ def _workbook_upload(tmp: Path, name: str) -> Upload:
         a = read_inputs(tmp)
     except InputError as exc:
         return Upload("invalid", problems=_shown(exc.problems, tmp, name))
-    ref = custom_reference(name, f"Inputs sheet of the uploaded workbook {name}.", a,
-                           dump_assumptions(a))
+    ref = custom_reference(
+        name, f"Inputs sheet of the uploaded workbook {name}.", a, dump_assumptions(a)
+    )
     return Upload("assumptions", reference=ref)
 
 
@@ -225,8 +262,10 @@ def read_upload(name: str, data: bytes) -> Upload:
             return _yaml_upload(tmp, name)
         if suffix == ".xlsx":
             return _workbook_upload(tmp, name)
-        return Upload("invalid", problems=[
-            f"{name}: unsupported file type; upload a .yaml, .yml or .xlsx file"])
+        return Upload(
+            "invalid",
+            problems=[f"{name}: unsupported file type; upload a .yaml, .yml or .xlsx file"],
+        )
 
 
 def _on_upload() -> None:
@@ -248,20 +287,24 @@ def _on_upload() -> None:
         cat = catalog()
         st.session_state[REF_KEY] = BASE_ID
         set_overrides(cat.base, up.overrides)
-        st.session_state[UPLOAD_DONE] = (f"Applied {len(up.overrides)} overrides from {f.name} "
-                                         "to the base assumptions.")
+        st.session_state[UPLOAD_DONE] = (
+            f"Applied {len(up.overrides)} overrides from {f.name} to the base assumptions."
+        )
 
 
 def upload_widget() -> None:
     st.file_uploader(
-        "Assumptions YAML, scenario YAML or edited workbook", type=["yaml", "yml", "xlsx"],
-        key=UPLOAD_KEY, on_change=_on_upload, max_upload_size=MAX_UPLOAD_MB,
+        "Assumptions YAML, scenario YAML or edited workbook",
+        type=["yaml", "yml", "xlsx"],
+        key=UPLOAD_KEY,
+        on_change=_on_upload,
+        max_upload_size=MAX_UPLOAD_MB,
         help="A full assumptions file, or a workbook downloaded here and edited in its "
-             "Inputs sheet, becomes the 'Custom' scenario; a scenario file (name, "
-             "description, overrides) is applied to the base assumptions.")
+        "Inputs sheet, becomes the 'Custom' scenario; a scenario file (name, "
+        "description, overrides) is applied to the base assumptions.",
+    )
     errors = st.session_state.get(UPLOAD_ERRORS) or []
     if errors:
-        st.error("The file was not loaded:\n\n" +
-                 "\n".join(f"- {escape_md(e)}" for e in errors))
+        st.error("The file was not loaded:\n\n" + "\n".join(f"- {escape_md(e)}" for e in errors))
     elif st.session_state.get(UPLOAD_DONE):
         st.success(st.session_state[UPLOAD_DONE])

@@ -28,8 +28,9 @@ from model.schema import Assumptions
 
 from . import fmt
 
-HISTORY_FILE = Path(__file__).resolve().parent.parent / "assumptions" / "history" \
-    / "nvidia_china_revenue.csv"
+HISTORY_FILE = (
+    Path(__file__).resolve().parent.parent / "assumptions" / "history" / "nvidia_china_revenue.csv"
+)
 LEVELS = (0.80, 0.90, 0.95)
 KEY = "forecast_"
 
@@ -56,23 +57,41 @@ def forecast_chart(frame: pd.DataFrame, vendor: str) -> alt.LayerChart:
     """Actual (points marked verified or not), forecast with its band, projection on top."""
     order = list(frame["fiscal_quarter"])
     d = frame.assign(status=frame["verified"].map({True: "verified", False: "unverified"}))
-    x = alt.X("fiscal_quarter:O", sort=order, title="Vendor fiscal quarter",
-              axis=alt.Axis(labelAngle=-45))
+    x = alt.X(
+        "fiscal_quarter:O", sort=order, title="Vendor fiscal quarter", axis=alt.Axis(labelAngle=-45)
+    )
     y_title = f"{vendor} China revenue, $ billions"
-    band = alt.Chart(d).mark_area(opacity=0.2).encode(x=x, y=alt.Y("lower:Q", title=y_title),
-                                                      y2="upper:Q")
-    fc = alt.Chart(d).mark_line(strokeDash=[5, 3]).encode(x=x, y="forecast:Q",
-                                                          tooltip=["fiscal_quarter:N",
-                                                                   "forecast:Q", "lower:Q",
-                                                                   "upper:Q"])
-    actual = alt.Chart(d).mark_line(point=True, color="#1F3864").encode(
-        x=x, y="actual:Q", tooltip=["fiscal_quarter:N", "actual:Q", "status:N"])
-    unverified = alt.Chart(d[d["status"] == "unverified"]).mark_point(
-        shape="diamond", size=90, color="#C00000", filled=True).encode(
-        x=x, y="actual:Q", tooltip=["fiscal_quarter:N", "actual:Q", "status:N"])
-    projected = alt.Chart(d).mark_line(point=True, color="#ED7D31").encode(
-        x=x, y="projected_usd_billions:Q",
-        tooltip=["fiscal_quarter:N", alt.Tooltip("projected_usd_billions:Q", format=",.2f")])
+    band = (
+        alt.Chart(d)
+        .mark_area(opacity=0.2)
+        .encode(x=x, y=alt.Y("lower:Q", title=y_title), y2="upper:Q")
+    )
+    fc = (
+        alt.Chart(d)
+        .mark_line(strokeDash=[5, 3])
+        .encode(
+            x=x, y="forecast:Q", tooltip=["fiscal_quarter:N", "forecast:Q", "lower:Q", "upper:Q"]
+        )
+    )
+    actual = (
+        alt.Chart(d)
+        .mark_line(point=True, color="#1F3864")
+        .encode(x=x, y="actual:Q", tooltip=["fiscal_quarter:N", "actual:Q", "status:N"])
+    )
+    unverified = (
+        alt.Chart(d[d["status"] == "unverified"])
+        .mark_point(shape="diamond", size=90, color="#C00000", filled=True)
+        .encode(x=x, y="actual:Q", tooltip=["fiscal_quarter:N", "actual:Q", "status:N"])
+    )
+    projected = (
+        alt.Chart(d)
+        .mark_line(point=True, color="#ED7D31")
+        .encode(
+            x=x,
+            y="projected_usd_billions:Q",
+            tooltip=["fiscal_quarter:N", alt.Tooltip("projected_usd_billions:Q", format=",.2f")],
+        )
+    )
     return alt.LayerChart(layer=[band, fc, actual, unverified, projected], height=340)
 
 
@@ -80,12 +99,28 @@ def render(assumptions: Assumptions) -> None:
     """Draw the Forecast tab with the scenario ``assumptions`` projected on top."""
     vendors = sorted({p.vendor for p in assumptions.products})
     c1, c2, c3 = st.columns([2, 1, 1])
-    upload = c1.file_uploader("Your own history (CSV: fiscal_quarter, revenue_usd_billions, "
-                              "verified, source)", type="csv", key=KEY + "upload")
-    vendor = str(c2.selectbox("Projected vendor", vendors, key=KEY + "vendor",
-                              index=vendors.index("Nvidia") if "Nvidia" in vendors else 0))
-    level = float(c3.select_slider("Interval", options=list(LEVELS), value=0.90,
-                                   format_func=lambda v: f"{v:.0%}", key=KEY + "level"))
+    upload = c1.file_uploader(
+        "Your own history (CSV: fiscal_quarter, revenue_usd_billions, verified, source)",
+        type="csv",
+        key=KEY + "upload",
+    )
+    vendor = str(
+        c2.selectbox(
+            "Projected vendor",
+            vendors,
+            key=KEY + "vendor",
+            index=vendors.index("Nvidia") if "Nvidia" in vendors else 0,
+        )
+    )
+    level = float(
+        c3.select_slider(
+            "Interval",
+            options=list(LEVELS),
+            value=0.90,
+            format_func=lambda v: f"{v:.0%}",
+            key=KEY + "level",
+        )
+    )
     if upload is not None:
         text, name = upload.getvalue().decode("utf-8", errors="replace"), upload.name
     else:
@@ -95,35 +130,50 @@ def render(assumptions: Assumptions) -> None:
         quarters = default_quarters(_history(text, name), projected)
         fc = _fit(text, name, quarters, level)
     except InputError as exc:
-        st.error("The history cannot be used:\n\n" +
-                 "\n".join(f"- {fmt.escape_md(str(p))}" for p in exc.problems))
+        st.error(
+            "The history cannot be used:\n\n"
+            + "\n".join(f"- {fmt.escape_md(str(p))}" for p in exc.problems)
+        )
         return
     frame = chart_frame(fc, projected)
     st.altair_chart(forecast_chart(frame, vendor), width="stretch")
-    st.caption(f"History from {fmt.escape_md(name)} (red diamonds: unverified quarters with "
-               f"conflicting reports); dashed: {fc.model} forecast with its {level:.0%} "
-               "prediction interval (median for a log model); orange: the scenario's "
-               f"projected China gross revenue of {fmt.escape_md(vendor)}'s licensed chips, "
-               "complete fiscal quarters only. The history covers all of the vendor's China "
-               "revenue, the projection only the chips modelled.")
+    st.caption(
+        f"History from {fmt.escape_md(name)} (red diamonds: unverified quarters with "
+        f"conflicting reports); dashed: {fc.model} forecast with its {level:.0%} "
+        "prediction interval (median for a log model); orange: the scenario's "
+        f"projected China gross revenue of {fmt.escape_md(vendor)}'s licensed chips, "
+        "complete fiscal quarters only. The history covers all of the vendor's China "
+        "revenue, the projection only the chips modelled."
+    )
     left, right = st.columns(2)
     with left:
         st.markdown("**Candidate models** (lowest AICc kept)")
         st.dataframe(fc.candidates.round(2), hide_index=True, width="stretch")
     with right:
         d = fc.diagnostics
-        rows = [("Ljung-Box p, lag 4", d.get("ljung_box_4_p")),
-                ("Ljung-Box p, lag 8", d.get("ljung_box_8_p")),
-                ("Jarque-Bera p", d.get("jarque_bera_p")),
-                ("Residual s.d.", d.get("residual_sd"))]
+        rows = [
+            ("Ljung-Box p, lag 4", d.get("ljung_box_4_p")),
+            ("Ljung-Box p, lag 8", d.get("ljung_box_8_p")),
+            ("Jarque-Bera p", d.get("jarque_bera_p")),
+            ("Residual s.d.", d.get("residual_sd")),
+        ]
         bt = _backtest(text, name, level)
         if bt is not None:
-            rows += [("Hold-out MAE, last 4 quarters ($ B)", bt["mae"]),
-                     ("Naive MAE, same quarters ($ B)", bt["naive_mae"]),
-                     ("Hold-out interval coverage", bt["coverage"])]
+            rows += [
+                ("Hold-out MAE, last 4 quarters ($ B)", bt["mae"]),
+                ("Naive MAE, same quarters ($ B)", bt["naive_mae"]),
+                ("Hold-out interval coverage", bt["coverage"]),
+            ]
         st.markdown("**Diagnostics**")
-        st.dataframe(pd.DataFrame(rows, columns=["check", "value"]).round(3), hide_index=True,
-                     width="stretch")
-    st.download_button("Download the forecast table (CSV)",
-                       frame.to_csv(index=False, float_format="%.6g"),
-                       file_name="forecast.csv", mime="text/csv", key=KEY + "download")
+        st.dataframe(
+            pd.DataFrame(rows, columns=["check", "value"]).round(3),
+            hide_index=True,
+            width="stretch",
+        )
+    st.download_button(
+        "Download the forecast table (CSV)",
+        frame.to_csv(index=False, float_format="%.6g"),
+        file_name="forecast.csv",
+        mime="text/csv",
+        key=KEY + "download",
+    )

@@ -18,7 +18,8 @@ from . import fmt
 MEASURES = {"total_usd": "Horizon total", "npv_usd": "NPV"}
 _DISCOUNT = param_info("discount_rate")
 MEASURE_HELP = "Horizon total: the sum over all months. NPV: " + (
-    _DISCOUNT.description if _DISCOUNT else "discounted at the assumptions' rate.")
+    _DISCOUNT.description if _DISCOUNT else "discounted at the assumptions' rate."
+)
 DeltaColor = Literal["normal", "inverse", "off"]
 COD_PARTY = "china_gross_revenue"  # cost of delay is shown on the whole China trade
 
@@ -38,6 +39,7 @@ def _party(key: str) -> Callable[[Results, str], float]:
         t = r.totals
         row = t[(t["product"] == ALL) & (t["party"] == key)]
         return float(row[measure].iloc[0])
+
     return get
 
 
@@ -52,20 +54,34 @@ def _delay(column: str) -> Callable[[Results, str], float]:
         col = column if measure == "total_usd" else column.replace("total", "npv")
         row = d[(d["product"] == ALL) & (d["party"] == COD_PARTY)]
         return float(row[col].iloc[0])
+
     return get
 
 
 KPIS: tuple[Kpi, ...] = (
     *(Kpi(p.key, p.label, p.description, _party(p.key)) for p in PARTIES),
-    Kpi("stranded_inventory", "Stranded inventory",
-        "Finished chips left in stock at the end of the horizon, at unit cost.", _stranded,
-        inverse=True),
-    Kpi("cost_of_delay", "Cost of delay",
+    Kpi(
+        "stranded_inventory",
+        "Stranded inventory",
+        "Finished chips left in stock at the end of the horizon, at unit cost.",
+        _stranded,
+        inverse=True,
+    ),
+    Kpi(
+        "cost_of_delay",
+        "Cost of delay",
         "China gross revenue lost against the same assumptions with both approvals at the "
-        "horizon start (approved now).", _delay("total_usd"), inverse=True),
-    Kpi("cost_of_delay_per_month", "Delay cost per month",
-        "Cost of delay divided by the months of delay; n/a without delay or without a "
-        "licence.", _delay("total_per_month_usd"), inverse=True),
+        "horizon start (approved now).",
+        _delay("total_usd"),
+        inverse=True,
+    ),
+    Kpi(
+        "cost_of_delay_per_month",
+        "Delay cost per month",
+        "Cost of delay divided by the months of delay; n/a without delay or without a licence.",
+        _delay("total_per_month_usd"),
+        inverse=True,
+    ),
 )
 
 
@@ -91,18 +107,28 @@ def show(whatif: Results, ref: Results, ref_name: str, measure: str) -> None:
     now, before = values(whatif, measure), values(ref, measure)
     per_row = math.ceil(len(KPIS) / 2)
     for start in range(0, len(KPIS), per_row):
-        for col, kpi in zip(st.columns(per_row), KPIS[start:start + per_row], strict=False):
+        for col, kpi in zip(st.columns(per_row), KPIS[start : start + per_row], strict=False):
             delta, colour = delta_text(kpi, now[kpi.key], before[kpi.key])
-            exact = (f"\n\nWhat-if: {fmt.exact_money(now[kpi.key])}; {ref_name}: "
-                     f"{fmt.exact_money(before[kpi.key])} ({MEASURES[measure].lower()}).")
+            exact = (
+                f"\n\nWhat-if: {fmt.exact_money(now[kpi.key])}; {ref_name}: "
+                f"{fmt.exact_money(before[kpi.key])} ({MEASURES[measure].lower()})."
+            )
             if kpi.key == "stranded_inventory":
-                exact = (f"\n\nWhat-if: {fmt.exact_money(now[kpi.key])} "
-                         f"({fmt.units(_stranded(whatif, measure, 'ending_inventory_units'))}"
-                         f"); {ref_name}: {fmt.exact_money(before[kpi.key])} ("
-                         f"{fmt.units(_stranded(ref, measure, 'ending_inventory_units'))}).")
-            col.metric(kpi.label, kpi.formatter(now[kpi.key]), delta, delta_color=colour,
-                       delta_arrow="auto" if delta and delta != "no change" else "off",
-                       help=kpi.help + exact, border=True)
+                exact = (
+                    f"\n\nWhat-if: {fmt.exact_money(now[kpi.key])} "
+                    f"({fmt.units(_stranded(whatif, measure, 'ending_inventory_units'))}"
+                    f"); {ref_name}: {fmt.exact_money(before[kpi.key])} ("
+                    f"{fmt.units(_stranded(ref, measure, 'ending_inventory_units'))})."
+                )
+            col.metric(
+                kpi.label,
+                kpi.formatter(now[kpi.key]),
+                delta,
+                delta_color=colour,
+                delta_arrow="auto" if delta and delta != "no change" else "off",
+                help=kpi.help + exact,
+                border=True,
+            )
 
 
 def table(r: Results, measure: str) -> pd.DataFrame:

@@ -29,8 +29,7 @@ def comparison(view: View) -> tuple[pd.DataFrame, pd.DataFrame]:
     wi = view.results
     totals = pd.concat([shipped.totals, wi.totals.assign(scenario=WHATIF)], ignore_index=True)
     inv = pd.concat([shipped.inventory, wi.inventory.assign(scenario=WHATIF)], ignore_index=True)
-    cod = pd.concat([shipped.delay_cost, wi.delay_cost.assign(scenario=WHATIF)],
-                    ignore_index=True)
+    cod = pd.concat([shipped.delay_cost, wi.delay_cost.assign(scenario=WHATIF)], ignore_index=True)
     m = view.measure
     rows = []
     for name, prob in [*zip(names, probs, strict=True), (WHATIF, 0.0)]:
@@ -38,12 +37,17 @@ def comparison(view: View) -> tuple[pd.DataFrame, pd.DataFrame]:
         c = cod[(cod["scenario"] == name) & (cod["product"] == ALL)].set_index("party")
         i = inv[(inv["scenario"] == name) & (inv["product"] == ALL)]
         per = c.loc[COD_PARTY, "total_per_month_usd" if m == "total_usd" else "npv_per_month_usd"]
-        row = {"Scenario": name, PROBABILITY: prob,
-               "Delay": fmt.months(float(c["delay_months"].iloc[0]))}
+        row = {
+            "Scenario": name,
+            PROBABILITY: prob,
+            "Delay": fmt.months(float(c["delay_months"].iloc[0])),
+        }
         row |= {p.label: t.loc[p.key, m] / charts.BILLION for p in PARTIES}
-        row |= {"Cost of delay": c.loc[COD_PARTY, m] / charts.BILLION,
-                "Per month of delay": per / 1e6,
-                "Stranded inventory": float(i["stranded_inventory_usd"].iloc[0]) / charts.BILLION}
+        row |= {
+            "Cost of delay": c.loc[COD_PARTY, m] / charts.BILLION,
+            "Per month of delay": per / 1e6,
+            "Stranded inventory": float(i["stranded_inventory_usd"].iloc[0]) / charts.BILLION,
+        }
         rows.append(row)
     return pd.DataFrame(rows), totals
 
@@ -51,11 +55,18 @@ def comparison(view: View) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _column_config() -> dict[str, Any]:
     cfg: dict[str, Any] = {
         PROBABILITY: st.column_config.NumberColumn(
-            PROBABILITY, min_value=0.0, max_value=1.0, step=0.01, format="%.2f",
-            help="Weight in the expected value; must sum to 1. Defaults: the shipped set."),
+            PROBABILITY,
+            min_value=0.0,
+            max_value=1.0,
+            step=0.01,
+            format="%.2f",
+            help="Weight in the expected value; must sum to 1. Defaults: the shipped set.",
+        ),
         "Per month of delay": st.column_config.NumberColumn(
-            "Per month of delay ($ M)", format="%.0f",
-            help="Cost of delay (China gross revenue) per month of delay."),
+            "Per month of delay ($ M)",
+            format="%.0f",
+            help="Cost of delay (China gross revenue) per month of delay.",
+        ),
     }
     for label in [p.label for p in PARTIES] + ["Cost of delay", "Stranded inventory"]:
         cfg[label] = st.column_config.NumberColumn(f"{label} ($ B)", format="%.2f")
@@ -65,19 +76,35 @@ def _column_config() -> dict[str, Any]:
 def render(view: View) -> None:
     table, totals = comparison(view)
     measure = MEASURES[view.measure].lower()
-    st.caption(f"All products, {measure}, $ billions. Cost of delay is China gross revenue "
-               "lost against approval at the horizon start. Edit the probabilities to weight "
-               f"the expected value (defaults: '{view.catalog.set_name}').")
+    st.caption(
+        f"All products, {measure}, $ billions. Cost of delay is China gross revenue "
+        "lost against approval at the horizon start. Edit the probabilities to weight "
+        f"the expected value (defaults: '{view.catalog.set_name}')."
+    )
     locked: list[str] = [str(c) for c in table.columns if c != PROBABILITY]
-    edited = st.data_editor(table, key="probabilities", hide_index=True, width="stretch",
-                            disabled=locked,
-                            column_config=_column_config())
-    probs = {str(n): float(p) for n, p in zip(edited["Scenario"], edited[PROBABILITY],
-                                               strict=True)
-             if not math.isnan(float(p)) and float(p) > 0}
+    edited = st.data_editor(
+        table,
+        key="probabilities",
+        hide_index=True,
+        width="stretch",
+        disabled=locked,
+        column_config=_column_config(),
+    )
+    probs = {
+        str(n): float(p)
+        for n, p in zip(edited["Scenario"], edited[PROBABILITY], strict=True)
+        if not math.isnan(float(p)) and float(p) > 0
+    }
     ev_total = None
-    party = st.selectbox("Party to compare", [p.key for p in PARTIES], key="scenario_party",
-                         format_func=lambda k: PARTY_LABELS[k]) or PARTIES[0].key
+    party = (
+        st.selectbox(
+            "Party to compare",
+            [p.key for p in PARTIES],
+            key="scenario_party",
+            format_func=lambda k: PARTY_LABELS[k],
+        )
+        or PARTIES[0].key
+    )
     try:
         ev = expected_value(totals, probs, "probabilities") if probs else None
     except InputError as exc:
@@ -89,10 +116,14 @@ def render(view: View) -> None:
         st.subheader("Probability-weighted expected value")
         cols = st.columns(len(PARTIES))
         for col, p in zip(cols, PARTIES, strict=True):
-            col.metric(p.label, fmt.money(float(ev_all.loc[p.key, view.measure])),
-                       help=f"{p.description} Expected {measure} over the weighted scenarios.")
+            col.metric(
+                p.label,
+                fmt.money(float(ev_all.loc[p.key, view.measure])),
+                help=f"{p.description} Expected {measure} over the weighted scenarios.",
+            )
     elif not probs:
         st.info("Give at least one scenario a probability to see the expected value.")
     bars = table[["Scenario", PARTY_LABELS[party]]].rename(
-        columns={"Scenario": "scenario", PARTY_LABELS[party]: "billions"})
+        columns={"Scenario": "scenario", PARTY_LABELS[party]: "billions"}
+    )
     charts.show(charts.scenario_bars(bars, PARTY_LABELS[party], ev_total))

@@ -27,7 +27,12 @@ STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})  # Streamlit's own, lef
 LINK = "link"
 # session-state keys besides the lever widgets (which are keyed by dotted path)
 REF_KEY, CUSTOM_KEY, EXTRA_KEY, NOTICE_KEY, BOOT_KEY = (
-    "scenario", "custom_reference", "extra_overrides", "notices", "booted")
+    "scenario",
+    "custom_reference",
+    "extra_overrides",
+    "notices",
+    "booted",
+)
 
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 _NULL = ("null", "none", "")
@@ -75,8 +80,15 @@ def _number(info: ParamInfo, t: str) -> Any:
     return number
 
 
-_PARSERS = {"month": _month, "month_or_never": _month, "month_or_null": _month,
-            "choice": _choice, "bool": _bool, "integer": _number, "number": _number}
+_PARSERS = {
+    "month": _month,
+    "month_or_never": _month,
+    "month_or_null": _month,
+    "choice": _choice,
+    "bool": _bool,
+    "integer": _number,
+    "number": _number,
+}
 
 
 def parse_text(info: ParamInfo, text: str) -> Any:
@@ -113,8 +125,9 @@ def _culprits(overrides: Mapping[str, Any], problem: Problem) -> set[str]:
     return hits
 
 
-def prune(ref_raw: Mapping[str, Any], overrides: Mapping[str, Any],
-          file: str) -> tuple[dict[str, Any], list[str]]:
+def prune(
+    ref_raw: Mapping[str, Any], overrides: Mapping[str, Any], file: str
+) -> tuple[dict[str, Any], list[str]]:
     """Drop overrides until the what-if validates; the messages say what was dropped and why."""
     kept = dict(overrides)
     messages: list[str] = []
@@ -242,13 +255,14 @@ def boot(cat: Catalog) -> None:
     ref_id = params.pop(SCENARIO_PARAM, BASE_ID)
     notices = []
     if ref_id == CUSTOM_ID:  # its overrides are relative to a file the link cannot carry
-        notices.append(f"{LINK}: scenario: the custom assumptions came from an uploaded file, "
-                       "which a link cannot carry; upload it again (showing the base, without "
-                       "the link's changes)")
+        notices.append(
+            f"{LINK}: scenario: the custom assumptions came from an uploaded file, "
+            "which a link cannot carry; upload it again (showing the base, without "
+            "the link's changes)"
+        )
         ref_id, params = BASE_ID, {}
     elif cat.get(ref_id) is None:
-        notices.append(f"{LINK}: scenario: unknown scenario {ref_id!r} (showing the base "
-                       "instead)")
+        notices.append(f"{LINK}: scenario: unknown scenario {ref_id!r} (showing the base instead)")
         ref_id = BASE_ID
     ref = cat.get(ref_id) or cat.base
     kept, messages = clean_link(ref, params)
@@ -263,4 +277,3 @@ def sync_url(ref_id: str, current: Mapping[str, Any]) -> None:
     have = {k: v for k, v in st.query_params.to_dict().items() if k not in STREAMLIT_PARAMS}
     if have != want:
         st.query_params.from_dict(want)
-

@@ -36,8 +36,12 @@ from .state import (
 )
 
 BOUNDS_KEY = "slider_bounds"
-CHOICE_TEXT = {"revenue_share": "revenue share", "import_tariff": "import tariff (Section 232)",
-               "cumulative": "cumulative", "monthly": "monthly"}
+CHOICE_TEXT = {
+    "revenue_share": "revenue share",
+    "import_tariff": "import tariff (Section 232)",
+    "cumulative": "cumulative",
+    "monthly": "monthly",
+}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -54,8 +58,10 @@ def value_text(path: str, value: Any) -> str:
     if info is None or (value is None and not info.kind.startswith("month")):
         return "none" if value is None else str(value)
     if info.kind.startswith("month"):
-        return month_text(NEVER if value is None else value,
-                          "never ends" if info.kind == "month_or_null" else "never")
+        return month_text(
+            NEVER if value is None else value,
+            "never ends" if info.kind == "month_or_null" else "never",
+        )
     if info.kind == "choice":
         return CHOICE_TEXT.get(value, value)
     if info.kind == "bool":
@@ -121,8 +127,15 @@ def _slider(b: Bound, shown: Any, ref_shown: Any, help_: str) -> None:
     if b.info.kind == "integer":
         st.slider(lv.label, int(lo), int(hi), step=int(lv.step or 1), key=b.path, help=help_)
     else:
-        st.slider(lv.label, float(lo), float(hi), step=float(lv.step or 1), format=lv.fmt,
-                  key=b.path, help=help_)
+        st.slider(
+            lv.label,
+            float(lo),
+            float(hi),
+            step=float(lv.step or 1),
+            format=lv.fmt,
+            key=b.path,
+            help=help_,
+        )
 
 
 def lever_widget(b: Bound, ref: Reference) -> None:
@@ -135,28 +148,50 @@ def lever_widget(b: Bound, ref: Reference) -> None:
         _slider(b, shown, ref_shown, help_)
     elif lv.widget == "number":
         lo, hi = widget_range(b, shown, ref_shown)
-        st.number_input(lv.label, min_value=lo, max_value=hi, value=None, step=lv.step,
-                        format=lv.fmt, key=b.path, help=help_,
-                        placeholder="empty" if info.optional else None,
-                        on_change=None if info.optional else _refill,
-                        args=None if info.optional else (b.path, ref_shown))
+        st.number_input(
+            lv.label,
+            min_value=lo,
+            max_value=hi,
+            value=None,
+            step=lv.step,
+            format=lv.fmt,
+            key=b.path,
+            help=help_,
+            placeholder="empty" if info.optional else None,
+            on_change=None if info.optional else _refill,
+            args=None if info.optional else (b.path, ref_shown),
+        )
     elif lv.widget == "select":
-        st.selectbox(lv.label, info.choices, key=b.path, help=help_,
-                     format_func=lambda c: CHOICE_TEXT.get(c, c))
+        st.selectbox(
+            lv.label,
+            info.choices,
+            key=b.path,
+            help=help_,
+            format_func=lambda c: CHOICE_TEXT.get(c, c),
+        )
     elif lv.widget == "months":
         options = month_options(ref.assumptions, shown, ref_shown)
-        st.select_slider(lv.label, options, key=b.path, help=help_,
-                         format_func=lambda m: month_text(m, lv.never_text))
+        st.select_slider(
+            lv.label,
+            options,
+            key=b.path,
+            help=help_,
+            format_func=lambda m: month_text(m, lv.never_text),
+        )
     elif lv.widget == "toggle":
         st.toggle(lv.label, key=b.path, help=help_)
     if lv.presets:
         cols = st.columns(len(lv.presets))
         for col, preset in zip(cols, lv.presets, strict=True):
             cat_ref = _preset_source(preset.source_from)
-            col.button(preset.label, key=f"preset:{b.path}:{preset.label}",
-                       on_click=_set, args=(b.path, to_display(b, preset.value)),
-                       help=f"Set to {preset.label}. " + cat_ref.source(b.path),
-                       width="stretch")
+            col.button(
+                preset.label,
+                key=f"preset:{b.path}:{preset.label}",
+                on_click=_set,
+                args=(b.path, to_display(b, preset.value)),
+                help=f"Set to {preset.label}. " + cat_ref.source(b.path),
+                width="stretch",
+            )
 
 
 def _preset_source(ref_id: str) -> Reference:
@@ -174,10 +209,15 @@ def _ref_label(cat: Catalog, ref_id: str) -> str:
 def sidebar(cat: Catalog) -> Reference:
     """Draw the sidebar and return the selected reference."""
     sb = st.sidebar
-    sb.selectbox("Scenario", reference_ids(cat), key=REF_KEY, on_change=_reset_all,
-                 format_func=lambda i: _ref_label(cat, i),
-                 help="The what-if starts from this scenario; the headline figures show "
-                      "their change against it. 'Custom' appears once you upload assumptions.")
+    sb.selectbox(
+        "Scenario",
+        reference_ids(cat),
+        key=REF_KEY,
+        on_change=_reset_all,
+        format_func=lambda i: _ref_label(cat, i),
+        help="The what-if starts from this scenario; the headline figures show "
+        "their change against it. 'Custom' appears once you upload assumptions.",
+    )
     ref = reference(cat)
     init_levers(ref)
     sb.caption(ref.description)
@@ -195,8 +235,10 @@ def sidebar(cat: Catalog) -> Reference:
                     lever_widget(b, ref)
     extra = st.session_state.get(EXTRA_KEY, {})
     if extra:
-        sb.caption("Also changed (no widget; *Reset* clears them): " +
-                   ", ".join(f"`{k} = {v}`" for k, v in extra.items()))
+        sb.caption(
+            "Also changed (no widget; *Reset* clears them): "
+            + ", ".join(f"`{k} = {v}`" for k, v in extra.items())
+        )
     with sb.expander("Upload assumptions"):
         files.upload_widget()
     return ref
