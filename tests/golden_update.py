@@ -1,14 +1,23 @@
 """Regenerate the golden projections on purpose: ``python3 dev.py golden``.
 
-Writes ``tests/golden/<scenario>.csv`` for the base and every shipped scenario,
-values rounded to GOLDEN_DECIMALS, and ``tests/golden/summary.csv`` with every
-scenario's totals and NPV by party, and prints how many rows changed per file so
-the update can be described in CHANGELOG.md. Review with ``git diff tests/golden``.
+Each suite is a base file with its scenarios and a folder of golden files:
+
+- ``shipped``: ``assumptions/base.yaml`` and ``assumptions/scenarios/*.yaml``;
+- ``v1``: the version-1 shipped files, frozen in ``tests/fixtures/v1`` so that every
+  version-1 input keeps giving exactly the version-1 projection.
+
+For each suite it writes ``tests/golden/<suite>/<scenario>.csv`` for the base and every
+scenario, values rounded to GOLDEN_DECIMALS, and ``summary.csv`` with every scenario's
+totals and NPV by party, and prints how many rows changed per file so the update can be
+described in CHANGELOG.md. Review with ``git diff tests/golden``.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -21,8 +30,7 @@ from model.outputs import long_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
-BASE = ROOT / "assumptions" / "base.yaml"
-SUMMARY = GOLDEN / "summary.csv"
+SUMMARY_NAME = "summary.csv"
 GOLDEN_DECIMALS = 3
 UPDATE_HINT = (
     "if this change is deliberate, regenerate with `python3 dev.py golden`, review "
@@ -30,23 +38,53 @@ UPDATE_HINT = (
 )
 
 
-def cases() -> dict[str, Path | None]:
-    """Golden file stem -> scenario file (None = the base itself)."""
-    out: dict[str, Path | None] = {"base": None}
-    out.update({p.stem: p for p in sorted((ROOT / "assumptions" / "scenarios").glob("*.yaml"))})
-    return out
+@dataclass(frozen=True)
+class Suite:
+    """A base file, its scenario folder and the folder of their golden files."""
+
+    name: str
+    base: Path
+    scenarios: Path
+
+    @property
+    def golden(self) -> Path:
+        return GOLDEN / self.name
+
+    @property
+    def summary(self) -> Path:
+        return self.golden / SUMMARY_NAME
+
+    def cases(self) -> dict[str, Path | None]:
+        """Golden file stem -> scenario file (None = the base itself)."""
+        out: dict[str, Path | None] = {"base": None}
+        out.update({p.stem: p for p in sorted(self.scenarios.glob("*.yaml"))})
+        return out
 
 
-def projection_frame(scenario: Path | None) -> pd.DataFrame:
-    loaded = load(BASE, scenario)
+SUITES = {
+    s.name: s
+    for s in (
+        Suite("shipped", ROOT / "assumptions" / "base.yaml", ROOT / "assumptions" / "scenarios"),
+        Suite(
+            "v1",
+            ROOT / "tests" / "fixtures" / "v1" / "base.yaml",
+            ROOT / "tests" / "fixtures" / "v1" / "scenarios",
+        ),
+    )
+}
+SHIPPED = SUITES["shipped"]
+
+
+def projection_frame(suite: Suite, scenario: Path | None) -> pd.DataFrame:
+    loaded = load(suite.base, scenario)
     frame = long_frame(project(Inputs.from_assumptions([loaded.assumptions])))
     frame["value"] = frame["value"].round(GOLDEN_DECIMALS) + 0.0  # no negative zeros
     return frame
 
 
-def summary_frame() -> pd.DataFrame:
+def summary_frame(suite: Suite) -> pd.DataFrame:
     """Totals and NPV by party for the base and every scenario (stems as names)."""
-    loaded = {stem: load(BASE, sc) for stem, sc in cases().items()}
+    loaded = {stem: load(suite.base, sc) for stem, sc in suite.cases().items()}
     res = run([lo.assumptions for lo in loaded.values()], list(loaded))
     frame = res.totals.copy()
     for col in ("total_usd", "npv_usd"):
@@ -64,11 +102,12 @@ def render(frame: pd.DataFrame) -> str:
 
 
 def main() -> int:
-    GOLDEN.mkdir(parents=True, exist_ok=True)
-    targets = {
-        GOLDEN / f"{stem}.csv": (lambda sc=sc: projection_frame(sc)) for stem, sc in cases().items()
-    }
-    targets[SUMMARY] = summary_frame
+    targets: dict[Path, Callable[[], pd.DataFrame]] = {}
+    for suite in SUITES.values():
+        suite.golden.mkdir(parents=True, exist_ok=True)
+        for stem, sc in suite.cases().items():
+            targets[suite.golden / f"{stem}.csv"] = partial(projection_frame, suite, sc)
+        targets[suite.summary] = partial(summary_frame, suite)
     for path, make in targets.items():
         new = render(make())
         old = path.read_text() if path.exists() else ""

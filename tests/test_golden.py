@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from tests.golden_update import (
-    GOLDEN,
     GOLDEN_DECIMALS,
-    SUMMARY,
+    SHIPPED,
+    SUITES,
     UPDATE_HINT,
-    cases,
+    Suite,
     projection_frame,
     summary_frame,
 )
@@ -49,19 +49,27 @@ def differences(golden: pd.DataFrame, now: pd.DataFrame, keys: list[str], name: 
     return "; ".join(out) + (f"; {UPDATE_HINT}" if out else "")
 
 
-def test_every_scenario_has_a_golden_file() -> None:
-    missing = [stem for stem in cases() if not (GOLDEN / f"{stem}.csv").is_file()]
-    assert not missing, f"no golden file for {missing}: {UPDATE_HINT}"
-    extra = sorted({p.stem for p in GOLDEN.glob("*.csv")} - set(cases()) - {SUMMARY.stem})
-    assert not extra, f"golden files without a scenario: {extra}"
+CASES = [(suite, stem) for suite in SUITES.values() for stem in suite.cases()]
 
 
-@pytest.mark.parametrize("stem", list(cases()))
-def test_golden_projection(stem: str) -> None:
-    path: Path = GOLDEN / f"{stem}.csv"
+@pytest.mark.parametrize("suite", list(SUITES.values()), ids=list(SUITES))
+def test_every_scenario_has_a_golden_file(suite: Suite) -> None:
+    cases = suite.cases()
+    missing = [stem for stem in cases if not (suite.golden / f"{stem}.csv").is_file()]
+    assert not missing, f"{suite.name}: no golden file for {missing}: {UPDATE_HINT}"
+    stems = {p.stem for p in suite.golden.glob("*.csv")}
+    extra = sorted(stems - set(cases) - {suite.summary.stem})
+    assert not extra, f"{suite.name}: golden files without a scenario: {extra}"
+
+
+@pytest.mark.parametrize(
+    ("suite", "stem"), CASES, ids=[f"{suite.name}-{stem}" for suite, stem in CASES]
+)
+def test_golden_projection(suite: Suite, stem: str) -> None:
+    path: Path = suite.golden / f"{stem}.csv"
     if not path.is_file():
-        pytest.fail(f"{path.name} missing: {UPDATE_HINT}")
-    got = projection_frame(cases()[stem])
+        pytest.fail(f"{path} missing: {UPDATE_HINT}")
+    got = projection_frame(suite, suite.cases()[stem])
     assert list(got.columns) == ["month", "product", "metric", "value"]
     message = differences(
         pd.read_csv(path, dtype={"month": str}), got, ["month", "product", "metric"], stem
@@ -69,17 +77,21 @@ def test_golden_projection(stem: str) -> None:
     assert not message, message
 
 
-def test_golden_summary_by_party() -> None:
-    if not SUMMARY.is_file():
-        pytest.fail(f"{SUMMARY.name} missing: {UPDATE_HINT}")
+@pytest.mark.parametrize("suite", list(SUITES.values()), ids=list(SUITES))
+def test_golden_summary_by_party(suite: Suite) -> None:
+    if not suite.summary.is_file():
+        pytest.fail(f"{suite.summary} missing: {UPDATE_HINT}")
     message = differences(
-        pd.read_csv(SUMMARY), summary_frame(), ["scenario", "product", "party"], SUMMARY.stem
+        pd.read_csv(suite.summary),
+        summary_frame(suite),
+        ["scenario", "product", "party"],
+        f"{suite.name}/{suite.summary.stem}",
     )
     assert not message, message
 
 
 def test_a_changed_number_is_named() -> None:
-    golden = projection_frame(None)
+    golden = projection_frame(SHIPPED, None)
     now = golden.copy()
     hit = (
         (now["month"] == "2027-06")
