@@ -1,21 +1,55 @@
 """The input gate: every file the project reads enters through here.
 
-It turns a missing, unreadable or malformed file into an :class:`InputError`
-naming the file, so no caller shows a traceback to a user.
+It turns a missing, unreadable, oversized or malformed file into an
+:class:`InputError` naming the file (and, where it can, the dotted path and the
+line), so no caller shows a traceback to a user. Sizes are checked before a byte
+is parsed; YAML is read by a safe loader that also refuses duplicate keys, alias
+bombs and deep nesting, without ever recursing deeper than :data:`MAX_DEPTH`.
+
+The pieces are small and reusable, so the command line, the workbook importer and
+the app's uploads apply the same rules:
+
+- :func:`check_size` — a byte count against a limit;
+- :func:`read_bytes_limited` / :func:`read_text_limited` — a regular file, read whole
+  only when it fits its limit, decoded as UTF-8;
+- :func:`parse_yaml_text` — YAML text to plain data, with the loader's limits;
+- :func:`read_yaml` — an assumptions, scenario, set or risk file: a mapping.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import stat
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
+
+MB = 1024 * 1024
+#: Largest file of each kind read at all (checked before parsing).
+YAML_LIMIT = 5 * MB
+CSV_LIMIT = 5 * MB
+XLSX_LIMIT = 20 * MB
+#: YAML structure: deepest nesting, most aliases (``*name``), most values once
+#: every alias is expanded (a "billion laughs" file expands to far more).
+MAX_DEPTH = 50
+MAX_ALIASES = 100
+MAX_VALUES = 100_000
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @dataclass(frozen=True)
 class Problem:
+    """One thing wrong with an input: the file, the dotted path, the rule and the value."""
+
     file: str
     path: str
     rule: str
@@ -36,23 +70,306 @@ class InputError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Load a YAML mapping, turning a missing file or bad syntax into an InputError."""
-    p = Path(path)
-    name = str(path)
-    if not p.is_file():
-        raise InputError(
-            [Problem(name, "", "file not found" if not p.exists() else "is not a regular file")]
+def _refuse(name: str, rule: str, path: str = "") -> InputError:
+    return InputError([Problem(name, path, rule)])
+
+
+# ---------------------------------------------------------------- sizes and files
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / MB:.0f}" if n % MB == 0 else f"{n / MB:.1f}"
+
+
+def check_size(size: int, limit: int, name: str, kind: str = "files") -> None:
+    """Refuse ``size`` bytes when over ``limit``, before anything is parsed.
+
+    ``kind`` names what the limit is for ("YAML files", "workbooks"…); the app calls
+    this with an upload's length, the command line with a file's size.
+    """
+    if size > limit:
+        raise _refuse(
+            name,
+            f"is {size / MB:.1f} MB, over the import limit of {_megabytes(limit)} MB "
+            f"for {kind} (refused before reading)",
         )
+
+
+def _os_problem(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    if isinstance(exc, PermissionError):
+        return "cannot be read: permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "is not a regular file (it is a folder)"
+    return f"cannot be read ({exc.strerror or type(exc).__name__})"
+
+
+def _regular(st: os.stat_result) -> str | None:
+    """Why a file with this status cannot be read as input, or None."""
+    if stat.S_ISDIR(st.st_mode):
+        return "is not a regular file (it is a folder)"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    return None
+
+
+def read_bytes_limited(path: str | Path, limit: int, kind: str = "files") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
+
+    Folders, devices and pipes are refused without being opened for a blocking read,
+    and the size is checked before reading (and again while reading, for files whose
+    size the system does not know in advance).
+    """
+    name = str(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError([Problem(name, "", "is not UTF-8 text (is it a YAML file?)")]) from None
+        # O_NONBLOCK: opening a pipe that has no writer must not hang the program.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise _refuse(name, _os_problem(exc)) from None
+    with os.fdopen(fd, "rb") as fh:
+        why = _regular(os.fstat(fd))
+        if why:
+            raise _refuse(name, why)
+        check_size(os.fstat(fd).st_size, limit, name, kind)
+        try:
+            data = fh.read(limit + 1)
+        except OSError as exc:
+            raise _refuse(name, _os_problem(exc)) from None
+    check_size(len(data), limit, name, kind)
+    return data
+
+
+def decode_utf8(data: bytes, name: str, what: str = "a text file") -> str:
+    """UTF-8 text (a leading byte-order mark is dropped), or an error naming the spot."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise _refuse(
+            name,
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}, column {column}):"
+            f" is it {what}? Save it with UTF-8 encoding",
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def read_text_limited(path: str | Path, limit: int, kind: str = "files") -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes (see :func:`check_size`)."""
+    what = {"YAML files": "a YAML file", "CSV files": "a CSV file"}.get(kind, "a text file")
+    return decode_utf8(read_bytes_limited(path, limit, kind), str(path), what)
+
+
+# ---------------------------------------------------------------- YAML
+
+
+class YamlLimitError(yaml.YAMLError):
+    """A YAML document that breaks one of the loader's rules (not its syntax)."""
+
+    def __init__(self, rule: str, path: str, mark: Any):
+        self.rule, self.path, self.mark = rule, path, mark
+        super().__init__(rule)
+
+    def problem(self, name: str) -> Problem:
+        at = f" (line {self.mark.line + 1})" if self.mark is not None else ""
+        return Problem(name, self.path, self.rule + at)
+
+
+class _Guards(Composer):
+    """Composer rules shared by both loaders: depth, aliases, size, duplicate keys.
+
+    Nodes are composed one event at a time, so a rule stops the reading at the first
+    event that breaks it (a 10,000-deep document is refused at level 51).
+    """
+
+    def _start_guards(self) -> None:
+        self._path: list[str] = []
+        self._open_anchors: list[str] = []
+        self._aliases = 0
+        self._values = 0
+        self._weight: dict[int, int] = {}
+        self._keys: dict[int, dict[tuple[str, str], int]] = {}
+
+    def _dotted(self) -> str:
+        parts = self._path
+        if len(parts) > 8:  # a path 50 levels deep says no more than its ends
+            parts = [*parts[:3], f"…({len(parts) - 5} more)…", *parts[-2:]]
+        return ".".join(parts)
+
+    def _count(self, n: int, mark: Any) -> None:
+        self._values += n
+        if self._values > MAX_VALUES:
+            raise YamlLimitError(
+                f"holds more than {MAX_VALUES:,} values (each use of an alias counted in "
+                "full): refused as too large",
+                self._dotted(),
+                mark,
+            )
+
+    def _alias(self) -> None:
+        event = self.peek_event()
+        self._aliases += 1
+        if self._aliases > MAX_ALIASES:
+            raise YamlLimitError(
+                f"uses more than {MAX_ALIASES} aliases (*name)", self._dotted(), event.start_mark
+            )
+        if event.anchor in self._open_anchors:
+            raise YamlLimitError(
+                f"alias *{event.anchor} refers to a value that contains it (a cycle)",
+                self._dotted(),
+                event.start_mark,
+            )
+        target = self.anchors.get(event.anchor)
+        if target is not None:
+            self._count(self._weight.get(id(target), 1), event.start_mark)
+
+    def _key_seen(self, parent: MappingNode, key: ScalarNode) -> None:
+        seen = self._keys.setdefault(id(parent), {})
+        first = seen.get((key.tag, key.value))
+        if first is not None:
+            raise YamlLimitError(
+                f"duplicate key '{key.value}' at line {key.start_mark.line + 1} "
+                f"(first at line {first})",
+                self._dotted(),
+                None,
+            )
+        seen[(key.tag, key.value)] = key.start_mark.line + 1
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        if isinstance(index, ScalarNode):
+            self._path.append(str(index.value))
+            if isinstance(parent, MappingNode) and index.tag != _MERGE_TAG:
+                self._key_seen(parent, index)
+        elif isinstance(index, int):
+            self._path.append(str(index))
+        try:
+            return self._compose_counted(parent, index)
+        finally:
+            if isinstance(index, (ScalarNode, int)):
+                self._path.pop()
+
+    def _compose_counted(self, parent: Node | None, index: Any) -> Node:
+        if self.check_event(AliasEvent):
+            self._alias()
+            return super().compose_node(parent, index)
+        event = self.peek_event()
+        self._count(1, event.start_mark)
+        if not self.check_event(SequenceStartEvent, MappingStartEvent):
+            return super().compose_node(parent, index)
+        if len(self._path) >= MAX_DEPTH:
+            raise YamlLimitError(
+                f"is nested more than {MAX_DEPTH} levels deep", self._dotted(), event.start_mark
+            )
+        if event.anchor is not None:
+            self._open_anchors.append(event.anchor)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            if event.anchor is not None:
+                self._open_anchors.pop()
+        self._keys.pop(id(node), None)
+        self._weight[id(node)] = 1 + sum(self._weight.get(id(n), 1) for n in _children(node))
+        return node
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+class _Constructor(SafeConstructor):
+    """Safe construction, refusing keys that differ in writing but not in value."""
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        if isinstance(node, MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue
+                key = self.construct_object(key_node, deep=False)
+                if isinstance(key, Hashable) and not isinstance(key, (list, dict)):
+                    first = seen.setdefault(key, key_node.start_mark.line + 1)
+                    if first != key_node.start_mark.line + 1:
+                        raise YamlLimitError(
+                            f"duplicate key {key!r} at line {key_node.start_mark.line + 1} "
+                            f"(the same key as at line {first}, written differently)",
+                            "",
+                            None,
+                        )
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            # a date that does not exist (2026-02-30), an integer of 5,000 digits…
+            text = str(exc).split(":")[0] if "digits" in str(exc) else str(exc)
+            raise YamlLimitError(
+                f"value {str(node.value)[:40]!r} cannot be read ({text})", "", node.start_mark
+            ) from None
+
+
+class GateLoader(_Guards, _Constructor, yaml.SafeLoader):
+    """:class:`yaml.SafeLoader` with the gate's rules (pure Python)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._start_guards()
+
+
+LOADER: type[Any] = GateLoader
+
+if yaml.__with_libyaml__:  # the same rules on libyaml's events: about four times faster
+    from yaml._yaml import CParser  # type: ignore[import-not-found,unused-ignore]
+
+    class FastGateLoader(_Guards, CParser, _Constructor, Resolver):  # type: ignore[misc,unused-ignore]
+        """libyaml's parser, with the pure-Python composer and the gate's rules."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _Constructor.__init__(self)
+            Resolver.__init__(self)
+            self.anchors: dict[str, Node] = {}
+            self._start_guards()
+
+    LOADER = FastGateLoader
+
+
+def parse_yaml_text(text: str, name: str, loader: type[Any] | None = None) -> Any:
+    """Plain data from YAML text; every refusal is an :class:`InputError` naming ``name``.
+
+    Refused: syntax errors, duplicate keys, more than :data:`MAX_ALIASES` aliases or
+    :data:`MAX_VALUES` values (aliases expanded), nesting deeper than
+    :data:`MAX_DEPTH`, tags other than YAML's standard ones, impossible dates.
+    """
+    try:
+        return yaml.load(text, Loader=loader or LOADER)  # a SafeLoader subclass
+    except YamlLimitError as exc:
+        raise InputError([exc.problem(name)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError([Problem(name, "", f"malformed YAML{at}: {reason}")]) from None
+        if "nesting depth" in reason:  # libyaml's own limit, deeper than ours
+            raise _refuse(name, f"is nested more than {MAX_DEPTH} levels deep{at}") from None
+        raise _refuse(name, f"malformed YAML{at}: {reason}") from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        raise _refuse(name, f"malformed YAML: {exc}") from None
+
+
+def yaml_mapping(text: str, name: str) -> dict[str, Any]:
+    """The top-level mapping of a YAML document given as text."""
+    data = parse_yaml_text(text, name)
     if not isinstance(data, dict):
-        raise InputError([Problem(name, "", "must be a YAML mapping of sections")])
+        raise _refuse(name, "must be a YAML mapping of sections")
     return data
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Load a YAML mapping from a file, within :data:`YAML_LIMIT` and the loader's rules."""
+    return yaml_mapping(read_text_limited(path, YAML_LIMIT, "YAML files"), str(path))
