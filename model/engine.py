@@ -1,14 +1,20 @@
-"""The orchestrator: MODEL_SPEC §2–3 in the order the spec writes them.
+"""The orchestrator: docs/methodology.md §2–3 in the order the contract writes them.
 
 Inputs are stacked on a leading axis ``N`` (scenarios or Monte Carlo paths):
-global parameters have shape ``(N,)``, product parameters ``(N, P)`` and the
-supplier bill of materials ``(N, P, K)``. Outputs have a trailing month axis.
-The month loop in :func:`volumes` is the only loop: the recurrence needs the
-previous month.
+global parameters have shape ``(N,)``, product parameters ``(N, P)``, the supplier
+bill of materials ``(N, P, K)`` and the month-by-month inputs (China's cumulative
+allowance, reported actuals) ``(N, P, H)`` or ``(1, P, H)`` when every variant
+shares them. Outputs have a trailing month axis. The month loop in :func:`volumes`
+is the only loop: the recurrence needs the previous month.
+
+Each engine field is named once, in :data:`GLOBAL_FIELDS` or :data:`PRODUCT_FIELDS`,
+with the dotted path (or product key) of the assumption that feeds it; the Monte
+Carlo and the tornado write into the same fields through :mod:`model.targets`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -17,52 +23,66 @@ import numpy as np
 
 from . import equations as eq
 from .calendar import month_index
-from .schema import Assumptions
+from .encoding import encode
+from .schema import Assumptions, Product, param_info
 
 Array = np.ndarray
 
-GLOBAL_FIELDS = (
-    "share_rate",
-    "import_tariff",
-    "customs_value_ratio",
-    "levy_end",
-    "us_min_share",
-    "quota_cumulative",
-    "china_tariff",
-    "test_fee",
-    "us_approval",
-    "china_approval",
-    "test_lag",
-    "restart_lag",
-    "ramp_months",
-    "reference_start",
-    "erosion",
-    "retention",
-    "elasticity",
-    "discount_rate",
-)
-PRODUCT_FIELDS = (
-    "asp",
-    "asp_change",
-    "unit_cost",
-    "rate",
-    "quota_applies",
-    "demand",
-    "demand_growth",
-    "us_shipments",
-    "inventory0",
-    "cap",
-    "capacity",
-    "paused",
-)
+#: Engine field -> the dotted path of the global assumption that feeds it, shape (N,).
+GLOBAL_FIELDS: dict[str, str] = {
+    "share_rate": "policy.share_rate",
+    "import_tariff": "policy.mechanism",
+    "customs_value_ratio": "policy.customs_value_ratio",
+    "levy_end": "policy.levy_ends",
+    "us_min_share": "policy.us_min_share",
+    "quota_cumulative": "policy.quota_basis",
+    "china_tariff": "policy.china_import_tariff",
+    "test_fee": "policy.test_fee_usd_per_unit",
+    "test_lag": "timeline.test_lag_months",
+    "restart_lag": "timeline.restart_lag_months",
+    "ramp_months": "timeline.ramp_months",
+    "reference_start": "demand.reference_start",
+    "erosion": "demand.erosion_per_month",
+    "retention": "demand.backlog_retention",
+    "elasticity": "demand.price_elasticity",
+    "discount_rate": "discount_rate",
+    "as_of": "horizon.as_of",
+}
+#: Engine field -> the product key that feeds it, shape (N, P). Dates and the levy rate
+#: are the product's own or inherited (``Assumptions.dates``, ``Assumptions.rate``).
+PRODUCT_FIELDS: dict[str, str] = {
+    "asp": "asp_usd",
+    "asp_change": "asp_change_per_year",
+    "unit_cost": "unit_cost_usd",
+    "rate": "share_rate",
+    "quota_applies": "quota_applies",
+    "us_approval": "us_approval",
+    "china_approval": "china_approval",
+    "licence_end": "licence_ends",
+    "build_to_order": "production_rule",
+    "demand": "china_demand_units_per_month",
+    "demand_growth": "china_demand_growth_per_year",
+    "us_shipments": "us_shipments_units_per_month",
+    "inventory0": "starting_inventory_units",
+    "cap": "licence_cap_units",
+    "capacity": "production_capacity_units_per_month",
+    "paused": "production_paused",
+    "tpp": "tpp",
+}
+BOOL_FIELDS = ("import_tariff", "quota_cumulative", "quota_applies", "paused", "build_to_order")
+MONTHLY_FIELDS = ("allowance", "actual", "actual_mask")
+VENDOR_FIELDS = ("fiscal_year_end", "tax_rate", "diluted_shares", "eps_defined")
 
 
 @dataclass(frozen=True)
 class Inputs:
     """Numeric model inputs, stacked over a leading axis of N variants.
 
-    Month fields (``us_approval``, ``levy_end``…) are indices from the horizon
-    start, ``+inf`` for never. ``rate`` is the resolved per-product levy rate.
+    Month fields (``us_approval``, ``levy_end``…) are indices from the horizon start,
+    ``+inf`` for never (``as_of`` is ``+inf`` when unset). ``rate`` is the resolved
+    per-product levy rate. ``allowance`` is China's cumulative allowance
+    ``Alloc(t)`` (``+inf`` where China limits no volume); ``actual`` holds reported
+    shipments where ``actual_mask`` is true.
     """
 
     months: int
@@ -71,6 +91,10 @@ class Inputs:
     product_ids: tuple[str, ...]
     supplier_ids: tuple[str, ...]
     bom_members: tuple[tuple[int, ...], ...]  # per product, suppliers listed in its BOM
+    vendors: tuple[str, ...]  # per product
+    has_allocations: tuple[bool, ...]  # per product, in any variant
+    has_actuals: tuple[bool, ...]
+    has_tpp: tuple[bool, ...]
     # globals, shape (N,)
     share_rate: Array
     import_tariff: Array
@@ -80,8 +104,6 @@ class Inputs:
     quota_cumulative: Array
     china_tariff: Array
     test_fee: Array
-    us_approval: Array
-    china_approval: Array
     test_lag: Array
     restart_lag: Array
     ramp_months: Array
@@ -90,12 +112,17 @@ class Inputs:
     retention: Array
     elasticity: Array
     discount_rate: Array
+    as_of: Array
     # products, shape (N, P)
     asp: Array
     asp_change: Array
     unit_cost: Array
     rate: Array
     quota_applies: Array
+    us_approval: Array
+    china_approval: Array
+    licence_end: Array
+    build_to_order: Array
     demand: Array
     demand_growth: Array
     us_shipments: Array
@@ -103,8 +130,18 @@ class Inputs:
     cap: Array
     capacity: Array
     paused: Array
+    tpp: Array
+    # vendors, per product, shape (N, P)
+    fiscal_year_end: Array
+    tax_rate: Array
+    diluted_shares: Array
+    eps_defined: Array
     # suppliers, shape (N, P, K)
     bom: Array
+    # month by month, shape (N, P, H) or (1, P, H)
+    allowance: Array
+    actual: Array
+    actual_mask: Array
 
     @property
     def n(self) -> int:
@@ -115,24 +152,31 @@ class Inputs:
         """Stack validated assumptions; they must share the horizon and product ids."""
         first = variants[0]
         pids = tuple(p.id for p in first.products)
-        sups = tuple(dict.fromkeys(s for a in variants for s in a.supplier_ids))
         for a in variants[1:]:
             if (a.horizon.start, a.horizon.months) != (
                 first.horizon.start,
                 first.horizon.months,
             ) or tuple(p.id for p in a.products) != pids:
                 raise ValueError("variants stacked together must share horizon and products")
-        cols: dict[str, list[object]] = {k: [] for k in GLOBAL_FIELDS + PRODUCT_FIELDS + ("bom",)}
+        sups = tuple(dict.fromkeys(s for a in variants for s in a.supplier_ids))
+        cols: dict[str, list[Any]] = {
+            k: [] for k in (*GLOBAL_FIELDS, *PRODUCT_FIELDS, *VENDOR_FIELDS, *MONTHLY_FIELDS)
+        }
+        cols["bom"] = []
         for a in variants:
-            for k, gv in _globals(a).items():
-                cols[k].append(gv)
-            for k, pv in _products(a).items():
-                cols[k].append(pv)
+            for k, path in GLOBAL_FIELDS.items():
+                cols[k].append(_encoded(path, _global_value(a, path), a.horizon.start))
+            for k, key in PRODUCT_FIELDS.items():
+                cols[k].append([_product_number(a, p, key) for p in a.products])
+            for k, v in _vendor_columns(a).items():
+                cols[k].append(v)
+            for k, v in _monthly_columns(a).items():
+                cols[k].append(v)
             cols["bom"].append([[p.bom_usd_per_unit.get(s, 0.0) for s in sups] for p in a.products])
         arrays = {k: np.asarray(v, dtype=float) for k, v in cols.items()}
         if not sups:
             arrays["bom"] = np.zeros((len(variants), len(pids), 0))
-        for k in ("import_tariff", "quota_cumulative", "quota_applies", "paused"):
+        for k in (*BOOL_FIELDS, "eps_defined", "actual_mask"):
             arrays[k] = arrays[k].astype(bool)
         return cls(
             months=first.horizon.months,
@@ -148,151 +192,289 @@ class Inputs:
                 )
                 for j in range(len(pids))
             ),
+            vendors=tuple(p.vendor for p in first.products),
+            has_allocations=_any_product(variants, lambda p: p.china_allocations is not None),
+            has_actuals=_any_product(variants, lambda p: bool(p.actual_shipments)),
+            has_tpp=_any_product(variants, lambda p: p.tpp is not None),
             **arrays,
         )
 
     def take(self, index: Array | slice) -> Inputs:
-        """A subset of the variants (a chunk of Monte Carlo paths, say)."""
+        """A subset of the variants (a chunk of Monte Carlo paths, say); inputs that every
+        variant shares (leading axis 1) stay shared."""
         arrays: dict[str, Any] = {
-            f.name: getattr(self, f.name)[index]
-            for f in fields(self)
-            if _is_array(getattr(self, f.name))
+            name: value[index] for name, value in self.arrays().items() if not self.shared(value)
         }
         return replace(self, **arrays)
 
     def repeat(self, n: int) -> Inputs:
-        """The first variant repeated ``n`` times, ready to have arrays replaced."""
-        arrays: dict[str, Any] = {
-            f.name: np.repeat(getattr(self, f.name)[:1], n, axis=0)
-            for f in fields(self)
-            if _is_array(getattr(self, f.name))
-        }
+        """The first variant repeated ``n`` times, ready to have arrays replaced; the
+        month-by-month inputs stay shared (leading axis 1) until something replaces them."""
+        arrays: dict[str, Any] = {}
+        for name, value in self.arrays().items():
+            if name in MONTHLY_FIELDS:
+                arrays[name] = value[:1]
+            else:
+                arrays[name] = np.repeat(value[:1], n, axis=0)
         return replace(self, **arrays)
 
+    def arrays(self) -> dict[str, Array]:
+        """Every array field by name."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), np.ndarray)
+        }
 
-def _is_array(value: object) -> bool:
-    return isinstance(value, np.ndarray)
-
-
-def _globals(a: Assumptions) -> dict[str, float]:
-    s, pol, tl, dm = a.horizon.start, a.policy, a.timeline, a.demand
-    return {
-        "share_rate": pol.share_rate,
-        "import_tariff": pol.mechanism == "import_tariff",
-        "customs_value_ratio": pol.customs_value_ratio,
-        "levy_end": month_index(pol.levy_ends, s),
-        "us_min_share": pol.us_min_share,
-        "quota_cumulative": pol.quota_basis == "cumulative",
-        "china_tariff": pol.china_import_tariff,
-        "test_fee": pol.test_fee_usd_per_unit,
-        "us_approval": month_index(tl.us_approval, s),
-        "china_approval": month_index(tl.china_approval, s),
-        "test_lag": tl.test_lag_months,
-        "restart_lag": tl.restart_lag_months,
-        "ramp_months": tl.ramp_months,
-        "reference_start": month_index(dm.reference_start, s),
-        "erosion": dm.erosion_per_month,
-        "retention": dm.backlog_retention,
-        "elasticity": dm.price_elasticity,
-        "discount_rate": a.discount_rate,
-    }
+    def shared(self, value: Array) -> bool:
+        """Whether ``value`` is a month-by-month input shared by all variants."""
+        return value.ndim == 3 and value.shape[0] == 1 and self.n > 1 and value is not self.bom
 
 
-def _products(a: Assumptions) -> dict[str, list[float]]:
-    ps, rate = a.products, a.policy.share_rate
-    return {
-        "asp": [p.asp_usd for p in ps],
-        "asp_change": [p.asp_change_per_year for p in ps],
-        "unit_cost": [p.unit_cost_usd for p in ps],
-        "rate": [rate if p.share_rate is None else p.share_rate for p in ps],
-        "quota_applies": [p.quota_applies for p in ps],
-        "demand": [p.china_demand_units_per_month for p in ps],
-        "demand_growth": [p.china_demand_growth_per_year for p in ps],
-        "us_shipments": [p.us_shipments_units_per_month for p in ps],
-        "inventory0": [p.starting_inventory_units for p in ps],
-        "cap": [np.inf if p.licence_cap_units is None else p.licence_cap_units for p in ps],
-        "capacity": [p.production_capacity_units_per_month for p in ps],
-        "paused": [p.production_paused for p in ps],
-    }
+def _any_product(variants: Sequence[Assumptions], test: Any) -> tuple[bool, ...]:
+    count = len(variants[0].products)
+    return tuple(any(test(a.products[j]) for a in variants) for j in range(count))
+
+
+def _encoded(path: str, value: Any, start: str) -> float:
+    info = param_info(path)
+    assert info is not None, path
+    enc = encode(info, value, start)
+    if isinstance(enc, str):  # validated assumptions always encode
+        raise ValueError(f"{path}: {enc}")
+    return enc
+
+
+def _global_value(a: Assumptions, path: str) -> Any:
+    if "." not in path:
+        return getattr(a, path)
+    section, key = path.split(".")
+    return getattr(getattr(a, section), key)
+
+
+def product_value(a: Assumptions, p: Product, key: str) -> Any:
+    """A product's effective value of ``key``: its own, or the one it inherits
+    (dates from ``timeline``, the levy rate from ``policy``)."""
+    if key in ("us_approval", "china_approval", "licence_ends"):
+        us, china, ends = a.dates(p)
+        return {"us_approval": us, "china_approval": china, "licence_ends": ends}[key]
+    if key == "share_rate":
+        return a.rate(p)
+    return getattr(p, key)
+
+
+def _product_number(a: Assumptions, p: Product, key: str) -> float:
+    value = product_value(a, p, key)
+    if key == "tpp" and value is None:
+        return 0.0
+    return _encoded(f"products.{p.id}.{key}", value, a.horizon.start)
+
+
+def _vendor_columns(a: Assumptions) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {k: [] for k in VENDOR_FIELDS}
+    for p in a.products:
+        v = a.vendors.get(p.vendor)
+        tax = None if v is None else v.tax_rate
+        shares = None if v is None else v.diluted_shares
+        out["fiscal_year_end"].append(float(a.fiscal_year_end(p.vendor)))
+        out["tax_rate"].append(0.0 if tax is None else tax)
+        out["diluted_shares"].append(0.0 if shares is None else shares)
+        out["eps_defined"].append(float(tax is not None and shares is not None))
+    return out
+
+
+def _monthly_columns(a: Assumptions) -> dict[str, list[list[float]]]:
+    """China's cumulative allowance and the reported actuals, (P, H) each."""
+    months, start = a.horizon.months, a.horizon.start
+    out: dict[str, list[list[float]]] = {k: [] for k in MONTHLY_FIELDS}
+    for p in a.products:
+        batches = None
+        if p.china_allocations is not None:
+            batches = [(month_index(b.month, start), b.units) for b in p.china_allocations]
+        out["allowance"].append(list(eq.cumulative_allowance(batches, months)))
+        actual = [0.0] * months
+        mask = [0.0] * months
+        for month, units in (p.actual_shipments or {}).items():
+            t = int(month_index(month, start))
+            if 0 <= t < months:
+                actual[t], mask[t] = units, 1.0
+        out["actual"].append(actual)
+        out["actual_mask"].append(mask)
+    return out
+
+
+# ---------------------------------------------------------------- volumes (§2)
 
 
 @dataclass(frozen=True)
 class Volumes:
-    """Unit flows, each of shape (N, P, H)."""
+    """Unit flows, each of shape (N, P, H), and the dates behind them, (N, P).
 
-    demand: Array
-    backlog: Array
-    open_orders: Array
-    us_shipments: Array
-    quota_room: Array
-    production: Array
-    shipments: Array
-    inventory: Array  # end of month, Inv(t+1)
+    The intermediate series are what a reader (the workbook, the app) needs to show
+    the working: they are computed once here and never re-derived elsewhere.
+    """
+
+    licence: Array  # E, licence in force
+    first_shipment: Array  # Ts
+    licence_end: Array  # End
+    restart: Array  # Tp
+    delay: Array  # d
+    multiplier: Array  # M
+    ramp: Array  # ramp(t)
+    demand: Array  # D(t)
+    backlog: Array  # B(t), carried into the month
+    open_orders: Array  # O(t)
+    us_shipments: Array  # U(t)
+    quota_room: Array  # max(0, Room(t)) in active months, open orders where exempt
+    cap_left: Array  # Cap(t); open orders where there is no cap
+    allowance_left: Array  # max(0, Left(t)) in active months, else 0; open orders if unlimited
+    need: Array  # Need(t)
+    production: Array  # P(t)
+    shipments: Array  # X(t)
+    actual: Array  # 1 where X(t) is a reported actual
+    inventory: Array  # Inv(t+1), end of month
+    actual_excess: Array  # reported minus stock plus production where positive, else 0
 
 
 def volumes(x: Inputs) -> Volumes:
-    """MODEL_SPEC §2: demand, production, quota and the month-by-month shipments."""
+    """§2: demand, production, quota, allowances and the month-by-month shipments."""
     t = np.arange(x.months, dtype=float)
     g = _col  # globals (N,) -> (N, 1) so they broadcast over products
-    licence = np.broadcast_to(
-        eq.licence_month(x.us_approval, x.china_approval)[:, None], x.asp.shape
-    )
+    licence = eq.licence_month(x.us_approval, x.china_approval)
     first = eq.first_shipment_month(licence, g(x.test_lag))
-    produced = eq.production(x.capacity, x.paused, licence, g(x.restart_lag), t)
+    restart = eq.production_restart_month(x.paused, licence, g(x.restart_lag))
     delay = eq.delay_months(licence, g(x.reference_start))
     mult = eq.demand_multiplier(g(x.erosion), delay, g(x.china_tariff), g(x.elasticity))
-    ramp_t = eq.ramp(t, first, g(x.ramp_months))
+    ramp_t = eq.ramp(t, first, g(x.ramp_months), x.licence_end)
     demand = eq.china_demand(x.demand, x.demand_growth, mult, ramp_t, t)
     us = np.broadcast_to(x.us_shipments[..., None], demand.shape)
     ratio = eq.quota_ratio(g(x.us_min_share))
-    cumulative = g(x.quota_cumulative)
-    retention = g(x.retention)
-
-    shape = demand.shape
-    out = {k: np.zeros(shape) for k in ("backlog", "orders", "room", "ship", "inv")}
-    inv = x.inventory0.astype(float).copy()
-    backlog = np.zeros(shape[:-1])
-    shipped_before = np.zeros(shape[:-1])
-    us_cum = np.zeros(shape[:-1])
+    state = _Recurrence(x, demand.shape)
     for m in range(x.months):
-        active = m >= first
-        us_cum = us_cum + np.where(active, us[..., m], 0.0)
-        available = inv + produced[..., m]
-        orders = demand[..., m] + backlog
-        room = eq.quota_room(ratio, us[..., m], us_cum, shipped_before, cumulative)
+        state.step(m, first, restart, demand[..., m], us[..., m], ratio)
+    o = state.out
+    return Volumes(
+        licence=licence,
+        first_shipment=first,
+        licence_end=np.broadcast_to(x.licence_end, licence.shape),
+        restart=restart,
+        delay=delay,
+        multiplier=mult,
+        ramp=ramp_t,
+        demand=demand,
+        backlog=o["backlog"],
+        open_orders=o["orders"],
+        us_shipments=np.array(us),
+        quota_room=o["room"],
+        cap_left=o["cap_left"],
+        allowance_left=o["allowance"],
+        need=o["need"],
+        production=o["production"],
+        shipments=o["ship"],
+        actual=np.broadcast_to(x.actual_mask, demand.shape).astype(float),
+        inventory=o["inv"],
+        actual_excess=o["excess"],
+    )
+
+
+class _Recurrence:
+    """The month-by-month state of §2.2–2.4 for all variants and products at once."""
+
+    SERIES = (
+        "backlog", "orders", "room", "cap_left", "allowance", "need", "production", "ship",
+        "inv", "excess",
+    )  # fmt: skip
+
+    def __init__(self, x: Inputs, shape: tuple[int, ...]):
+        self.x = x
+        self.out = {k: np.zeros(shape) for k in self.SERIES}
+        self.inv = np.broadcast_to(x.inventory0, shape[:-1]).astype(float)
+        self.backlog = np.zeros(shape[:-1])
+        self.shipped_before = np.zeros(shape[:-1])
+        self.us_cum = np.zeros(shape[:-1])
+        self.cumulative = _col(x.quota_cumulative)
+        self.retention = _col(x.retention)
+        self.any_actual = x.actual_mask.any(axis=(0, 1))
+
+    def step(
+        self, m: int, first: Array, restart: Array, demand: Array, us: Array, ratio: Array
+    ) -> None:
+        x, out = self.x, self.out
+        active = eq.shipping_allowed(m, first, x.licence_end)
+        self.us_cum = self.us_cum + np.where(active, us, 0.0)
+        orders = demand + self.backlog
+        room = eq.quota_room(ratio, us, self.us_cum, self.shipped_before, self.cumulative)
         room = np.where(x.quota_applies, room, np.inf)
-        cap_left = eq.licence_cap_left(x.cap, shipped_before)
-        ship = eq.china_shipments(orders, available, room, cap_left, active)
-        out["backlog"][..., m] = backlog
+        cap_left = eq.licence_cap_left(x.cap, self.shipped_before)
+        left = eq.allowance_left(x.allowance[..., m], self.shipped_before)
+        need = eq.shippable_need(orders, room, cap_left, left, active)
+        running = eq.production_running(m, restart, x.capacity)
+        produced = eq.production(running, need, self.inv, x.build_to_order)
+        ship = eq.china_shipments(need, self.inv + produced)
+        if self.any_actual[m]:
+            produced, ship = self._actual_month(m, running, produced, ship)
+        out["backlog"][..., m] = self.backlog
         out["orders"][..., m] = orders
         # A quota-exempt product reports its open orders as room: never binding.
         out["room"][..., m] = np.where(
             active, np.where(x.quota_applies, np.maximum(room, 0.0), orders), 0.0
         )
+        # Like the quota room of an exempt product, a constraint that does not exist is
+        # reported as the open orders (never binding): no series holds an infinity.
+        out["cap_left"][..., m] = np.where(np.isfinite(cap_left), cap_left, orders)
+        out["allowance"][..., m] = np.where(
+            active, np.where(np.isfinite(left), np.maximum(left, 0.0), orders), 0.0
+        )
+        out["need"][..., m] = need
+        out["production"][..., m] = produced
         out["ship"][..., m] = ship
-        inv = available - ship
-        out["inv"][..., m] = inv
-        backlog = eq.carried_backlog(retention, orders, ship)
-        shipped_before = shipped_before + ship
-    return Volumes(
-        demand=demand,
-        backlog=out["backlog"],
-        open_orders=out["orders"],
-        us_shipments=np.array(us),
-        quota_room=out["room"],
-        production=produced,
-        shipments=out["ship"],
-        inventory=out["inv"],
-    )
+        self.inv = self.inv + produced - ship
+        out["inv"][..., m] = self.inv
+        self.backlog = eq.carried_backlog(self.retention, orders, ship)
+        self.shipped_before = self.shipped_before + ship
+
+    def _actual_month(
+        self, m: int, running: Array, produced: Array, ship: Array
+    ) -> tuple[Array, Array]:
+        """§2.4: the reported figure replaces X(t); build-to-order production follows it.
+
+        A reported figure above stock plus production is an input error caught when the
+        assumptions are loaded; here it is clamped (and recorded) so that no path of a
+        simulation ever ships more than it has.
+        """
+        x = self.x
+        mask = x.actual_mask[..., m]
+        reported = x.actual[..., m]
+        made = eq.production(running, reported, self.inv, x.build_to_order)
+        available = self.inv + made
+        self.out["excess"][..., m] = np.where(mask, np.maximum(reported - available, 0.0), 0.0)
+        return (
+            np.where(mask, made, produced),
+            np.where(mask, np.minimum(reported, available), ship),
+        )
 
 
 def _col(a: Array) -> Array:
     return a[:, None]
 
 
+def actual_excess(x: Inputs, variant: int = 0) -> list[tuple[int, int, float, float]]:
+    """Reported actuals above stock plus production: ``(product, month, reported,
+    available)`` for one variant (an input error, docs/methodology.md §2.4)."""
+    v = volumes(x.take(slice(variant, variant + 1)))
+    out = []
+    for j, t in zip(*np.nonzero(v.actual_excess[0] > 1e-9), strict=True):
+        reported = float(x.actual[min(variant, x.actual.shape[0] - 1), j, t])
+        out.append((int(j), int(t), reported, reported - float(v.actual_excess[0, j, t])))
+    return out
+
+
+# ---------------------------------------------------------------- money (§3)
+
+
 @dataclass(frozen=True)
 class Money:
-    """Money flows in USD, shape (N, P, H); suppliers (N, P, K, H)."""
+    """Money flows in USD, shape (N, P, H); suppliers (N, P, K, H); compute (N, P, H)."""
 
     asp: Array
     gross: Array
@@ -303,10 +485,12 @@ class Money:
     cogs: Array
     gross_profit: Array
     suppliers: Array
+    compute_tpp: Array
+    h100_equivalents: Array
 
 
 def money(x: Inputs, v: Volumes) -> Money:
-    """MODEL_SPEC §3: who receives what from each month's shipments and production."""
+    """§3: who receives what from each month's shipments and production."""
     t = np.arange(x.months, dtype=float)
     g = _col
     price = eq.selling_price(x.asp, x.asp_change, t)
@@ -316,6 +500,7 @@ def money(x: Inputs, v: Volumes) -> Money:
     labs = eq.test_lab_fees(v.shipments, g(x.test_fee))
     retained = eq.vendor_retained(gross, gov, labs)
     cogs = eq.cost_of_goods(x.unit_cost, v.shipments)
+    tpp = eq.exported_tpp(x.tpp, v.shipments)
     return Money(
         asp=price,
         gross=gross,
@@ -324,8 +509,10 @@ def money(x: Inputs, v: Volumes) -> Money:
         labs=labs,
         vendor_retained=retained,
         cogs=cogs,
-        gross_profit=retained - cogs,
+        gross_profit=eq.gross_profit(retained, cogs),
         suppliers=eq.supplier_revenue(x.bom, v.production),
+        compute_tpp=tpp,
+        h100_equivalents=eq.h100_equivalents(tpp),
     )
 
 
@@ -342,3 +529,37 @@ def project(x: Inputs) -> Projection:
     """Run the model on stacked inputs."""
     v = volumes(x)
     return Projection(inputs=x, volumes=v, money=money(x, v))
+
+
+def next_month_threshold(x: Inputs) -> Array:
+    """The month after which approvals are still to come, (N,): ``idx(as_of)``, or the
+    month before the horizon start when ``as_of`` is unset (docs/methodology.md §3)."""
+    return np.where(np.isfinite(x.as_of), x.as_of, -1.0)
+
+
+def with_reference_licence(x: Inputs) -> Inputs:
+    """The cost-of-delay reference: every product licensed on both sides at
+    ``demand.reference_start``, China's allocations and reported actuals removed,
+    everything else (licence end included) unchanged."""
+    start = np.broadcast_to(x.reference_start[:, None], x.us_approval.shape).copy()
+    return replace(
+        x,
+        us_approval=start,
+        china_approval=start.copy(),
+        allowance=np.full((1, *x.allowance.shape[1:]), math.inf),
+        actual=np.zeros((1, *x.actual.shape[1:])),
+        actual_mask=np.zeros((1, *x.actual_mask.shape[1:]), dtype=bool),
+        has_allocations=(False,) * len(x.product_ids),
+        has_actuals=(False,) * len(x.product_ids),
+    )
+
+
+def with_approvals_postponed(x: Inputs) -> Inputs:
+    """The same inputs with every approval still to come (after ``as_of``) one month
+    later; approvals already in the past are facts and do not move."""
+    after = next_month_threshold(x)[:, None]
+    return replace(
+        x,
+        us_approval=eq.postpone(x.us_approval, after),
+        china_approval=eq.postpone(x.china_approval, after),
+    )

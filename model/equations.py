@@ -1,4 +1,4 @@
-"""One function per equation of MODEL_SPEC §2–3.
+"""One function per equation of docs/methodology.md §2–3.
 
 Every function is pure: arrays and parameters in, arrays out. Arrays broadcast
 over a leading axis (scenarios or Monte Carlo paths) × products × months, so the
@@ -9,6 +9,8 @@ never happen are ``+inf``; masks take care of them so no ``inf * 0`` arises.
 from __future__ import annotations
 
 import numpy as np
+
+from .schema import H100_TPP
 
 Array = np.ndarray
 
@@ -26,18 +28,30 @@ def first_shipment_month(licence: Array, test_lag: Array) -> Array:
     return licence + test_lag
 
 
-def production(
-    capacity: Array, paused: Array, licence: Array, restart_lag: Array, t: Array
-) -> Array:
-    """New production ``P(t) = capacity if t >= Tp else 0``.
+def production_restart_month(paused: Array, licence: Array, restart_lag: Array) -> Array:
+    """``Tp = E + restart_lag_months`` when production is paused, else ``-inf``, (N, P).
+
+    With ``E = +inf`` paused production never restarts.
+    """
+    return np.where(paused, licence + restart_lag, -np.inf)
+
+
+def production_running(m: int, restart: Array, capacity: Array) -> Array:
+    """Capacity available in month ``m``: ``capacity`` if ``m >= Tp`` else 0, (N, P)."""
+    return np.where(m >= restart, capacity, 0.0)
+
+
+def production(running: Array, need: Array, stock: Array, build_to_order: Array) -> Array:
+    """New production ``P(t)``, (N, P).
 
     Notes
     -----
-    ``Tp = E + restart_lag_months`` when suppliers paused production, else ``-inf``;
-    with ``E = +inf`` paused production never restarts.
+    ``capacity`` rule (v1): ``P(t) = capacity`` once running, whether or not it sells.
+    ``build_to_order`` rule (v2): ``P(t) = min(capacity, max(0, Need(t) - Inv(t)))``,
+    only what this month's shippable orders need beyond stock. ``running`` is already 0
+    before ``Tp``. In a month with a reported actual, ``need`` is the reported figure.
     """
-    restart = np.where(paused, licence + restart_lag, -np.inf)
-    return np.where(t >= restart[..., None], capacity[..., None], 0.0)
+    return np.where(build_to_order, np.minimum(running, np.maximum(0.0, need - stock)), running)
 
 
 def delay_months(licence: Array, reference_start: Array) -> Array:
@@ -58,10 +72,14 @@ def demand_multiplier(
     return survive * (1.0 + china_tariff) ** (-elasticity)
 
 
-def ramp(t: Array, first_shipment: Array, ramp_months: Array) -> Array:
-    """``ramp(t) = min(1, (t - Ts + 1) / ramp_months)`` for ``t >= Ts``, else 0."""
+def ramp(t: Array, first_shipment: Array, ramp_months: Array, licence_end: Array) -> Array:
+    """``ramp(t) = min(1, (t - Ts + 1) / ramp_months)`` while ``active(t)``, else 0, (N, P, H).
+
+    ``active(t) = Ts <= t < End``: shipments are allowed from the first possible
+    shipment until the licence ends.
+    """
     ts = first_shipment[..., None]
-    active = t >= ts
+    active = (t >= ts) & (t < licence_end[..., None])
     safe_ts = np.where(active, ts, 0.0)
     return np.where(active, np.minimum(1.0, (t - safe_ts + 1.0) / ramp_months[..., None]), 0.0)
 
@@ -93,17 +111,52 @@ def licence_cap_left(cap: Array, shipped_before: Array) -> Array:
     return cap - shipped_before
 
 
-def china_shipments(
-    open_orders: Array, available: Array, room: Array, cap_left: Array, active: Array
+def allowance_left(allowance: Array, shipped_before: Array) -> Array:
+    """``Left(t) = Alloc(t) - ΣX(0..t-1)``; ``+inf`` where China limits no volume."""
+    return allowance - shipped_before
+
+
+def cumulative_allowance(batches: list[tuple[float, float]] | None, months: int) -> Array:
+    """``Alloc(t)``: units of the batches whose month index is at or before ``t``, (H,).
+
+    A batch dated before the horizon counts from ``t = 0``; ``None`` (no allocations
+    set) means China limits no volume once it approves (``+inf``); an empty list means
+    nothing may ship.
+    """
+    if batches is None:
+        return np.full(months, np.inf)
+    t = np.arange(months, dtype=float)
+    out = np.zeros(months)
+    for month, units in batches:
+        out = out + np.where(t >= month, units, 0.0)
+    return out
+
+
+def shipping_allowed(m: int, first_shipment: Array, licence_end: Array) -> Array:
+    """``active(t) = Ts <= t < End``, (N, P)."""
+    return (m >= first_shipment) & (m < licence_end)
+
+
+def shippable_need(
+    open_orders: Array, room: Array, cap_left: Array, left: Array, active: Array
 ) -> Array:
-    """``X(t) = min(O(t), A(t), max(0, Room(t)), Cap(t))`` for ``t >= Ts``, else 0."""
-    x = np.minimum(np.minimum(open_orders, available), np.minimum(np.maximum(room, 0.0), cap_left))
+    """``Need(t) = min(O(t), max(0, Room(t)), Cap(t), max(0, Left(t)))`` while active, else 0."""
+    x = np.minimum(
+        np.minimum(open_orders, np.maximum(room, 0.0)),
+        np.minimum(cap_left, np.maximum(left, 0.0)),
+    )
     return np.where(active, np.maximum(x, 0.0), 0.0)
 
 
+def china_shipments(need: Array, available: Array) -> Array:
+    """``X(t) = min(Need(t), Inv(t) + P(t))``."""
+    return np.minimum(need, available)
+
+
 def carried_backlog(retention: Array, open_orders: Array, shipped: Array) -> Array:
-    """``B(t+1) = backlog_retention * (O(t) - X(t))``."""
-    return retention * (open_orders - shipped)
+    """``B(t+1) = backlog_retention * max(0, O(t) - X(t))`` (a reported actual may exceed
+    the open orders)."""
+    return retention * np.maximum(open_orders - shipped, 0.0)
 
 
 def selling_price(asp: Array, change: Array, t: Array) -> Array:
@@ -147,6 +200,37 @@ def vendor_retained(gross: Array, government: Array, labs: Array) -> Array:
 def cost_of_goods(unit_cost: Array, shipped: Array) -> Array:
     """``COGS(t) = unit_cost_usd * X(t)``."""
     return unit_cost[..., None] * shipped
+
+
+def gross_profit(retained: Array, cogs: Array) -> Array:
+    """``GP(t) = V(t) - COGS(t)``."""
+    return retained - cogs
+
+
+def exported_tpp(tpp: Array, shipped: Array) -> Array:
+    """``TPP(t) = tpp * X(t)``: compute exported, in Total Processing Performance."""
+    return tpp[..., None] * shipped
+
+
+def h100_equivalents(tpp_series: Array) -> Array:
+    """``H100e(t) = TPP(t) / 15832`` (the H100's TPP)."""
+    return tpp_series / H100_TPP
+
+
+def postpone(month: Array, after: Array) -> Array:
+    """A month index moved one month later when it lies after ``after``; ``+inf`` stays."""
+    return np.where(month > after, month + 1.0, month)
+
+
+def profit_after_tax(gross_profit: Array, tax_rate: Array) -> Array:
+    """``GP * (1 - tax_rate)``."""
+    return gross_profit * (1.0 - tax_rate)
+
+
+def earnings_per_share(after_tax: Array, diluted_shares: Array) -> Array:
+    """``GP * (1 - tax_rate) / diluted_shares`` in USD per share (0 shares → 0)."""
+    safe = np.where(diluted_shares > 0, diluted_shares, 1.0)
+    return np.where(diluted_shares > 0, after_tax / safe, 0.0)
 
 
 def supplier_revenue(bom: Array, produced: Array) -> Array:

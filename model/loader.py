@@ -15,8 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .calendar import month_index, month_label
+from .dotted import DottedPath, parse_path
 from .gate import InputError, Problem, read_yaml
-from .schema import SECTIONS, Assumptions, Product
+from .schema import SECTIONS, Assumptions, Product, Vendor
 
 PROBABILITY_TOLERANCE = 1e-9
 
@@ -45,43 +47,58 @@ def load_scenario(path: str | Path) -> Scenario:
     return sc.model_copy(update={"file": str(path)})
 
 
-def _resolve(raw: dict[str, Any], parts: list[str]) -> tuple[dict[str, Any], str] | str:
-    """Container and key that a dotted path addresses, or the rule it breaks."""
-    head = parts[0]
-    if head == "discount_rate" and len(parts) == 1:
-        return raw, head
-    if head in SECTIONS and len(parts) == 2:
-        if parts[1] not in SECTIONS[head].model_fields:
-            return f"unknown parameter '{parts[1]}' in section '{head}'"
-        section = raw.setdefault(head, {})
-        if not isinstance(section, dict):
-            return f"section '{head}' of the assumptions is not a mapping"
-        return section, parts[1]
-    if head == "products" and len(parts) in (3, 4):
-        products = raw.get("products") or []
-        if not isinstance(products, list):
-            return "products of the assumptions is not a list"
-        match = [p for p in products if isinstance(p, dict) and p.get("id") == parts[1]]
-        if not match:
-            ids = ", ".join(str(p.get("id")) for p in products if isinstance(p, dict))
-            return f"unknown product id '{parts[1]}' (products: {ids})"
-        prod = match[0]
-        key = parts[2]
-        if key == "id" or key not in Product.model_fields:
-            return f"unknown or unchangeable product parameter '{key}'"
-        if len(parts) == 4:
-            if key != "bom_usd_per_unit":
-                return "only bom_usd_per_unit has sub-keys (its supplier ids)"
-            bom = prod.setdefault(key, {})
-            if not isinstance(bom, dict):
-                return f"products.{parts[1]}.bom_usd_per_unit is not a mapping"
-            return bom, parts[3]
-        return prod, key
-    return (
-        "unknown path: use discount_rate, <section>.<key> (sections: "
-        f"{', '.join(SECTIONS)}), products.<id>.<key> or "
-        "products.<id>.bom_usd_per_unit.<supplier>"
-    )
+def resolve_override(raw: dict[str, Any], text: str) -> tuple[dict[str, Any], str] | str:
+    """Container and key that a dotted path addresses in a raw mapping, or the rule it
+    breaks (missing containers are created, so an override can add an optional value)."""
+    path = parse_path(text)
+    if isinstance(path, str):
+        return path
+    if path.scope == "top":
+        return raw, path.key
+    if path.scope == "section":
+        model = SECTIONS[path.section or ""]
+        if path.key not in model.model_fields:
+            return f"unknown parameter '{path.key}' in section '{path.section}'"
+        section = _child(raw, path.section or "", f"section '{path.section}'")
+        return section if isinstance(section, str) else (section, path.key)
+    if path.scope == "vendor":
+        if path.key not in Vendor.model_fields:
+            return (
+                f"unknown vendor parameter '{path.key}' (choose {', '.join(Vendor.model_fields)})"
+            )
+        vendors = _child(raw, "vendors", "vendors")
+        if isinstance(vendors, str):
+            return vendors
+        vendor = _child(vendors, path.vendor or "", f"vendors.{path.vendor}")
+        return vendor if isinstance(vendor, str) else (vendor, path.key)
+    return _resolve_product(raw, path)
+
+
+def _child(parent: dict[str, Any], key: str, name: str) -> Any:
+    """``parent[key]``, created as a mapping when absent; the rule broken if not a mapping."""
+    node = parent.setdefault(key, {})
+    if node is None:
+        node = parent[key] = {}
+    return node if isinstance(node, dict) else f"{name} of the assumptions is not a mapping"
+
+
+def _resolve_product(raw: dict[str, Any], path: DottedPath) -> tuple[dict[str, Any], str] | str:
+    products = raw.get("products") or []
+    if not isinstance(products, list):
+        return "products of the assumptions is not a list"
+    match = [p for p in products if isinstance(p, dict) and p.get("id") == path.product]
+    if not match:
+        ids = ", ".join(str(p.get("id")) for p in products if isinstance(p, dict))
+        return f"unknown product id '{path.product}' (products: {ids})"
+    prod = match[0]
+    if path.key == "id" or path.key not in Product.model_fields:
+        return f"unknown or unchangeable product parameter '{path.key}'"
+    if path.sub is None:
+        return prod, path.key
+    mapping = _child(prod, path.key, f"products.{path.product}.{path.key}")
+    if isinstance(mapping, str):
+        return mapping
+    return mapping, path.sub
 
 
 def apply_overrides(
@@ -91,7 +108,7 @@ def apply_overrides(
     out = copy.deepcopy(dict(raw))
     problems = []
     for path, value in overrides.items():
-        target = _resolve(out, str(path).split("."))
+        target = resolve_override(out, str(path))
         if isinstance(target, str):
             problems.append(Problem(file, str(path), target))
         else:
@@ -172,10 +189,88 @@ class Loaded:
 def validate_raw(
     raw: Mapping[str, Any], file: str, origin: Mapping[str, str] | None = None
 ) -> Assumptions:
+    """Validated assumptions, or an InputError listing every problem: the schema's rules
+    first, then the rules across fields (docs/methodology.md §4)."""
     try:
-        return Assumptions.model_validate(dict(raw))
+        a = Assumptions.model_validate(dict(raw))
     except ValidationError as exc:
         raise InputError(_problems(exc, file, raw, origin)) from None
+    problems = cross_field_problems(a)
+    if not problems:
+        problems = actuals_within_stock(a)
+    if problems:
+        raise InputError([_blame(p, file, origin) for p in problems])
+    return a
+
+
+def _blame(p: Problem, file: str, origin: Mapping[str, str] | None) -> Problem:
+    """The problem charged to the file that set the value: an override's scenario file when
+    an override set it (or the mapping containing it), else the base file."""
+    where = file
+    for opath, ofile in (origin or {}).items():
+        if p.path == opath or p.path.startswith(opath + ".") or opath.startswith(p.path + "."):
+            where = ofile
+    return Problem(where, p.path, p.rule, p.value, p.has_value)
+
+
+def cross_field_problems(a: Assumptions) -> list[Problem]:
+    """Rules that tie fields together: vendors named by products, actuals inside the
+    horizon and at or before ``horizon.as_of``."""
+    problems = []
+    known = a.vendor_names
+    for name in a.vendors:
+        if name not in known:
+            problems.append(
+                Problem(
+                    "",
+                    f"vendors.{name}",
+                    f"unknown vendor: no product has it (products' vendors: {', '.join(known)})",
+                )
+            )
+    start, months, as_of = a.horizon.start, a.horizon.months, a.horizon.as_of
+    last = month_label(months - 1, start)
+    for p in a.products:
+        for month in p.actual_shipments or {}:
+            path = f"products.{p.id}.actual_shipments.{month}"
+            if as_of is None:
+                problems.append(Problem("", path, "a reported actual needs horizon.as_of"))
+            elif month_index(month, as_of) > 0:
+                problems.append(
+                    Problem(
+                        "", path, f"a reported actual must be at or before horizon.as_of ({as_of})"
+                    )
+                )
+            if not 0 <= month_index(month, start) < months:
+                problems.append(
+                    Problem(
+                        "",
+                        path,
+                        f"a reported actual must lie inside the horizon ({start} to {last})",
+                    )
+                )
+    return problems
+
+
+def actuals_within_stock(a: Assumptions) -> list[Problem]:
+    """A reported actual above the stock plus production of its month is invalid
+    (docs/methodology.md §2.4); the problem names the product, the month and both numbers."""
+    if not any(p.actual_shipments for p in a.products):
+        return []
+    from .engine import Inputs, actual_excess  # the engine is needed only here
+
+    out = []
+    for j, t, reported, available in actual_excess(Inputs.from_assumptions([a])):
+        p = a.products[j]
+        month = month_label(t, a.horizon.start)
+        out.append(
+            Problem(
+                "",
+                f"products.{p.id}.actual_shipments.{month}",
+                f"reported shipments of {reported:,.0f} units exceed the stock plus "
+                f"production of {month} ({available:,.0f} units)",
+            )
+        )
+    return out
 
 
 def load(base: str | Path, scenario: str | Path | Scenario | None = None) -> Loaded:

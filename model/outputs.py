@@ -1,4 +1,4 @@
-"""Output metadata (said once) and tidy pandas frames (MODEL_SPEC §5).
+"""Output metadata (said once) and tidy pandas frames (docs/methodology.md §5).
 
 :data:`METRICS` gives every output series its label, unit, description and how it
 rolls up into quarters and years; the CLI, the app and the workbook all read it.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 
 from .calendar import calendar_quarter, calendar_year, fiscal_quarter, fiscal_year, month_labels
 from .engine import Projection
+from .fileio import neutralise_cell
 
 SUPPLIER_PREFIX = "supplier_revenue_usd:"
 
@@ -26,7 +28,8 @@ class MetricInfo:
     label: str
     unit: str
     description: str
-    rollup: str  # sum | first | last | mean
+    rollup: str  # sum | first | last | mean | max
+    only_if: str = ""  # written only for products with allocations | actuals | tpp set
 
 
 METRICS: tuple[MetricInfo, ...] = (
@@ -72,6 +75,15 @@ METRICS: tuple[MetricInfo, ...] = (
         "last",
     ),
     MetricInfo(
+        "china_allowance_units",
+        "max(0, Left(t))",
+        "China allowance left",
+        "units",
+        "Units China's approved batches still allow this month (0 outside active months).",
+        "last",
+        "allocations",
+    ),
+    MetricInfo(
         "production_units",
         "P(t)",
         "New production",
@@ -86,6 +98,15 @@ METRICS: tuple[MetricInfo, ...] = (
         "units",
         "Chips shipped to Chinese buyers.",
         "sum",
+    ),
+    MetricInfo(
+        "shipments_actual",
+        "actual(t)",
+        "Reported actual",
+        "flag",
+        "1 where China shipments are a reported actual, 0 where they are projected.",
+        "max",
+        "actuals",
     ),
     MetricInfo(
         "inventory_units",
@@ -154,6 +175,24 @@ METRICS: tuple[MetricInfo, ...] = (
         "Vendor retained revenue less cost of goods.",
         "sum",
     ),
+    MetricInfo(
+        "compute_tpp",
+        "TPP(t)",
+        "Compute exported (TPP)",
+        "TPP",
+        "Total Processing Performance of the chips shipped to China.",
+        "sum",
+        "tpp",
+    ),
+    MetricInfo(
+        "compute_h100_equivalents",
+        "H100e(t)",
+        "Compute exported (H100-equivalents)",
+        "H100e",
+        "Compute shipped to China in H100-equivalents (TPP / 15,832).",
+        "sum",
+        "tpp",
+    ),
 )
 METRIC_BY_NAME = {m.name: m for m in METRICS}
 
@@ -197,7 +236,25 @@ def series(p: Projection) -> dict[str, np.ndarray]:
         "vendor_retained_usd": m.vendor_retained,
         "vendor_cogs_usd": m.cogs,
         "vendor_gross_profit_usd": m.gross_profit,
+        "china_allowance_units": v.allowance_left,
+        "shipments_actual": v.actual,
+        "compute_tpp": m.compute_tpp,
+        "compute_h100_equivalents": m.h100_equivalents,
     }
+
+
+def product_metrics(p: Projection, j: int) -> list[MetricInfo]:
+    """The metrics written for product ``j``: every unconditional one, plus the allowance
+    where China's allocations are set, the actual flag where actuals are reported and
+    compute where the TPP is set (docs/methodology.md §5)."""
+    x = p.inputs
+    present = {
+        "": True,
+        "allocations": x.has_allocations[j],
+        "actuals": x.has_actuals[j],
+        "tpp": x.has_tpp[j],
+    }
+    return [mi for mi in METRICS if present[mi.only_if]]
 
 
 def product_suppliers(p: Projection) -> tuple[tuple[int, ...], ...]:
@@ -213,8 +270,9 @@ def long_frame(p: Projection, variant: int = 0) -> pd.DataFrame:
     arrays = series(p)
     sups = product_suppliers(p)
     for j, pid in enumerate(x.product_ids):
-        names = [mi.name for mi in METRICS] + [supplier_metric(x.supplier_ids[k]) for k in sups[j]]
-        values = [arrays[mi.name][variant, j] for mi in METRICS] + [
+        metrics = product_metrics(p, j)
+        names = [mi.name for mi in metrics] + [supplier_metric(x.supplier_ids[k]) for k in sups[j]]
+        values = [arrays[mi.name][variant, j] for mi in metrics] + [
             p.money.suppliers[variant, j, k] for k in sups[j]
         ]
         stacked = np.stack(values, axis=1)  # (H, metrics): month-major order
@@ -240,13 +298,18 @@ def format_value(v: float) -> str:
 
 
 def to_csv_text(frame: pd.DataFrame) -> str:
-    """CSV text: numbers as plain decimals (NaN: empty), text quoted only where needed."""
+    """CSV text: numbers as plain decimals (NaN: empty), text quoted only where needed and
+    never read as a formula by a spreadsheet (see :func:`model.fileio.neutralise_cell`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(frame.columns)
     writer.writerows(
         [
-            str(v) if isinstance(v, str) else "" if pd.isna(v) else format_value(float(v))
+            neutralise_cell(v)
+            if isinstance(v, str)
+            else ""
+            if pd.isna(v)
+            else format_value(float(v))
             for v in row
         ]
         for row in frame.itertuples(index=False)
@@ -271,20 +334,41 @@ def period_labels(months: list[str], period: str, fiscal_year_end_month: int) ->
     raise ValueError(f"unknown period {period!r}; choose one of {', '.join(PERIODS)}")
 
 
-def aggregate(frame: pd.DataFrame, period: str, fiscal_year_end_month: int = 1) -> pd.DataFrame:
+def fiscal_calendars(p: Projection, variant: int = 0) -> dict[str, int]:
+    """Each product's fiscal year-end month: its vendor's own calendar."""
+    x = p.inputs
+    return {pid: int(x.fiscal_year_end[variant, j]) for j, pid in enumerate(x.product_ids)}
+
+
+def aggregate(
+    frame: pd.DataFrame, period: str, fiscal_year_end_month: int | Mapping[str, int] = 1
+) -> pd.DataFrame:
     """Roll a long frame up to calendar or fiscal periods, each metric by its own rule.
 
     Flows are summed; the backlog takes the period's first month, inventory and quota
-    room its last, the price its mean.
+    room its last, the price its mean, the actual flag its maximum. Fiscal periods
+    follow each product's vendor when ``fiscal_year_end_month`` maps product ids to
+    year-end months (see :func:`fiscal_calendars`); one number applies to all.
     """
     if period == "month":
         return frame.rename(columns={"month": "period"})
     months = sorted(frame["month"].unique())
-    lookup = dict(zip(months, period_labels(months, period, fiscal_year_end_month), strict=True))
-    df = frame.assign(period=frame["month"].map(lookup))
+    calendars = (
+        dict(fiscal_year_end_month)
+        if isinstance(fiscal_year_end_month, Mapping)
+        else dict.fromkeys(frame["product"].unique(), fiscal_year_end_month)
+    )
+    lookups = {
+        fye: dict(zip(months, period_labels(months, period, fye), strict=True))
+        for fye in set(calendars.values())
+    }
+    labels = [
+        lookups[calendars[p]][m] for m, p in zip(frame["month"], frame["product"], strict=True)
+    ]
+    df = frame.assign(period=labels)
     rule = df["metric"].map({k: metric_info(k).rollup for k in df["metric"].unique()})
     parts = []
-    for how in ("sum", "first", "last", "mean"):
+    for how in ("sum", "first", "last", "mean", "max"):
         sub = df[rule == how].sort_values("month", kind="stable")
         if len(sub):
             parts.append(

@@ -1,12 +1,16 @@
-"""The assumption schema: every parameter declared once (MODEL_SPEC §4).
+"""The assumption schema: every parameter declared once (docs/methodology.md §4).
 
-Each field carries a one-sentence description, a unit and its valid range. The
-app's help texts, the workbook's Inputs sheet and the docs are generated from
-these declarations through :func:`parameter_table`, so nothing is said twice.
+Each field carries a one-sentence description, a unit, a declared kind (how its
+value is written) and its valid range. The app's help texts, the workbook's Inputs
+sheet and the docs are generated from these declarations through
+:func:`parameter_table`, and every text that a person types (a link, a workbook
+cell, a command-line range) becomes a value through :func:`parse_text`, so nothing
+is said twice.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,16 +18,44 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+from .dotted import SECTION_NAMES, DottedPath, parse_path
+
+#: A month: four ASCII digits, a dash, two ASCII digits, and nothing around them.
+MONTH_RE = re.compile(r"\A([0-9]{4})-(0[1-9]|1[0-2])\Z")
+YEAR_MIN, YEAR_MAX = 1900, 2200
 NEVER = "never"
 ID_RE = r"^[a-z0-9_]+$"
+#: TPP is dense TOPS times operand bit length (ECCN 3A090); the H100's and H200's.
+H100_TPP = 15832.0
+#: The January 2026 licence policy covers chips below both limits.
+POLICY_TPP_LIMIT = 21000.0
+POLICY_DRAM_LIMIT_GBPS = 6500.0
+
+TRUE_WORDS = ("true", "yes", "1", "on")
+FALSE_WORDS = ("false", "no", "0", "off")
+NULL_WORDS = ("null", "none", "")
+
+Kind = Literal[
+    "number", "integer", "text", "month", "month_or_never", "month_or_null", "choice", "bool"
+]
+Quantity = Literal["money", "share", "month", "count", "months", "choice", "text", "flag", "number"]
+
+
+def is_month(value: Any) -> bool:
+    """Whether ``value`` is month text ``YYYY-MM`` with a year in the supported range."""
+    if not isinstance(value, str):
+        return False
+    m = MONTH_RE.match(value)
+    return bool(m) and YEAR_MIN <= int(m.group(1)) <= YEAR_MAX
 
 
 def _month_text(value: Any) -> Any:
     """Reject anything that is not a ``YYYY-MM`` string before pydantic sees it."""
-    if isinstance(value, str) and MONTH_RE.match(value):
+    if is_month(value):
         return value
-    raise ValueError("must be a month written YYYY-MM (for example 2026-03)")
+    raise ValueError(
+        f"must be a month written YYYY-MM (for example 2026-03), years {YEAR_MIN}–{YEAR_MAX}"
+    )
 
 
 def _month_or_never(value: Any) -> Any:
@@ -45,24 +77,43 @@ def _positive_share(value: float) -> float:
     return value
 
 
-def F(description: str, unit: str, default: Any = ..., **bounds: Any) -> Any:  # noqa: N802
-    """A schema field with its description and unit (ranges via ge/le/gt/lt)."""
-    return Field(default, description=description, json_schema_extra={"unit": unit}, **bounds)
+def F(  # noqa: N802
+    description: str, unit: str, kind: Kind, quantity: Quantity, default: Any = ..., **bounds: Any
+) -> Any:
+    """A schema field with its description, unit and declared kind (ranges via ge/gt/le/lt)."""
+    return Field(
+        default,
+        description=description,
+        json_schema_extra={"unit": unit, "kind": kind, "quantity": quantity},
+        **bounds,
+    )
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class Horizon(_Strict):
-    start: Month = F("First month of the projection.", "YYYY-MM")
-    months: int = F("Number of monthly periods projected.", "months", ge=1, le=240)
+    start: Month = F("First month of the projection.", "YYYY-MM", "month", "month")
+    months: int = F(
+        "Number of monthly periods projected.", "months", "integer", "months", ge=1, le=240
+    )
     fiscal_year_end_month: int = F(
-        "Calendar month in which the vendor's fiscal year ends (1 = January, as for Nvidia).",
+        "Calendar month in which a vendor's fiscal year ends when the vendors table does not "
+        "say (1 = January, as for Nvidia).",
         "month number",
+        "integer",
+        "number",
         1,
         ge=1,
         le=12,
+    )
+    as_of: Month | None = F(
+        "Date of the latest facts: every reported actual lies at or before it.",
+        "YYYY-MM or null",
+        "month_or_null",
+        "month",
+        None,
     )
 
 
@@ -71,13 +122,22 @@ class Policy(_Strict):
         "How the US government collects its take: a share of China revenue, or an import "
         "tariff on the customs value of chips entering the US for testing.",
         "choice",
+        "choice",
+        "choice",
     )
     share_rate: float = F(
-        "US government's share (or tariff rate) applied to China sales.", "fraction", ge=0, le=1
+        "US government's share (or tariff rate) applied to China sales.",
+        "fraction",
+        "number",
+        "share",
+        ge=0,
+        le=1,
     )
     customs_value_ratio: float = F(
         "Customs value as a fraction of the selling price (import_tariff mechanism only).",
         "fraction of ASP",
+        "number",
+        "share",
         1.0,
         ge=0,
         le=2,
@@ -85,76 +145,181 @@ class Policy(_Strict):
     levy_ends: Month | None = F(
         "Month from which the levy is no longer collected (e.g. struck down); null = never ends.",
         "YYYY-MM or null",
+        "month_or_null",
+        "month",
         None,
     )
     us_min_share: Annotated[float, AfterValidator(_positive_share)] = F(
         "US customers' minimum share of all shipments of a product; China may take "
         "(1 - s)/s units per US unit.",
         "fraction",
+        "number",
+        "share",
         gt=0,
         le=1,
     )
     quota_basis: Literal["cumulative", "monthly"] = F(
-        "Whether the China quota is measured on cumulative or on each month's shipments.", "choice"
+        "Whether the China quota is measured on cumulative or on each month's shipments.",
+        "choice",
+        "choice",
+        "choice",
     )
     china_import_tariff: float = F(
-        "China's import tariff on the chips, paid by Chinese buyers.", "fraction", ge=0, le=5
+        "China's import tariff on the chips, paid by Chinese buyers.",
+        "fraction",
+        "number",
+        "share",
+        ge=0,
+        le=5,
     )
     test_fee_usd_per_unit: float = F(
-        "Fee paid to US third-party test labs per chip shipped to China.", "USD/unit", ge=0
+        "Fee paid to US third-party test labs per chip shipped to China.",
+        "USD/unit",
+        "number",
+        "money",
+        ge=0,
     )
 
 
 class Timeline(_Strict):
-    us_approval: MonthOrNever = F("Month the US licence is in force.", "YYYY-MM or never")
-    china_approval: MonthOrNever = F("Month China allows the imports.", "YYYY-MM or never")
+    us_approval: MonthOrNever = F(
+        "Month the US licence is in force (products without their own date).",
+        "YYYY-MM or never",
+        "month_or_never",
+        "month",
+    )
+    china_approval: MonthOrNever = F(
+        "Month China allows the imports (products without their own date).",
+        "YYYY-MM or never",
+        "month_or_never",
+        "month",
+    )
+    licence_ends: MonthOrNever | None = F(
+        "Month from which the licence no longer allows shipments (e.g. revoked by law); "
+        "never or null = it does not end.",
+        "YYYY-MM, never or null",
+        "month_or_never",
+        "month",
+        None,
+    )
     test_lag_months: int = F(
-        "Months from licence to first shipment (US lab testing).", "months", ge=0, le=24
+        "Months from licence to first shipment (US lab testing).",
+        "months",
+        "integer",
+        "months",
+        ge=0,
+        le=24,
     )
     restart_lag_months: int = F(
         "Months from licence until paused suppliers deliver new production again.",
+        "months",
+        "integer",
         "months",
         ge=0,
         le=24,
     )
     ramp_months: int = F(
-        "Months for China orders to reach their full monthly rate.", "months", ge=1, le=36
+        "Months for China orders to reach their full monthly rate.",
+        "months",
+        "integer",
+        "months",
+        ge=1,
+        le=36,
     )
 
 
 class Demand(_Strict):
     reference_start: Month = F(
-        "Month from which Chinese demand exists; a later licence erodes it.", "YYYY-MM"
+        "Month from which Chinese demand exists; a later licence erodes it.",
+        "YYYY-MM",
+        "month",
+        "month",
     )
     erosion_per_month: float = F(
         "Share of Chinese demand lost for each month of delay (buyers switch to substitutes).",
         "fraction/month",
+        "number",
+        "share",
         ge=0,
         le=1,
     )
     backlog_retention: float = F(
-        "Share of unfilled orders still open the next month.", "fraction", ge=0, le=1
+        "Share of unfilled orders still open the next month.",
+        "fraction",
+        "number",
+        "share",
+        ge=0,
+        le=1,
     )
     price_elasticity: float = F(
         "Elasticity of Chinese demand to the landed price raised by China's import tariff.",
         "elasticity",
+        "number",
+        "number",
         ge=0,
         le=10,
     )
 
 
-class Product(_Strict):
-    id: Annotated[str, Field(pattern=ID_RE)] = F("Short identifier ([a-z0-9_]+).", "id")
-    name: str = F("Display name.", "text")
-    vendor: str = F("Vendor name.", "text")
-    asp_usd: float = F("Average selling price per chip to Chinese buyers.", "USD/unit", gt=0)
-    asp_change_per_year: float = F(
-        "Annual change of the selling price.", "fraction/year", gt=-1, le=5
+class Vendor(_Strict):
+    fiscal_year_end_month: int | None = F(
+        "Calendar month in which the vendor's fiscal year ends (Nvidia 1, AMD and Intel 12); "
+        "null = horizon.fiscal_year_end_month.",
+        "month number",
+        "integer",
+        "number",
+        None,
+        ge=1,
+        le=12,
     )
-    unit_cost_usd: float = F("Vendor's manufacturing cost per chip.", "USD/unit", ge=0)
+    tax_rate: float | None = F(
+        "Vendor's effective tax rate, for profit after tax and earnings per share.",
+        "fraction",
+        "number",
+        "share",
+        None,
+        ge=0,
+        le=1,
+    )
+    diluted_shares: float | None = F(
+        "Vendor's diluted share count, for the earnings-per-share effect.",
+        "shares",
+        "number",
+        "count",
+        None,
+        gt=0,
+    )
+
+
+class Allocation(_Strict):
+    """One batch of China-approved imports: ``{month: YYYY-MM, units: N}``."""
+
+    month: Month = F("Month China approves the batch.", "YYYY-MM", "month", "month")
+    units: float = F("Units China approves in the batch.", "units", "number", "count", ge=0)
+
+
+class Product(_Strict):
+    id: Annotated[str, Field(pattern=ID_RE)] = F(
+        "Short identifier ([a-z0-9_]+).", "id", "text", "text"
+    )
+    name: str = F("Display name.", "text", "text", "text")
+    vendor: str = F(
+        "Vendor name (a key of the vendors table, if it has one).", "text", "text", "text"
+    )
+    asp_usd: float = F(
+        "Average selling price per chip to Chinese buyers.", "USD/unit", "number", "money", gt=0
+    )
+    asp_change_per_year: float = F(
+        "Annual change of the selling price.", "fraction/year", "number", "share", gt=-1, le=5
+    )
+    unit_cost_usd: float = F(
+        "Vendor's manufacturing cost per chip.", "USD/unit", "number", "money", ge=0
+    )
     share_rate: float | None = F(
         "Per-product override of the US government's rate; null = the policy rate.",
         "fraction",
+        "number",
+        "share",
         None,
         ge=0,
         le=1,
@@ -163,33 +328,105 @@ class Product(_Strict):
         "Whether the US-allocation quota limits this product (extension: false for chips "
         "licensed before the January 2026 rule, such as the H20 and MI308).",
         "yes/no",
+        "bool",
+        "flag",
         True,
     )
+    us_approval: MonthOrNever | None = F(
+        "Month this chip's US licence is in force; null = timeline.us_approval.",
+        "YYYY-MM, never or null",
+        "month_or_never",
+        "month",
+        None,
+    )
+    china_approval: MonthOrNever | None = F(
+        "Month China allows this chip's imports; null = timeline.china_approval.",
+        "YYYY-MM, never or null",
+        "month_or_never",
+        "month",
+        None,
+    )
+    licence_ends: MonthOrNever | None = F(
+        "Month from which this chip's licence no longer allows shipments; "
+        "null = timeline.licence_ends.",
+        "YYYY-MM, never or null",
+        "month_or_never",
+        "month",
+        None,
+    )
+    production_rule: Literal["capacity", "build_to_order"] = F(
+        "Whether production runs at capacity whatever sells (capacity) or makes only what "
+        "shippable orders need beyond stock (build_to_order).",
+        "choice",
+        "choice",
+        "choice",
+        "capacity",
+    )
+    tpp: float | None = F(
+        "Total Processing Performance (ECCN 3A090: dense TOPS × bit length); null = not reported.",
+        "TPP",
+        "number",
+        "number",
+        None,
+        ge=0,
+    )
+    dram_bandwidth_gbps: float | None = F(
+        "Memory bandwidth, for the licence policy's limit; null = not reported.",
+        "GB/s",
+        "number",
+        "number",
+        None,
+        ge=0,
+    )
     china_demand_units_per_month: float = F(
-        "Chinese demand at full rate, before erosion and the tariff effect.", "units/month", ge=0
+        "Chinese demand at full rate, before erosion and the tariff effect.",
+        "units/month",
+        "number",
+        "count",
+        ge=0,
     )
     china_demand_growth_per_year: float = F(
-        "Annual growth of Chinese demand.", "fraction/year", gt=-1, le=10
+        "Annual growth of Chinese demand.", "fraction/year", "number", "share", gt=-1, le=10
     )
     us_shipments_units_per_month: float = F(
-        "Shipments of the product to US customers.", "units/month", ge=0
+        "Shipments of the product to US customers.", "units/month", "number", "count", ge=0
     )
     starting_inventory_units: float = F(
-        "Finished chips in stock at the horizon start.", "units", ge=0
+        "Finished chips in stock at the horizon start.", "units", "number", "count", ge=0
     )
     licence_cap_units: float | None = F(
-        "Total China units licensed over the horizon; null = no cap.", "units", None, ge=0
+        "Total China units licensed over the horizon; null = no cap.",
+        "units",
+        "number",
+        "count",
+        None,
+        ge=0,
     )
     production_capacity_units_per_month: float = F(
-        "New production per month when running.", "units/month", ge=0
+        "New production per month when running.", "units/month", "number", "count", ge=0
     )
     production_paused: bool = F(
-        "Whether suppliers have paused production until the licence is in force.", "yes/no"
+        "Whether suppliers have paused production until the licence is in force.",
+        "yes/no",
+        "bool",
+        "flag",
     )
-    bom_usd_per_unit: dict[Annotated[str, Field(pattern=ID_RE)], Annotated[float, Field(ge=0)]] = F(
-        "Supplier bill of materials: supplier id to USD paid per chip produced.",
-        "USD/unit",
-        default_factory=dict,
+    china_allocations: list[Allocation] | None = Field(
+        None,
+        description="Batches of imports China approves (month, units); null = China limits "
+        "no volume once it approves; an empty list = nothing may ship.",
+    )
+    actual_shipments: dict[Month, Annotated[float, Field(ge=0)]] | None = Field(
+        None,
+        description="Reported China shipments by month (YYYY-MM -> units), each at or "
+        "before horizon.as_of; they replace the formula in those months.",
+    )
+    bom_usd_per_unit: dict[Annotated[str, Field(pattern=ID_RE)], Annotated[float, Field(ge=0)]] = (
+        Field(
+            default_factory=dict,
+            description="Supplier bill of materials: supplier id to USD paid per chip produced.",
+            json_schema_extra={"unit": "USD/unit"},
+        )
     )
 
     @model_validator(mode="after")
@@ -206,11 +443,21 @@ class Product(_Strict):
 class Assumptions(_Strict):
     horizon: Horizon
     discount_rate: float = F(
-        "Annual discount rate for NPV (end-of-month discounting).", "fraction/year", ge=0, le=1
+        "Annual discount rate for NPV (end-of-month discounting).",
+        "fraction/year",
+        "number",
+        "share",
+        ge=0,
+        le=1,
     )
     policy: Policy
     timeline: Timeline
     demand: Demand
+    vendors: dict[str, Vendor] = Field(
+        default_factory=dict,
+        description="Per vendor (keyed by the products' vendor text): fiscal year end, tax "
+        "rate and diluted shares.",
+    )
     products: list[Product] = Field(min_length=1, description="Chips modelled.")
     sources: dict[str, str] = Field(
         default_factory=dict, description="Dotted path to the source of its value."
@@ -235,6 +482,32 @@ class Assumptions(_Strict):
             seen.update(dict.fromkeys(p.bom_usd_per_unit))
         return list(seen)
 
+    @property
+    def vendor_names(self) -> list[str]:
+        """Vendors of the products, in order of first appearance."""
+        return list(dict.fromkeys(p.vendor for p in self.products))
+
+    def fiscal_year_end(self, vendor: str) -> int:
+        """The vendor's fiscal year-end month, else ``horizon.fiscal_year_end_month``."""
+        v = self.vendors.get(vendor)
+        if v is not None and v.fiscal_year_end_month is not None:
+            return v.fiscal_year_end_month
+        return self.horizon.fiscal_year_end_month
+
+    def dates(self, p: Product) -> tuple[str, str, str | None]:
+        """A product's ``(us_approval, china_approval, licence_ends)``, inherited from
+        ``timeline`` where the product does not set its own."""
+        tl = self.timeline
+        return (
+            tl.us_approval if p.us_approval is None else p.us_approval,
+            tl.china_approval if p.china_approval is None else p.china_approval,
+            tl.licence_ends if p.licence_ends is None else p.licence_ends,
+        )
+
+    def rate(self, p: Product) -> float:
+        """The product's levy rate: its own ``share_rate``, else the policy's."""
+        return self.policy.share_rate if p.share_rate is None else p.share_rate
+
 
 SECTIONS: dict[str, type[_Strict]] = {
     "horizon": Horizon,
@@ -242,6 +515,10 @@ SECTIONS: dict[str, type[_Strict]] = {
     "timeline": Timeline,
     "demand": Demand,
 }
+assert tuple(SECTIONS) == SECTION_NAMES
+
+
+# ---------------------------------------------------------------- parameter metadata
 
 
 @dataclass(frozen=True)
@@ -249,10 +526,11 @@ class ParamInfo:
     """Metadata for one parameter, as declared in the schema."""
 
     key: str
-    section: str  # horizon | policy | timeline | demand | product | top
+    section: str  # horizon | policy | timeline | demand | product | vendor | top
     description: str
     unit: str
     kind: str  # number | integer | text | month | month_or_never | month_or_null | choice | bool
+    quantity: str = "number"  # money | share | month | count | months | choice | text | flag
     low: float | None = None
     high: float | None = None
     low_open: bool = False
@@ -268,11 +546,12 @@ class ParamInfo:
         if self.kind == "text":
             return "text"
         if self.kind.startswith("month"):
-            return {
+            text = {
                 "month": "YYYY-MM",
                 "month_or_never": "YYYY-MM or never",
                 "month_or_null": "YYYY-MM or null",
             }[self.kind]
+            return text + (" or null" if self.optional and self.kind != "month_or_null" else "")
         lo = "-inf" if self.low is None else f"{self.low:g}"
         hi = "inf" if self.high is None else f"{self.high:g}"
         text = f"{'(' if self.low_open else '['}{lo}, {hi}{')' if self.high_open else ']'}"
@@ -301,28 +580,11 @@ def _bounds(field: Any) -> tuple[float | None, bool, float | None, bool]:
 
 
 def _info(section: str, key: str, field: Any) -> ParamInfo:
-    ann = str(field.annotation)
     extra = field.json_schema_extra or {}
     low, low_open, high, high_open = _bounds(field)
-    choices: tuple[str, ...] = ()
-    if "Literal" in ann:
-        kind = "choice"
-        choices = tuple(field.annotation.__args__)
-    elif key in ("us_approval", "china_approval"):
-        kind = "month_or_never"
-    elif key == "levy_ends":
-        kind = "month_or_null"
-    elif key in ("start", "reference_start"):
-        kind = "month"
-    elif field.annotation is str:
-        kind = "text"
-    elif "bool" in ann:
-        kind = "bool"
-    elif "int" in ann:
-        kind = "integer"
-    else:
-        kind = "number"
-    if key == "us_min_share":
+    kind = str(extra["kind"])
+    choices = tuple(field.annotation.__args__) if kind == "choice" else ()
+    if key == "us_min_share":  # its (0, 1] range is checked by a validator, not ge/le
         low, low_open, high = 0.0, True, 1.0
     return ParamInfo(
         key=key,
@@ -330,17 +592,27 @@ def _info(section: str, key: str, field: Any) -> ParamInfo:
         description=field.description or "",
         unit=str(extra.get("unit", "")),
         kind=kind,
+        quantity=str(extra.get("quantity", "number")),
         low=low,
         high=high,
         low_open=low_open,
         high_open=high_open,
         choices=choices,
-        optional="None" in ann or "Optional" in ann,
+        optional=not field.is_required() and field.default is None,
     )
 
 
+def _scalar_fields(model: type[BaseModel]) -> list[tuple[str, Any]]:
+    """The fields of a model that are single values (declared with a kind)."""
+    return [
+        (k, f)
+        for k, f in model.model_fields.items()
+        if isinstance(f.json_schema_extra, dict) and "kind" in f.json_schema_extra
+    ]
+
+
 def parameter_table() -> list[ParamInfo]:
-    """Every scalar parameter, global sections first, then per-product fields."""
+    """Every scalar parameter: top level, sections, per-product then per-vendor fields."""
     return list(_parameter_table())
 
 
@@ -348,12 +620,9 @@ def parameter_table() -> list[ParamInfo]:
 def _parameter_table() -> tuple[ParamInfo, ...]:
     rows = [_info("top", "discount_rate", Assumptions.model_fields["discount_rate"])]
     for section, model in SECTIONS.items():
-        rows += [_info(section, k, f) for k, f in model.model_fields.items()]
-    rows += [
-        _info("product", k, f)
-        for k, f in Product.model_fields.items()
-        if k not in ("id", "bom_usd_per_unit")
-    ]
+        rows += [_info(section, k, f) for k, f in _scalar_fields(model)]
+    rows += [_info("product", k, f) for k, f in _scalar_fields(Product) if k != "id"]
+    rows += [_info("vendor", k, f) for k, f in _scalar_fields(Vendor)]
     return tuple(rows)
 
 
@@ -362,23 +631,96 @@ def _table_by_key() -> dict[tuple[str, str], ParamInfo]:
     return {(p.section, p.key): p for p in _parameter_table()}
 
 
-def param_info(dotted: str) -> ParamInfo | None:
-    """Look up the metadata of a dotted path (``products.h200.asp_usd`` and the like)."""
-    parts = dotted.split(".")
+def info_for(path: DottedPath) -> ParamInfo | None:
+    """The metadata of a parsed dotted path; None for structured values (batches, actuals)."""
     table = _table_by_key()
-    if parts[0] == "products" and len(parts) == 3:
-        return table.get(("product", parts[2]))
-    if parts[0] == "products" and len(parts) == 4 and parts[2] == "bom_usd_per_unit":
+    if path.scope == "bom":
         return ParamInfo(
-            key=parts[3],
+            key=path.sub or "",
             section="product",
-            description=f"Supplier '{parts[3]}' revenue per chip produced.",
+            description=f"Supplier '{path.sub}' revenue per chip produced.",
             unit="USD/unit",
             kind="number",
+            quantity="money",
             low=0.0,
         )
-    if len(parts) == 1:
-        return table.get(("top", parts[0]))
-    if len(parts) == 2:
-        return table.get((parts[0], parts[1]))
-    return None
+    if path.scope == "actual":
+        return ParamInfo(
+            key=path.sub or "",
+            section="product",
+            description=f"Reported China shipments in {path.sub}.",
+            unit="units",
+            kind="number",
+            quantity="count",
+            low=0.0,
+        )
+    section = {"top": "top", "product": "product", "vendor": "vendor"}.get(path.scope)
+    return table.get((section or path.section or "", path.key))
+
+
+def param_info(dotted: str) -> ParamInfo | None:
+    """Look up the metadata of a dotted path (``products.h200.asp_usd`` and the like)."""
+    parsed = parse_path(dotted)
+    return None if isinstance(parsed, str) else info_for(parsed)
+
+
+# ---------------------------------------------------------------- text -> value
+
+
+def parse_text(info: ParamInfo, text: str) -> Any:
+    """A value typed as text (a link, a workbook cell, a command-line range) as a value of
+    the parameter's kind. Raises ValueError with the rule broken; this is the one place
+    text becomes a parameter value."""
+    t = text.strip()
+    if info.kind == "text":
+        return t
+    if info.kind.startswith("month"):
+        return _parse_month(info, t)
+    if info.kind == "choice":
+        if t not in info.choices:
+            raise ValueError(f"must be one of {', '.join(info.choices)}")
+        return t
+    if info.kind == "bool":
+        if t.lower() not in TRUE_WORDS + FALSE_WORDS:
+            raise ValueError("must be true or false")
+        return t.lower() in TRUE_WORDS
+    return _parse_number(info, t)
+
+
+def _parse_month(info: ParamInfo, t: str) -> Any:
+    low = t.lower()
+    if low == NEVER and info.kind == "month_or_never":
+        return NEVER
+    if low in NULL_WORDS and (info.kind == "month_or_null" or info.optional):
+        return None
+    if not is_month(t):
+        alt = {"month": "", "month_or_never": " or 'never'", "month_or_null": " or 'null'"}
+        raise ValueError(f"must be a month written YYYY-MM{alt[info.kind]}")
+    return t
+
+
+def _parse_number(info: ParamInfo, t: str) -> Any:
+    if info.optional and t.lower() in NULL_WORDS:
+        return None
+    try:
+        number = float(t)
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError("must be a finite number")
+    if info.kind == "integer":
+        if not number.is_integer():
+            raise ValueError("must be a whole number")
+        return int(number)
+    return number
+
+
+def format_text(value: Any) -> str:
+    """A value as text that :func:`parse_text` reads back exactly."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)

@@ -9,67 +9,55 @@ says once which engine field each dotted path feeds and how its value is encoded
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from .calendar import month_index
-from .engine import Inputs
-from .schema import MONTH_RE, NEVER, Assumptions, ParamInfo, param_info
+from .dotted import parse_path
+from .encoding import DISCRETE_ONLY, MONTH_KINDS, decode, encode, in_range
+from .engine import GLOBAL_FIELDS, PRODUCT_FIELDS, Inputs, product_value
+from .schema import Assumptions, ParamInfo, param_info
+
+__all__ = [
+    "DISCRETE_ONLY",
+    "MONTH_KINDS",
+    "Target",
+    "decode",
+    "encode",
+    "in_range",
+    "resolve",
+    "with_columns",
+    "writable_columns",
+]
 
 Array = np.ndarray
 
+#: Dotted path -> engine field, read from the engine's own tables (said once there).
 GLOBAL_TARGETS: dict[str, str] = {
-    "discount_rate": "discount_rate",
-    "policy.mechanism": "import_tariff",
-    "policy.share_rate": "share_rate",
-    "policy.customs_value_ratio": "customs_value_ratio",
-    "policy.levy_ends": "levy_end",
-    "policy.us_min_share": "us_min_share",
-    "policy.quota_basis": "quota_cumulative",
-    "policy.china_import_tariff": "china_tariff",
-    "policy.test_fee_usd_per_unit": "test_fee",
-    "timeline.us_approval": "us_approval",
-    "timeline.china_approval": "china_approval",
-    "timeline.test_lag_months": "test_lag",
-    "timeline.restart_lag_months": "restart_lag",
-    "timeline.ramp_months": "ramp_months",
-    "demand.reference_start": "reference_start",
-    "demand.erosion_per_month": "erosion",
-    "demand.backlog_retention": "retention",
-    "demand.price_elasticity": "elasticity",
+    path: name for name, path in GLOBAL_FIELDS.items() if not path.startswith("horizon.")
 }
 PRODUCT_TARGETS: dict[str, str] = {
-    "asp_usd": "asp",
-    "asp_change_per_year": "asp_change",
-    "unit_cost_usd": "unit_cost",
-    "share_rate": "rate",
-    "quota_applies": "quota_applies",
-    "china_demand_units_per_month": "demand",
-    "china_demand_growth_per_year": "demand_growth",
-    "us_shipments_units_per_month": "us_shipments",
-    "starting_inventory_units": "inventory0",
-    "licence_cap_units": "cap",
-    "production_capacity_units_per_month": "capacity",
-    "production_paused": "paused",
+    key: name for name, key in PRODUCT_FIELDS.items() if key != "tpp"
 }
-#: The value of a choice parameter that is encoded as 1 (the other is 0).
-CHOICE_ONE = {"mechanism": "import_tariff", "quota_basis": "cumulative"}
+#: A global value that products inherit when they do not set their own: the product
+#: field it feeds and the product key whose ``null`` means "inherit".
+INHERITED: dict[str, tuple[str, str]] = {
+    "timeline.us_approval": ("us_approval", "us_approval"),
+    "timeline.china_approval": ("china_approval", "china_approval"),
+    "timeline.licence_ends": ("licence_end", "licence_ends"),
+    "policy.share_rate": ("rate", "share_rate"),
+}
 ALL_PRODUCTS = "*"
-APPLY_MODES = ("value", "scale", "shift")
-MONTH_KINDS = ("month", "month_or_never", "month_or_null")
-DISCRETE_ONLY = ("bool", "choice")
 
 
 @dataclass(frozen=True)
 class Target:
     """Where a dotted path lands in :class:`Inputs`, with its base (encoded) values.
 
-    ``products`` is empty for a global parameter; ``follow_rate`` lists the products
-    whose levy rate is the policy rate (no ``share_rate`` override), which a draw of
-    ``policy.share_rate`` must move as well.
+    ``products`` is empty for a global parameter; ``follow`` names a product field and
+    the products that inherit the global value (the levy rate of products without a
+    rate of their own), which a draw of the global value must move as well.
     """
 
     path: str
@@ -77,7 +65,7 @@ class Target:
     info: ParamInfo
     products: tuple[int, ...]
     base: tuple[float, ...]
-    follow_rate: tuple[int, ...] = ()
+    follow: tuple[str, tuple[int, ...]] | None = None
 
     @property
     def is_product(self) -> bool:
@@ -116,14 +104,15 @@ class Target:
             arr[rows] = sub
         else:
             arr[rows] = v
-        if self.follow_rate:
-            rate = cols["rate"]
-            sub = rate[rows]
-            sub[:, list(self.follow_rate)] = np.asarray(v)[:, None]
-            rate[rows] = sub
+        if self.follow:
+            name, heirs = self.follow
+            dest = cols[name]
+            sub = dest[rows]
+            sub[:, list(heirs)] = np.asarray(v)[:, None]
+            dest[rows] = sub
 
     def fields(self) -> tuple[str, ...]:
-        return (self.field, "rate") if self.follow_rate else (self.field,)
+        return (self.field, self.follow[0]) if self.follow else (self.field,)
 
 
 def writable_columns(inputs: Inputs, targets: list[Target]) -> dict[str, Array]:
@@ -138,92 +127,49 @@ def with_columns(inputs: Inputs, cols: dict[str, Array]) -> Inputs:
     return replace(inputs, **changes)
 
 
-def encode(info: ParamInfo, value: Any, start: str) -> float | str:
-    """The engine's number for a parameter value, or the rule it breaks.
-
-    Months become indices from ``start`` (``never``/``null`` → ``+inf`` where allowed),
-    yes/no becomes 1/0, a choice 1 for :data:`CHOICE_ONE` and 0 otherwise.
-    """
-    if info.kind in MONTH_KINDS:
-        return _encode_month(info, value, start)
-    if info.kind == "bool":
-        return float(value) if isinstance(value, bool) else "must be true or false"
-    if info.kind == "choice":
-        if value not in info.choices:
-            return f"must be one of {', '.join(info.choices)}"
-        return 1.0 if value == CHOICE_ONE.get(info.key) else 0.0
-    if value is None:
-        return math.inf if info.key == "licence_cap_units" else "must be a number"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return "must be a number"
-    if info.kind == "integer" and float(value) != int(value):
-        return "must be a whole number"
-    if not in_range(float(value), info):
-        return f"must be within {info.range_text()}"
-    return float(value)
-
-
-def _encode_month(info: ParamInfo, value: Any, start: str) -> float | str:
-    never_ok = info.kind in ("month_or_never", "month_or_null")
-    if value is None or value == NEVER:
-        return math.inf if never_ok else "must be a month written YYYY-MM"
-    if isinstance(value, str) and MONTH_RE.match(value):
-        return month_index(value, start)
-    return "must be a month written YYYY-MM" + (" or the word 'never'" if never_ok else "")
-
-
-def in_range(x: float, info: ParamInfo) -> bool:
-    """Whether ``x`` lies in the parameter's declared range (open or closed ends)."""
-    if info.low is not None and (x < info.low or (info.low_open and x <= info.low)):
-        return False
-    return not (info.high is not None and (x > info.high or (info.high_open and x >= info.high)))
-
-
-def decode(info: ParamInfo, x: float, start: str) -> str:
-    """A readable value: ``2026-05`` for months, ``never``, ``yes``/``no``, or the number."""
-    from .calendar import month_label
-
-    if info.kind in MONTH_KINDS:
-        return NEVER if not math.isfinite(x) else month_label(round(x), start)
-    if info.kind == "bool":
-        return "yes" if x > 0.5 else "no"
-    if info.kind == "choice":
-        one = CHOICE_ONE.get(info.key, "")
-        other = next((c for c in info.choices if c != one), "")
-        return one if x > 0.5 else other
-    return "none" if not math.isfinite(x) else f"{x:g}"
-
-
 def resolve(path: str, a: Assumptions, start: str | None = None) -> Target | str:
     """The :class:`Target` of a dotted path, or the rule it breaks.
 
-    Paths are those of scenario overrides (MODEL_SPEC §4) that the engine reads per
-    variant, plus ``products.*.<key>`` for one value applied to every product.
+    Paths are those of scenario overrides (docs/methodology.md §4) that the engine
+    reads per variant, plus ``products.*.<key>`` for one value applied to every product.
+    A timeline date moves the products that inherit it; the policy's levy rate moves
+    the products without a rate of their own.
     """
     start = start or a.horizon.start
-    parts = path.split(".")
-    if parts[0] == "horizon":
+    parsed = parse_path(path)
+    if isinstance(parsed, str):
+        return parsed
+    if parsed.scope == "section" and parsed.section == "horizon":
         return "the horizon cannot vary between paths"
-    if path in GLOBAL_TARGETS:
-        info = param_info(path)
-        assert info is not None
-        base = _base_global(path, a)
-        enc = encode(info, base, start)
-        follow = (
-            tuple(j for j, p in enumerate(a.products) if p.share_rate is None)
-            if path == "policy.share_rate"
-            else ()
-        )
-        return Target(path, GLOBAL_TARGETS[path], info, (), (_as_float(enc),), follow)
-    if parts[0] == "products" and len(parts) == 3:
-        return _resolve_product(path, parts[1], parts[2], a, start)
-    if parts[0] == "products" and len(parts) == 4 and parts[2] == "bom_usd_per_unit":
+    if parsed.scope in ("top", "section"):
+        return _resolve_global(path, a, start)
+    if parsed.scope == "product":
+        return _resolve_product(path, parsed.product or "", parsed.key, a, start)
+    if parsed.scope == "bom":
         return "supplier bill-of-materials values cannot be random (vary unit_cost_usd instead)"
-    sections = ", ".join(sorted({k.split(".")[0] for k in GLOBAL_TARGETS if "." in k}))
-    return (
-        f"unknown parameter path: use discount_rate, <section>.<key> ({sections}) "
-        "or products.<id or *>.<key>"
-    )
+    return f"{path} cannot be random: vary a number of the assumptions instead"
+
+
+def _resolve_global(path: str, a: Assumptions, start: str) -> Target | str:
+    info = param_info(path)
+    if info is None:
+        return f"unknown parameter path '{path}'"
+    enc = _as_float(encode(info, _base_global(path, a), start))
+    inherited = INHERITED.get(path)
+    heirs: tuple[int, ...] = ()
+    if inherited is not None:
+        heirs = tuple(j for j, p in enumerate(a.products) if getattr(p, inherited[1]) is None)
+    if path in GLOBAL_TARGETS:
+        follow = (inherited[0], heirs) if inherited and heirs else None
+        return Target(path, GLOBAL_TARGETS[path], info, (), (enc,), follow)
+    if inherited is None:
+        return f"unknown parameter path '{path}'"
+    if not heirs:
+        return (
+            f"every product sets its own {inherited[1]}, so {path} changes nothing "
+            f"(vary products.<id>.{inherited[1]} instead)"
+        )
+    return Target(path, inherited[0], info, heirs, (enc,) * len(heirs))
 
 
 def _resolve_product(path: str, pid: str, key: str, a: Assumptions, start: str) -> Target | str:
@@ -236,14 +182,8 @@ def _resolve_product(path: str, pid: str, key: str, a: Assumptions, start: str) 
     info = param_info(f"products.x.{key}")
     assert info is not None
     idx = tuple(range(len(ids))) if pid == ALL_PRODUCTS else (ids.index(pid),)
-    base = []
-    for j in idx:
-        p = a.products[j]
-        raw = p.share_rate if key == "share_rate" else getattr(p, key)
-        if key == "share_rate" and raw is None:
-            raw = a.policy.share_rate
-        base.append(_as_float(encode(info, raw, start)))
-    return Target(path, PRODUCT_TARGETS[key], info, idx, tuple(base))
+    base = tuple(_as_float(encode(info, product_value(a, a.products[j], key), start)) for j in idx)
+    return Target(path, PRODUCT_TARGETS[key], info, idx, base)
 
 
 def _base_global(path: str, a: Assumptions) -> Any:

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.analysis import ALL, approved_now, cost_of_delay, expected_value, run
-from model.engine import Inputs, project
+from model.analysis import ALL, cost_of_delay, expected_value, run
+from model.engine import Inputs, project, with_reference_licence
 from model.loader import InputError
 from model.outputs import aggregate, long_frame, to_csv_text
 from tests.factories import tiny
@@ -39,8 +39,8 @@ def test_cost_of_delay_hand_case() -> None:
     # Licence in force in month 2 (d = 2); reference ships 10/month for 6 months,
     # the scenario for 4: cost = 2 months x 1000 of gross revenue; 1000 per month of delay.
     a = tiny(timeline__china_approval="2026-03")
-    ref = approved_now(a)
-    assert ref.timeline.us_approval == ref.timeline.china_approval == "2026-01"
+    ref = with_reference_licence(Inputs.from_assumptions([a]))
+    assert ref.us_approval.tolist() == ref.china_approval.tolist() == [[0.0]]
     cod = cost_of_delay([a], ["late"])
     gross = row(cod, product="chip", party="china_gross_revenue")
     assert gross.delay_months == 2
