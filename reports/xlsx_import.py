@@ -10,9 +10,12 @@ problem is collected and names the sheet and the cell, e.g.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import math
 import re
 import warnings
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,17 +23,26 @@ from typing import Any
 import openpyxl
 import yaml
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
-from model.loader import InputError, Problem, dump_assumptions, validate_raw
+from model.gate import MB, XLSX_LIMIT, InputError, Problem, read_bytes_limited
+from model.loader import dump_assumptions, validate_raw
 from model.schema import MONTH_RE, NEVER, SECTIONS, Assumptions, ParamInfo, param_info
 
 from . import layout as lay
 from .inputs_sheet import is_text
 
-#: Largest workbook accepted, and the most its zip may expand to.
-MAX_BYTES = 20 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+#: Largest workbook accepted, and what its zip may hold: members, bytes once expanded,
+#: and how much more than its compressed size a member may expand to (a "zip bomb"
+#: expands a few hundred kilobytes to gigabytes). Only members above RATIO_FLOOR
+#: bytes are held to MAX_RATIO: a tiny file may compress very well.
+MAX_BYTES = XLSX_LIMIT
+MAX_MEMBERS = 1000
+MAX_UNZIPPED_BYTES = 50 * MB
+MAX_RATIO = 100
+RATIO_FLOOR = 1 * MB
+#: The Inputs sheet is read to this many rows and columns; content beyond is refused.
+MAX_ROWS = 5000
+MAX_COLS = 500
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam", ".xlsb")
 _NULL_WORDS = {"", lay.NONE_TEXT, "null"}
 _SCENARIO_HEADER = re.compile(r"^Scenario (\d+): ")
@@ -45,90 +57,165 @@ class _CellError(Exception):
 # ---------------------------------------------------------------- the container
 
 
+def _fail(name: str, rule: str) -> InputError:
+    return InputError([Problem(name, "", rule)])
+
+
+def read_container(path: Path) -> bytes:
+    """The bytes of a plain ``.xlsx`` file whose zip is safe to open.
+
+    Checked before any XML is parsed: the name, the size (:data:`MAX_BYTES`), the zip
+    container, macros, and what the zip would expand to (:func:`check_zip`).
+    """
+    name = str(path)
+    if path.suffix.lower() in MACRO_SUFFIXES:
+        raise _fail(
+            name,
+            f"macro-enabled or binary workbooks ({path.suffix}) are not accepted: save it as .xlsx",
+        )
+    data = read_bytes_limited(path, MAX_BYTES, "workbooks")
+    check_zip(data, name)
+    return data
+
+
 def check_container(path: Path) -> None:
     """Refuse what is not a plain ``.xlsx`` file of a sensible size."""
-    name = str(path)
-    if not path.is_file():
-        raise InputError(
-            [Problem(name, "", "file not found" if not path.exists() else "is not a regular file")]
-        )
-    if path.suffix.lower() in MACRO_SUFFIXES:
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    "",
-                    f"macro-enabled or binary workbooks "
-                    f"({path.suffix}) are not accepted: save it as .xlsx",
-                )
-            ]
-        )
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    "",
-                    f"is {size / 1e6:.1f} MB, over the import limit "
-                    f"of {MAX_BYTES // (1024 * 1024)} MB",
-                )
-            ]
-        )
-    if not zipfile.is_zipfile(path):
-        with path.open("rb") as fh:
-            old = fh.read(4) == _OLE_MAGIC
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    "",
-                    "is an old binary .xls workbook: save it as .xlsx"
-                    if old
-                    else "is not an .xlsx workbook (not a zip archive)",
-                )
-            ]
-        )
-    with zipfile.ZipFile(path) as zf:
-        members = zf.infolist()
-        names = {m.filename for m in members}
-        if "xl/vbaProject.bin" in names:
-            raise InputError(
-                [
-                    Problem(
-                        name,
-                        "",
-                        "contains macros (a VBA project): save it as a plain .xlsx workbook",
-                    )
-                ]
-            )
-        if "xl/workbook.xml" not in names:
-            raise InputError([Problem(name, "", "is a zip archive but not an .xlsx workbook")])
-        if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
-            raise InputError(
-                [
-                    Problem(
-                        name, "", f"expands to more than {MAX_UNZIPPED_BYTES // (1024 * 1024)} MB"
-                    )
-                ]
-            )
+    read_container(path)
 
 
-def _open(path: Path, data_only: bool) -> openpyxl.Workbook:
+def check_zip(data: bytes, name: str) -> None:
+    """Refuse a zip that is no workbook, holds macros, or expands beyond the budgets."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise _fail(
+            name,
+            "is an old binary .xls workbook: save it as .xlsx"
+            if data[:4] == _OLE_MAGIC
+            else "is not an .xlsx workbook (not a zip archive)",
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        raise _fail(name, f"is a damaged zip archive ({exc})") from None
+    if len(members) > MAX_MEMBERS:
+        raise _fail(name, f"holds {len(members):,} files, more than a workbook's {MAX_MEMBERS:,}")
+    names = [m.filename for m in members]
+    if "xl/vbaProject.bin" in names:
+        raise _fail(name, "contains macros (a VBA project): save it as a plain .xlsx workbook")
+    if "xl/workbook.xml" not in names:
+        raise _fail(name, "is a zip archive but not an .xlsx workbook")
+    if len(set(names)) < len(names):
+        raise _fail(name, "is a damaged zip archive (a file name appears twice)")
+    for m in members:
+        _check_member(m, name)
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNZIPPED_BYTES:
+        raise _fail(
+            name,
+            f"expands to {total / MB:,.0f} MB, more than the "
+            f"{MAX_UNZIPPED_BYTES // MB} MB a workbook may hold (refused before reading)",
+        )
+
+
+def _check_member(m: zipfile.ZipInfo, name: str) -> None:
+    if m.flag_bits & 0x1:
+        raise _fail(name, f"is encrypted ({m.filename}): save it without a password")
+    if m.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _fail(name, f"uses a compression method Excel does not write ({m.filename})")
+    ratio = m.file_size / max(m.compress_size, 1)
+    if m.file_size > RATIO_FLOOR and ratio > MAX_RATIO:
+        raise _fail(
+            name,
+            f"{m.filename} expands {ratio:,.0f} times ({m.compress_size / 1024:,.0f} KB to "
+            f"{m.file_size / MB:,.0f} MB), more than {MAX_RATIO} times: refused as a "
+            "possible zip bomb",
+        )
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """One cell as read: its value and openpyxl's type letter (``f`` formula, ``e`` error)."""
+
+    row: int
+    column: int
+    value: Any = None
+    data_type: str = "n"
+
+    @property
+    def coordinate(self) -> str:
+        return f"{get_column_letter(self.column)}{self.row}"
+
+
+class _Grid:
+    """A sheet's cells, read once in read-only mode within :data:`MAX_ROWS` × :data:`MAX_COLS`."""
+
+    def __init__(self, cells: dict[tuple[int, int], _Cell], max_row: int, max_column: int):
+        self._cells = cells
+        self.max_row = max_row
+        self.max_column = max_column
+
+    def cell(self, row: int, column: int) -> _Cell:
+        return self._cells.get((row, column)) or _Cell(row, column)
+
+    def iter_rows(
+        self,
+        min_row: int = 1,
+        max_row: int | None = None,
+        min_col: int = 1,
+        max_col: int | None = None,
+    ) -> Iterator[tuple[_Cell, ...]]:
+        last_col = max_col or self.max_column
+        for r in range(min_row, (max_row or self.max_row) + 1):
+            yield tuple(self.cell(r, c) for c in range(min_col, last_col + 1))
+
+
+def _read_grid(data: bytes, name: str, data_only: bool) -> _Grid | list[str]:
+    """The Inputs sheet as a grid, or the workbook's sheet names when it has none."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(path, data_only=data_only)
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
     except Exception as exc:
-        raise InputError(
-            [
-                Problem(
-                    str(path),
-                    "",
-                    f"could not be read as an .xlsx workbook ({type(exc).__name__}: {exc})",
-                )
-            ]
+        raise _fail(
+            name, f"could not be read as an .xlsx workbook ({type(exc).__name__}: {exc})"
         ) from None
+    try:
+        if lay.INPUTS not in wb.sheetnames:
+            return list(wb.sheetnames)
+        return _grid_of(wb[lay.INPUTS], name)
+    finally:
+        wb.close()
+
+
+def _grid_of(ws: Any, name: str) -> _Grid:
+    cells: dict[tuple[int, int], _Cell] = {}
+    ws.reset_dimensions()  # the file's own <dimension> may understate the sheet
+    r = 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for r, row in enumerate(ws.iter_rows(max_col=MAX_COLS), start=1):
+                for c in row:
+                    if c.value is None:
+                        continue
+                    if r > MAX_ROWS:
+                        raise _fail(
+                            name,
+                            f"{lay.INPUTS} sheet has content beyond row {MAX_ROWS:,} "
+                            f"({lay.INPUTS}!{c.coordinate}): the import reads {MAX_ROWS:,} rows",
+                        )
+                    cells[(r, c.column)] = _Cell(r, c.column, c.value, c.data_type)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise _fail(
+            name,
+            f"{lay.INPUTS} sheet: a cell in row {r + 1} cannot be read "
+            f"({type(exc).__name__}: {exc})",
+        ) from None
+    max_row = max((k[0] for k in cells), default=0)
+    max_column = max((k[1] for k in cells), default=0)
+    return _Grid(cells, max_row, max_column)
 
 
 # ---------------------------------------------------------------- the sheet layout
@@ -142,12 +229,14 @@ class _Columns:
     value: int
     source: int | None
     path: int
+    visible: int = 0
+    visible_source: int | None = None
     scenario_label: str = ""
     scenarios: dict[int, tuple[int, str]] = field(default_factory=dict)
     sources: dict[int, int] = field(default_factory=dict)
 
 
-def _find_columns(ws: Worksheet, file: str) -> _Columns:
+def _find_columns(ws: _Grid, file: str) -> _Columns:
     """Locate the header row and the columns by their headers (robust to moved columns)."""
     for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 40)):
         heads = {str(c.value).strip(): c.column for c in row if isinstance(c.value, str)}
@@ -163,6 +252,8 @@ def _find_columns(ws: Worksheet, file: str) -> _Columns:
             value=value,
             source=heads.get("Source", heads.get("Source (active scenario)")),
             path=heads["YAML path"],
+            visible=value,
+            visible_source=heads.get("Source", heads.get("Source (active scenario)")),
         )
         for text, col in heads.items():
             if m := _SCENARIO_HEADER.match(text):
@@ -183,7 +274,7 @@ def _find_columns(ws: Worksheet, file: str) -> _Columns:
     )
 
 
-def _choose_scenario(ws: Worksheet, cols: _Columns, scenario: str | None, file: str) -> None:
+def _choose_scenario(ws: _Grid, cols: _Columns, scenario: str | None, file: str) -> None:
     """With scenario columns, read the chosen (or the active) scenario's column."""
     if not cols.scenarios:
         if scenario is not None:
@@ -218,7 +309,7 @@ def _choose_scenario(ws: Worksheet, cols: _Columns, scenario: str | None, file: 
     cols.source = cols.sources.get(k)
 
 
-def _active(ws: Worksheet, cols: _Columns, file: str) -> int:
+def _active(ws: _Grid, cols: _Columns, file: str) -> int:
     for r in range(1, cols.header_row):
         if ws.cell(r, cols.label).value == lay.ACTIVE_LABEL:
             c = ws.cell(r, cols.value)
@@ -324,30 +415,45 @@ def _text(v: Any) -> str:
 @dataclass
 class _Reader:
     file: str
-    ws: Worksheet
+    ws: _Grid
     cols: _Columns
-    cached: Worksheet | None
+    load_cached: Callable[[], _Grid | None]
     raw: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     where: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+    _cached: list[_Grid | None] = field(default_factory=list)
 
-    def cell_ref(self, row: int, path: str) -> str:
+    @property
+    def cached(self) -> _Grid | None:
+        """The cells' saved results (read once, and only when a formula needs them)."""
+        if not self._cached:
+            self._cached.append(self.load_cached())
+        return self._cached[0]
+
+    def cell_ref(self, row: int, path: str, col: int | None = None) -> str:
         name = self.ws.cell(row, self.cols.name).value if self.cols.name else None
-        return f"{lay.INPUTS}!{get_column_letter(self.cols.value)}{row} ({name or path})"
+        letter = get_column_letter(self.cols.value if col is None else col)
+        return f"{lay.INPUTS}!{letter}{row} ({name or path})"
 
     def value(self, row: int, col: int) -> Any:
         c = self.ws.cell(row, col)
-        if c.data_type != "f":
-            return c.value
-        v = self.cached.cell(row, col).value if self.cached is not None else None
-        if v is None:
-            raise _CellError(
-                "holds a formula whose result was never saved: type the value, "
-                "or open and save the workbook in Excel or LibreOffice first"
-            )
-        return v
+        if c.data_type == "f":
+            cached = self.cached
+            saved = cached.cell(row, col) if cached is not None else _Cell(row, col)
+            if saved.value is None:
+                raise _CellError(
+                    "holds a formula whose result was never saved: type the value, "
+                    "or open and save the workbook in Excel or LibreOffice first"
+                )
+            c = saved
+        if c.data_type == "e":
+            raise _CellError(f"holds an error value ({c.value}), not a value")
+        if isinstance(c.value, float) and not math.isfinite(c.value):
+            raise _CellError("must be a finite number (Excel holds no infinity or NaN)")
+        return c.value
 
     def read(self) -> None:
         for r in range(self.cols.header_row + 1, self.ws.max_row + 1):
@@ -373,8 +479,34 @@ class _Reader:
                 )
                 self.failed.add(path)
                 continue
+            self._check_visible(r, path, info, bom, v)
             if not (bom and v is None):
                 self._put(path, v)
+
+    def _check_visible(self, row: int, path: str, info: ParamInfo, bom: bool, v: Any) -> None:
+        """Warn when the shown (active-scenario) value was typed over: the import ignores it.
+
+        With several scenarios the Value column holds ``=INDEX(...)`` of the scenario
+        columns, and the import reads a scenario column: a value typed into the Value
+        column would otherwise be lost without a word.
+        """
+        col = self.cols.visible
+        if not self.cols.scenarios or col == self.cols.value:
+            return
+        c = self.ws.cell(row, col)
+        if c.data_type == "f" and "INDEX(" in str(c.value).upper():
+            return  # the workbook's own formula, untouched
+        try:
+            shown = convert(self.value(row, col), info, bom)
+        except _CellError:
+            shown = c.value
+        if shown != v:
+            self.warnings.append(
+                f"{self.file}: {self.cell_ref(row, path, col)}: the shown value was typed over "
+                f"with {c.value!r}, which the import ignores: it reads "
+                f"{lay.INPUTS}!{get_column_letter(self.cols.value)}{row} of scenario "
+                f"'{self.cols.scenario_label}' ({v!r}); type changes in the scenario columns"
+            )
 
     def _put(self, path: str, v: Any) -> None:
         parts = path.split(".")
@@ -405,8 +537,16 @@ class _Reader:
         return f"{lay.INPUTS} sheet, {path}"
 
 
-def read_inputs(path: str | Path, scenario: str | None = None) -> Assumptions:
-    """Validated assumptions from the Inputs sheet of a workbook.
+@dataclass(frozen=True)
+class Imported:
+    """Assumptions read from a workbook, and warnings about cells the import ignored."""
+
+    assumptions: Assumptions
+    warnings: tuple[str, ...] = ()
+
+
+def import_inputs(path: str | Path, scenario: str | None = None) -> Imported:
+    """Validated assumptions from the Inputs sheet of a workbook, with warnings.
 
     Parameters
     ----------
@@ -417,34 +557,29 @@ def read_inputs(path: str | Path, scenario: str | None = None) -> Assumptions:
         With several scenario columns, the number or name of the one to read; by
         default the active scenario (``active_scenario``).
 
+    Returns
+    -------
+    Imported
+        The assumptions, and a warning for each shown value that was typed over while
+        the import read a scenario column.
+
     Raises
     ------
-    model.loader.InputError
+    model.gate.InputError
         Every problem found, each naming the sheet and cell.
     """
-    p = Path(path)
     file = str(path)
-    check_container(p)
-    wb = _open(p, data_only=False)
-    if lay.INPUTS not in wb.sheetnames:
-        raise InputError(
-            [
-                Problem(
-                    file,
-                    "",
-                    f"has no sheet named '{lay.INPUTS}' (sheets: {', '.join(wb.sheetnames)})",
-                )
-            ]
-        )
-    ws = wb[lay.INPUTS]
+    data = read_container(Path(path))
+    ws = _read_grid(data, file, data_only=False)
+    if isinstance(ws, list):
+        raise _fail(file, f"has no sheet named '{lay.INPUTS}' (sheets: {', '.join(ws)})")
     cols = _find_columns(ws, file)
     _choose_scenario(ws, cols, scenario, file)
-    has_formulas = any(
-        c.data_type == "f"
-        for row in ws.iter_rows(min_row=cols.header_row + 1, min_col=cols.value, max_col=cols.value)
-        for c in row
-    )
-    cached = _open(p, data_only=True)[lay.INPUTS] if has_formulas else None
+
+    def cached() -> _Grid | None:
+        grid = _read_grid(data, file, data_only=True)
+        return grid if isinstance(grid, _Grid) else None
+
     reader = _Reader(file, ws, cols, cached)
     reader.read()
     reader.raw["sources"] = reader.sources
@@ -461,7 +596,12 @@ def read_inputs(path: str | Path, scenario: str | None = None) -> Assumptions:
         raise InputError(_in_sheet_order(reader.problems + more)) from None
     if reader.problems:
         raise InputError(_in_sheet_order(reader.problems))
-    return a
+    return Imported(a, tuple(reader.warnings))
+
+
+def read_inputs(path: str | Path, scenario: str | None = None) -> Assumptions:
+    """Validated assumptions from the Inputs sheet of a workbook (see :func:`import_inputs`)."""
+    return import_inputs(path, scenario).assumptions
 
 
 def _in_sheet_order(problems: list[Problem]) -> list[Problem]:
