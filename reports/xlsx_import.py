@@ -9,6 +9,7 @@ problem is collected and names the sheet and the cell, e.g.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import math
@@ -182,9 +183,61 @@ def _read_grid(data: bytes, name: str, data_only: bool) -> _Grid | list[str]:
     try:
         if lay.INPUTS not in wb.sheetnames:
             return list(wb.sheetnames)
-        return _grid_of(wb[lay.INPUTS], name)
+        ws = wb[lay.INPUTS]
+        try:
+            return _grid_of(ws, name)
+        except _RowError as exc:
+            raise _row_problem(data, getattr(ws, "_worksheet_path", ""), exc, name) from None
     finally:
         wb.close()
+
+
+class _RowError(Exception):
+    """A cell of this row that openpyxl could not read."""
+
+    def __init__(self, row: int, cause: Exception):
+        super().__init__(row, cause)
+        self.row, self.cause = row, cause
+
+
+_CELL_XML = re.compile(rb"<c\b([^>]*)>(.*?)</c>", re.S)
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_CELL_TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')
+_CELL_VALUE = re.compile(rb"<v>([^<]*)</v>")
+
+
+def _row_problem(data: bytes, part: str, exc: _RowError, name: str) -> InputError:
+    """Name the cell that could not be read: a number that is not one (``NaN``, ``inf``)."""
+    with contextlib.suppress(KeyError, zipfile.BadZipFile, OSError, ValueError):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            xml = zf.read(part)
+        for m in _CELL_XML.finditer(xml):
+            ref, kind = _CELL_REF.search(m.group(1)), _CELL_TYPE.search(m.group(1))
+            value = _CELL_VALUE.search(m.group(2))
+            if ref is None or int(ref.group(2)) != exc.row or value is None:
+                continue
+            if kind is not None and kind.group(1) != b"n":
+                continue
+            text = value.group(1).decode("utf-8", "replace")
+            try:
+                ok = math.isfinite(float(text))
+            except ValueError:
+                ok = False
+            if not ok:
+                where = f"{lay.INPUTS}!{ref.group(1).decode()}{exc.row}"
+                return InputError(
+                    [
+                        Problem(
+                            name, where, "must be a finite number (not NaN or infinity)", text, True
+                        )
+                    ]
+                )
+    cause = exc.cause
+    return _fail(
+        name,
+        f"{lay.INPUTS} sheet: a cell in row {exc.row} cannot be read "
+        f"({type(cause).__name__}: {cause})",
+    )
 
 
 def _grid_of(ws: Any, name: str) -> _Grid:
@@ -208,11 +261,7 @@ def _grid_of(ws: Any, name: str) -> _Grid:
     except InputError:
         raise
     except Exception as exc:
-        raise _fail(
-            name,
-            f"{lay.INPUTS} sheet: a cell in row {r + 1} cannot be read "
-            f"({type(exc).__name__}: {exc})",
-        ) from None
+        raise _RowError(r + 1, exc) from None
     max_row = max((k[0] for k in cells), default=0)
     max_column = max((k[1] for k in cells), default=0)
     return _Grid(cells, max_row, max_column)
