@@ -326,7 +326,7 @@ class Volumes:
     open_orders: Array  # O(t)
     us_shipments: Array  # U(t)
     quota_room: Array  # max(0, Room(t)) in active months, open orders where exempt
-    cap_left: Array  # Cap(t); open orders where there is no cap
+    cap_left: Array  # max(0, Cap(t)); open orders where there is no cap
     allowance_left: Array  # max(0, Left(t)) in active months, else 0; open orders if unlimited
     need: Array  # Need(t)
     production: Array  # P(t)
@@ -421,7 +421,7 @@ class _Recurrence:
         )
         # Like the quota room of an exempt product, a constraint that does not exist is
         # reported as the open orders (never binding): no series holds an infinity.
-        out["cap_left"][..., m] = np.where(np.isfinite(cap_left), cap_left, orders)
+        out["cap_left"][..., m] = np.where(np.isfinite(cap_left), np.maximum(cap_left, 0.0), orders)
         out["allowance"][..., m] = np.where(
             active, np.where(np.isfinite(left), np.maximum(left, 0.0), orders), 0.0
         )

@@ -185,6 +185,11 @@ class Loaded:
     def name(self) -> str:
         return self.scenario.name if self.scenario else "base"
 
+    @property
+    def warnings(self) -> list[str]:
+        """Legal but noteworthy: products outside the January 2026 licence policy."""
+        return self.assumptions.licence_policy_warnings()
+
 
 def validate_raw(
     raw: Mapping[str, Any], file: str, origin: Mapping[str, str] | None = None

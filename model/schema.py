@@ -504,6 +504,29 @@ class Assumptions(_Strict):
             tl.licence_ends if p.licence_ends is None else p.licence_ends,
         )
 
+    def licence_policy_warnings(self) -> list[str]:
+        """Products above the January 2026 licence policy's limits (TPP below 21,000 and
+        DRAM bandwidth below 6,500 GB/s): a warning, not an error (docs/methodology.md §3)."""
+        out = []
+        for p in self.products:
+            over = []
+            if p.tpp is not None and p.tpp >= POLICY_TPP_LIMIT:
+                over.append(f"TPP {p.tpp:,.0f} ≥ {POLICY_TPP_LIMIT:,.0f}")
+            if (
+                p.dram_bandwidth_gbps is not None
+                and p.dram_bandwidth_gbps >= POLICY_DRAM_LIMIT_GBPS
+            ):
+                over.append(
+                    f"DRAM bandwidth {p.dram_bandwidth_gbps:,.0f} GB/s ≥ "
+                    f"{POLICY_DRAM_LIMIT_GBPS:,.0f} GB/s"
+                )
+            if over:
+                out.append(
+                    f"products.{p.id}: {p.name} is outside the January 2026 licence policy "
+                    f"({'; '.join(over)})"
+                )
+        return out
+
     def rate(self, p: Product) -> float:
         """The product's levy rate: its own ``share_rate``, else the policy's."""
         return self.policy.share_rate if p.share_rate is None else p.share_rate

@@ -45,7 +45,27 @@ def products(draw: st.DrawFn, pid: str) -> dict[str, Any]:
         "production_capacity_units_per_month": draw(units),
         "production_paused": draw(st.booleans()),
         "bom_usd_per_unit": {s: cost * w / scale for s, w in zip(suppliers, shares, strict=True)},
+        **draw(v2_product_keys()),
     }
+
+
+@st.composite
+def v2_product_keys(draw: st.DrawFn) -> dict[str, Any]:
+    """Some of version 2's product keys: own dates, licence end, allocation batches,
+    the production rule and compute (actuals are added by :func:`raw_assumptions`)."""
+    out: dict[str, Any] = {}
+    if draw(st.booleans()):
+        out["us_approval"] = draw(st.none() | months(never=True))
+        out["china_approval"] = draw(st.none() | months(never=True))
+        out["licence_ends"] = draw(st.none() | months(never=True))
+    if draw(st.booleans()):
+        batch = st.fixed_dictionaries({"month": months(), "units": units})
+        out["china_allocations"] = draw(st.none() | st.lists(batch, max_size=4))
+    out["production_rule"] = draw(st.sampled_from(["capacity", "build_to_order"]))
+    if draw(st.booleans()):
+        out["tpp"] = draw(st.floats(0.0, 40000.0))
+        out["dram_bandwidth_gbps"] = draw(st.none() | st.floats(0.0, 8000.0))
+    return out
 
 
 @st.composite
@@ -82,11 +102,60 @@ def raw_assumptions(draw: st.DrawFn) -> dict[str, Any]:
             "price_elasticity": draw(st.floats(0.0, 10.0)),
         },
         "products": [draw(products(f"p{i}")) for i in range(n)],
+        **draw(v2_global_keys()),
     }
+
+
+@st.composite
+def v2_global_keys(draw: st.DrawFn) -> dict[str, Any]:
+    """Version 2's optional top-level keys: the timeline's licence end and a vendors table."""
+    out: dict[str, Any] = {}
+    if draw(st.booleans()):
+        out["vendors"] = {
+            "V": {
+                "fiscal_year_end_month": draw(st.none() | st.integers(1, 12)),
+                "tax_rate": draw(st.none() | fraction),
+                "diluted_shares": draw(st.none() | st.floats(1.0, 1e11)),
+            }
+        }
+    return out
+
+
+@st.composite
+def with_actuals(draw: st.DrawFn, raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with ``horizon.as_of`` and reported actuals for some products' past months;
+    each actual at most the starting stock shared over the reported months."""
+    h = raw["horizon"]
+    seen = draw(st.integers(1, h["months"]))
+    y, m = (int(v) for v in h["start"].split("-"))
+    labels = [f"{y + (m - 1 + k) // 12}-{(m - 1 + k) % 12 + 1:02d}" for k in range(seen)]
+    h["as_of"] = labels[-1]
+    for p in raw["products"]:
+        if draw(st.booleans()):
+            chosen = draw(st.lists(st.sampled_from(labels), min_size=1, unique=True))
+            share = p["starting_inventory_units"] / len(chosen)
+            p["actual_shipments"] = {k: draw(st.floats(0.0, 1.0)) * share for k in chosen}
+    return raw
 
 
 def assumptions() -> st.SearchStrategy[Assumptions]:
     return raw_assumptions().map(lambda raw: validate_raw(raw, "hypothesis"))
+
+
+@st.composite
+def assumptions_with_actuals(draw: st.DrawFn) -> Assumptions:
+    """Valid assumptions with reported actuals (draws whose actuals exceed the stock left
+    by earlier formula months are rejected, as the loader rejects them)."""
+    from hypothesis import assume
+
+    from model.loader import InputError
+
+    raw = draw(with_actuals(draw(raw_assumptions())))
+    try:
+        return validate_raw(raw, "hypothesis")
+    except InputError:
+        assume(False)
+        raise
 
 
 # ---------------------------------------------------------------- risk-file draws

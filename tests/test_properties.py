@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model.analysis import party_arrays
-from model.engine import Inputs, project
+from model.engine import Inputs, Volumes, project
 from model.loader import Scenario, apply_overrides, load, validate_raw
 from model.outputs import series
 from model.schema import Assumptions
 from tests.conftest import BASE
-from tests.strategies import assumptions, raw_assumptions
+from tests.strategies import assumptions, assumptions_with_actuals, raw_assumptions
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -32,20 +34,83 @@ def test_money_is_conserved_every_month(a: Assumptions) -> None:
     assert np.all(np.abs(m.gross_profit - (m.vendor_retained - m.cogs)) <= 1e-9 * scale)
 
 
-@SETTINGS
-@given(assumptions())
-def test_shipments_within_orders_stock_quota_and_cap(a: Assumptions) -> None:
-    x = Inputs.from_assumptions([a])
-    v = project(x).volumes
-    available = (
-        np.concatenate([x.inventory0[..., None], v.inventory[..., :-1]], axis=-1) + v.production
-    )
-    assert _close_or_below(v.shipments, v.open_orders)
-    assert _close_or_below(v.shipments, available)
-    assert _close_or_below(v.shipments, v.quota_room)
-    assert _close_or_below(v.shipments.sum(axis=-1), x.cap)
+def _stock_before(x: Inputs, v: Volumes) -> np.ndarray:
+    """Inv(t): the stock at the start of each month."""
+    return np.concatenate([x.inventory0[..., None], v.inventory[..., :-1]], axis=-1)
+
+
+def _check_shipment_bounds(x: Inputs, v: Volumes) -> None:
+    """X(t) within orders, stock, quota, cap and China's allowance, and only while
+    active (Ts <= t < End); a reported actual month is a fact, bound by stock only."""
+    formula = v.actual == 0
+    ship = np.where(formula, v.shipments, 0.0)
+    t = np.arange(x.months)
+    active = (t >= v.first_shipment[..., None]) & (t < v.licence_end[..., None])
+    assert _close_or_below(v.shipments, _stock_before(x, v) + v.production)
+    assert _close_or_below(ship, v.open_orders)
+    assert _close_or_below(ship, v.quota_room)
+    assert _close_or_below(ship, v.cap_left)
+    assert _close_or_below(ship, v.allowance_left)
+    assert _close_or_below(ship, v.need)
+    assert not np.any(ship[~active]), "shipments outside Ts <= t < End"
     assert np.all(v.shipments >= 0)
     assert np.all(v.inventory >= -1e-6) and np.all(v.backlog >= -1e-6)
+
+
+@SETTINGS
+@given(assumptions())
+def test_shipments_within_orders_stock_quota_cap_and_allowance(a: Assumptions) -> None:
+    x = Inputs.from_assumptions([a])
+    v = project(x).volumes
+    _check_shipment_bounds(x, v)
+    if all(p.actual_shipments is None for p in a.products):
+        assert _close_or_below(v.shipments.sum(axis=-1), x.cap)
+        alloc_total = x.allowance[..., -1]
+        assert _close_or_below(v.shipments.sum(axis=-1), alloc_total)
+
+
+@SETTINGS
+@given(assumptions_with_actuals())
+def test_actual_months_reproduced_exactly(a: Assumptions) -> None:
+    x = Inputs.from_assumptions([a])
+    v = project(x).volumes
+    mask = np.broadcast_to(x.actual_mask, v.shipments.shape)
+    np.testing.assert_array_equal(v.shipments[mask], np.broadcast_to(x.actual, mask.shape)[mask])
+    np.testing.assert_array_equal(v.actual, mask.astype(float))
+    _check_shipment_bounds(x, v)
+
+
+@SETTINGS
+@given(st.one_of(assumptions(), assumptions_with_actuals()))
+def test_build_to_order_makes_no_more_than_shipments_beyond_stock(a: Assumptions) -> None:
+    x = Inputs.from_assumptions([a])
+    v = project(x).volumes
+    shortfall = np.maximum(0.0, v.shipments - _stock_before(x, v))
+    bto = np.broadcast_to(x.build_to_order[..., None], v.production.shape)
+    assert _close_or_below(v.production[bto], shortfall[bto])
+
+
+@SETTINGS
+@given(raw_assumptions())
+def test_v2_keys_at_their_defaults_change_nothing(raw: dict) -> None:
+    """A version-1 file (no v2 keys) and the same file with every v2 key written at its
+    default give the same projection: v1 inputs keep their v1 results."""
+    for p in raw["products"]:
+        for key in ("us_approval", "china_approval", "licence_ends", "china_allocations",
+                    "production_rule", "tpp", "dram_bandwidth_gbps"):  # fmt: skip
+            p.pop(key, None)
+    raw.pop("vendors", None)
+    v1 = series(project(Inputs.from_assumptions([validate_raw(raw, "v1")])))
+    explicit = copy.deepcopy(raw)
+    explicit["timeline"]["licence_ends"] = None
+    explicit["horizon"]["as_of"] = None
+    explicit["vendors"] = {}
+    for p in explicit["products"]:
+        p.update(us_approval=None, china_approval=None, licence_ends=None, china_allocations=None,
+                 actual_shipments=None, production_rule="capacity", tpp=None)  # fmt: skip
+    v2 = series(project(Inputs.from_assumptions([validate_raw(explicit, "v2")])))
+    for name, arr in v1.items():
+        np.testing.assert_array_equal(arr, v2[name], err_msg=name)
 
 
 @SETTINGS
@@ -63,6 +128,8 @@ def test_no_nan_or_infinity(a: Assumptions) -> None:
 @given(raw_assumptions(), st.sampled_from(["us_approval", "china_approval"]))
 def test_never_on_either_side_gives_zero_china_revenue(raw: dict, side: str) -> None:
     raw["timeline"][side] = "never"
+    for p in raw["products"]:
+        p.pop(side, None)  # inherit the timeline's 'never'
     p = project(Inputs.from_assumptions([validate_raw(raw, "hypothesis")]))
     assert not p.money.gross.any() and not p.volumes.shipments.any()
     assert not p.volumes.demand.any() and not p.volumes.backlog.any()
