@@ -127,17 +127,33 @@ def read_bytes_limited(path: str | Path, limit: int, kind: str = "files") -> byt
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise _refuse(name, _os_problem(exc)) from None
-    with os.fdopen(fd, "rb") as fh:
-        why = _regular(os.fstat(fd))
+    try:
+        st = os.fstat(fd)
+        why = _regular(st)
         if why:
             raise _refuse(name, why)
-        check_size(os.fstat(fd).st_size, limit, name, kind)
-        try:
-            data = fh.read(limit + 1)
-        except OSError as exc:
-            raise _refuse(name, _os_problem(exc)) from None
+        check_size(st.st_size, limit, name, kind)
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            data = _read_at_most(fh, limit + 1)
+    except OSError as exc:
+        raise _refuse(name, _os_problem(exc)) from None
+    finally:
+        os.close(fd)
     check_size(len(data), limit, name, kind)
     return data
+
+
+def _read_at_most(fh: Any, n: int, chunk: int = MB) -> bytes:
+    """Up to ``n`` bytes, a chunk at a time (one large read would reserve ``n`` bytes)."""
+    parts: list[bytes] = []
+    left = n
+    while left > 0:
+        part = fh.read(min(chunk, left))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
 
 
 def decode_utf8(data: bytes, name: str, what: str = "a text file") -> str:
@@ -355,6 +371,9 @@ def parse_yaml_text(text: str, name: str, loader: type[Any] | None = None) -> An
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        if context and getattr(exc, "problem", None):
+            reason = f"{context}, {reason}"
         if "nesting depth" in reason:  # libyaml's own limit, deeper than ours
             raise _refuse(name, f"is nested more than {MAX_DEPTH} levels deep{at}") from None
         raise _refuse(name, f"malformed YAML{at}: {reason}") from None
