@@ -23,7 +23,7 @@ import stat
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.composer import Composer
@@ -200,6 +200,11 @@ class _Guards(Composer):
     event that breaks it (a 10,000-deep document is refused at level 51).
     """
 
+    if TYPE_CHECKING:  # provided by the parser each loader combines this with
+
+        def check_event(self, *choices: Any) -> bool: ...
+        def peek_event(self) -> Any: ...
+
     def _start_guards(self) -> None:
         self._path: list[str] = []
         self._open_anchors: list[str] = []
@@ -253,7 +258,7 @@ class _Guards(Composer):
             )
         seen[(key.tag, key.value)] = key.start_mark.line + 1
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if isinstance(index, ScalarNode):
             self._path.append(str(index.value))
             if isinstance(parent, MappingNode) and index.tag != _MERGE_TAG:
@@ -266,7 +271,7 @@ class _Guards(Composer):
             if isinstance(index, (ScalarNode, int)):
                 self._path.pop()
 
-    def _compose_counted(self, parent: Node | None, index: Any) -> Node:
+    def _compose_counted(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(AliasEvent):
             self._alias()
             return super().compose_node(parent, index)
@@ -285,8 +290,10 @@ class _Guards(Composer):
         finally:
             if event.anchor is not None:
                 self._open_anchors.pop()
-        self._keys.pop(id(node), None)
-        self._weight[id(node)] = 1 + sum(self._weight.get(id(n), 1) for n in _children(node))
+        if node is not None:
+            self._keys.pop(id(node), None)
+            weights = [self._weight.get(id(n), 1) for n in _children(node)]
+            self._weight[id(node)] = 1 + sum(weights)
         return node
 
 
