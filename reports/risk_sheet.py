@@ -17,10 +17,16 @@ from typing import Any
 import xlsxwriter
 
 from model.analysis import PARTIES
-from model.risk import PERCENTILES, Simulation, simulate
-from model.risk_schema import load_risk
+from model.risk import (
+    PERCENTILES,
+    Simulation,
+    Tornado,
+    describe_output,
+    load_risk,
+    simulate,
+    tornado,
+)
 from model.schema import Assumptions
-from model.sensitivity import Tornado, describe_output, tornado
 
 SHEET = "Risk"
 LABEL = "simulation results, values not formulas"

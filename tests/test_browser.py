@@ -15,15 +15,9 @@ from model.analysis import ALL, run
 from model.loader import Scenario, load
 from model.outputs import long_frame, to_csv_text
 from webapp import fmt
+from webapp.browser import kpi_text, launch, slider_thumb, wait_full_render, wait_idle
+from webapp.server import streamlit_server
 
-from .appserver import (
-    kpi_text,
-    launch,
-    slider_thumb,
-    streamlit_server,
-    wait_full_render,
-    wait_idle,
-)
 from .conftest import BASE
 
 pytestmark = pytest.mark.browser

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from model import project
 from model.calendar import fiscal_quarter
 from model.cli import main
-from model.engine import Inputs, project
-from model.forecast import (
+from model.loader import InputError, load
+from model.risk.forecast import (
     CANDIDATES,
     backtest,
     chart_frame,
@@ -28,7 +29,6 @@ from model.forecast import (
     quarter_label,
     quarter_ordinal,
 )
-from model.loader import InputError, load
 
 from .conftest import ASSUMPTIONS, BASE
 
@@ -201,7 +201,7 @@ def test_backtest_scores_the_held_out_quarters() -> None:
 def test_projection_is_the_cores_revenue_by_fiscal_quarter() -> None:
     a = load(BASE).assumptions
     p = projected_revenue(a, "Nvidia").set_index("fiscal_quarter")
-    proj = project(Inputs.from_assumptions([a]))
+    proj = project(a)
     nvidia = [j for j, prod in enumerate(a.products) if prod.vendor == "Nvidia"]
     monthly = proj.money.gross[0, nvidia, :].sum(axis=0)
     # FY2028-Q1 = February to April 2027 = months 13, 14, 15 from January 2026

@@ -14,12 +14,14 @@ import pytest
 import yaml
 from hypothesis import given, settings
 
-from model import distributions as dist
 from model.analysis import ALL, expected_value, party_totals, run
 from model.cli import main
 from model.engine import Inputs, project
 from model.loader import InputError, Scenario, load
-from model.risk import (
+from model.risk import distributions as dist
+from model.risk.dask_runner import dask_chunks
+from model.risk.schema import load_risk, validate_risk
+from model.risk.simulate import (
     BLOCK,
     apply_draws,
     block_seed,
@@ -28,7 +30,6 @@ from model.risk import (
     regression_matrix,
     simulate,
 )
-from model.risk_schema import load_risk, validate_risk
 from model.schema import Assumptions
 
 from .conftest import ASSUMPTIONS, BASE
@@ -493,7 +494,7 @@ def test_chunk_size_does_not_change_any_number(base: Assumptions, shipped: Any, 
 def test_dask_run_is_identical_to_the_local_run(base: Assumptions, shipped: Any) -> None:
     pytest.importorskip("distributed")
     local = simulate(base, shipped, 4000, seed=21, chunk=1000)
-    on_dask = simulate(base, shipped, 4000, seed=21, chunk=1500, dask="local")
+    on_dask = simulate(base, shipped, 4000, seed=21, chunk=1500, map_chunks=dask_chunks("local"))
     assert same(local, on_dask)
 
 
@@ -508,7 +509,10 @@ def test_runs_can_share_one_dask_client(base: Assumptions, shipped: Any) -> None
         distributed.Client(cluster) as client,
     ):
         for _ in range(4):
-            assert same(simulate(base, shipped, 3000, seed=13, chunk=1000, dask=client), local)
+            assert same(
+                simulate(base, shipped, 3000, seed=13, chunk=1000, map_chunks=dask_chunks(client)),
+                local,
+            )
 
 
 # ---------------------------------------------------------------- against the core

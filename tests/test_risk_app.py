@@ -16,9 +16,7 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from model.loader import InputError, load
-from model.risk import simulate
-from model.risk_schema import load_risk, validate_risk
-from model.sensitivity import tornado
+from model.risk import load_risk, simulate, tornado, validate_risk
 from reports.risk_sheet import LABEL, PERCENTILE_HEADERS, SHEET, risk_sheet_writer
 from webapp import fmt
 from webapp.risk_tab import correlation_rows, distribution_rows, raw_from_rows
@@ -230,7 +228,7 @@ def test_export_with_a_bad_risk_file_writes_nothing(
 
 def test_charts_are_valid_vega_lite() -> None:
     """Altair validates each chart against the Vega-Lite schema when it is serialised."""
-    from model.forecast import chart_frame, fit_forecast, load_history, projected_revenue
+    from model.risk.forecast import chart_frame, fit_forecast, load_history, projected_revenue
     from webapp import forecast_tab, risk_tab
 
     a = load(BASE).assumptions

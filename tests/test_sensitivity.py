@@ -13,15 +13,15 @@ import pytest
 
 from model.cli import main
 from model.loader import InputError, load
-from model.risk import simulate
-from model.risk_schema import load_risk, validate_risk
-from model.sensitivity import (
+from model.risk.schema import load_risk, validate_risk
+from model.risk.sensitivity import (
     default_parameters,
     parse_range,
     regression_sensitivity,
     swings,
     tornado,
 )
+from model.risk.simulate import simulate
 
 from .conftest import ASSUMPTIONS, BASE
 from .factories import tiny

@@ -21,14 +21,15 @@ import pytest
 import xlsxwriter
 from openpyxl.utils.cell import range_boundaries
 
+from model import project
 from model.analysis import ALL, PARTIES, expected_value, party_series, run
 from model.calendar import month_labels
 from model.loader import InputError, load, load_set
 from model.outputs import METRICS, period_labels, supplier_metric
-from model.risk import simulate
-from model.risk_schema import load_risk
+from model.risk import load_risk, simulate
 from model.schema import parameter_table
 from reports import layout as lay
+from reports.export import with_scenario_sources
 from reports.risk_sheet import SHEET, risk_sheet_writer
 from reports.workbook import build_workbook_bytes, output_ranges
 
@@ -39,10 +40,8 @@ from .workbook_helpers import (
     export_one,
     open_book,
     output_errors,
-    project_one,
     read_named,
     shipped,
-    with_sources,
 )
 
 SHIPPED = shipped()
@@ -67,7 +66,7 @@ def set_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any],
     loaded = [load(BASE, sc) for sc, _ in entries]
     probs = {lo.name: p for lo, (_, p) in zip(loaded, entries, strict=True)}
     data = build_workbook_bytes(
-        [with_sources(lo) for lo in loaded],
+        [with_scenario_sources(lo) for lo in loaded],
         [lo.name for lo in loaded],
         [lo.scenario.description for lo in loaded if lo.scenario],
         probs,
@@ -81,10 +80,10 @@ def set_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any],
 def test_cached_outputs_equal_the_core_exactly_for_every_shipped_scenario(
     lo: Any, tmp_path: Path
 ) -> None:
-    a = with_sources(lo)
+    a = with_scenario_sources(lo)
     path = _save(tmp_path, export_one(a, lo.name))
     names, values = open_book(path), open_book(path, data_only=True)
-    worst, bad = output_errors(names, values, a, project_one(a), rtol=0.0)
+    worst, bad = output_errors(names, values, a, project(a), rtol=0.0)
     assert not bad and worst == 0.0, bad[:5]
     assert read_named(names, values, "checks_ok") == [True]
 
@@ -92,7 +91,7 @@ def test_cached_outputs_equal_the_core_exactly_for_every_shipped_scenario(
 def test_every_metric_has_a_named_range_covering_exactly_the_horizon(base_book: Path) -> None:
     a = load(BASE).assumptions
     wb = open_book(base_book)
-    proj = project_one(a)
+    proj = project(a)
     expected = set(output_ranges(a, proj.inputs.supplier_ids, proj.inputs.bom_members))
     assert {n for n in wb.defined_names if n.startswith("out_")} == expected
     assert len(expected) == len(a.products) * len(METRICS) + sum(
@@ -177,7 +176,7 @@ def test_several_scenarios_switch_the_live_inputs(set_book: Any) -> None:
     blocks = [ws.cell(row, lay.IN_FIRST_SCENARIO + 1 + k).value for k in range(len(loaded))]
     assert blocks[1] == dt.datetime(2027, 7, 1) and blocks[2] == "never"
     a = loaded[0].assumptions
-    worst, bad = output_errors(wb, values, a, project_one(a), rtol=0.0)
+    worst, bad = output_errors(wb, values, a, project(a), rtol=0.0)
     assert not bad and worst == 0.0
 
 
@@ -254,7 +253,7 @@ def test_pandas_reads_the_cached_values(base_book: Path) -> None:
     frame = pd.read_excel(base_book, sheet_name="Calc h200", header=None)
     row = frame[frame[0] == "China gross revenue"].iloc[0]
     got = row.iloc[lay.COL_T0 : lay.COL_T0 + a.horizon.months].to_numpy(dtype=float)
-    want = project_one(a).money.gross[0, 0]
+    want = project(a).money.gross[0, 0]
     np.testing.assert_array_equal(got, want)
     assert got.sum() > 0
 
@@ -352,7 +351,7 @@ def test_awkward_product_ids_make_valid_names(tmp_path: Path) -> None:
     wb, values = open_book(path), open_book(path, data_only=True)
     assert "_5090_asp_usd" in wb.defined_names and "out_5090_gross_revenue_usd" in wb.defined_names
     assert "Calc summary" in wb.sheetnames and "Summary" in wb.sheetnames
-    _worst, bad = output_errors(wb, values, a, project_one(a), rtol=0.0)
+    _worst, bad = output_errors(wb, values, a, project(a), rtol=0.0)
     assert not bad
     collide = raw.model_copy(update={"products": [p.model_copy(update={"id": "policy"})]})
     with pytest.raises(ValueError, match="collide"):

@@ -14,13 +14,14 @@ import yaml
 from model.cli import main
 from model.loader import load, read_yaml, validate_raw
 from reports import xlsx_import
+from reports.export import with_scenario_sources
 from reports.workbook import build_workbook_bytes
 from reports.xlsx_import import MAX_BYTES, read_inputs
 
 from .conftest import BASE
 from .factories import tiny
 from .test_workbook import INJECTIONS
-from .workbook_helpers import destination, export_one, open_book, set_inputs, shipped, with_sources
+from .workbook_helpers import destination, export_one, open_book, set_inputs, shipped
 
 SHIPPED = shipped()
 
@@ -33,7 +34,7 @@ def _book(tmp_path: Path, a: Any = None, name: str = "book.xlsx") -> Path:
 
 @pytest.mark.parametrize("lo", SHIPPED, ids=[lo.name for lo in SHIPPED])
 def test_round_trip_is_lossless_for_every_shipped_scenario(lo: Any, tmp_path: Path) -> None:
-    a = with_sources(lo)
+    a = with_scenario_sources(lo)
     assert read_inputs(_book(tmp_path, a)) == a
 
 
@@ -85,7 +86,7 @@ def test_product_without_suppliers_and_digit_id_round_trip(tmp_path: Path) -> No
 
 def test_several_scenarios_import_the_active_or_the_chosen_column(tmp_path: Path) -> None:
     los = [lo for lo in SHIPPED if lo.name in ("Approved now", "US denies", "Levy struck down")]
-    variants = [with_sources(lo) for lo in los]
+    variants = [with_scenario_sources(lo) for lo in los]
     path = tmp_path / "three.xlsx"
     path.write_bytes(build_workbook_bytes(variants, [lo.name for lo in los], [""] * len(los)))
     assert read_inputs(path) == variants[0]

@@ -17,12 +17,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from model import project
 from model.analysis import ALL, PARTIES, party_series, run
 from model.calendar import month_labels
-from model.engine import Inputs, project
 from model.outputs import period_labels
 from model.schema import Assumptions
 from reports import layout as lay
+from reports.export import with_scenario_sources
+from reports.recalc import recalculate, strip_cached
 from reports.workbook import build_workbook_bytes
 from reports.xlsx_import import read_inputs
 
@@ -33,14 +35,10 @@ from .workbook_helpers import (
     export_one,
     open_book,
     output_errors,
-    project_one,
     read_named,
-    recalculate,
     set_cell,
     set_inputs,
     shipped,
-    strip_cached,
-    with_sources,
 )
 
 pytestmark = pytest.mark.libreoffice
@@ -181,13 +179,13 @@ def batch(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> Batch:
         return path
 
     for i, lo in enumerate(SHIPPED):
-        put(f"single{i:02d}", export_one(with_sources(lo), lo.name))
-    b.base = with_sources(SHIPPED[0])
+        put(f"single{i:02d}", export_one(with_scenario_sources(lo), lo.name))
+    b.base = with_scenario_sources(SHIPPED[0])
     asis = put("asis", export_one(b.base, "base"))
     for key, edit in enumerate(EDITS.values()):
         set_inputs(asis, src_dir / f"edit{key}.xlsx", edit.cells)
         b.src[f"edit{key}"] = src_dir / f"edit{key}.xlsx"
-    b.multi = [with_sources(lo) for lo in SCENARIO_ONLY]
+    b.multi = [with_scenario_sources(lo) for lo in SCENARIO_ONLY]
     multi = put(
         "multi",
         build_workbook_bytes(
@@ -225,7 +223,7 @@ def batch(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> Batch:
 
 
 def _injected() -> Assumptions:
-    a = with_sources(SHIPPED[0])
+    a = with_scenario_sources(SHIPPED[0])
     p = a.products[0].model_copy(update={"name": INJECTIONS[0], "vendor": INJECTIONS[1]})
     return a.model_copy(
         update={
@@ -243,7 +241,7 @@ def _injected() -> Assumptions:
 def _assert_outputs(
     b: Batch, key: str, a: Assumptions, variant_proj: Any = None, variant: int = 0
 ) -> None:
-    proj = variant_proj if variant_proj is not None else project_one(a)
+    proj = variant_proj if variant_proj is not None else project(a)
     worst, bad = output_errors(
         open_book(b.src[key]), open_book(b.out[key], data_only=True), a, proj, variant
     )
@@ -255,7 +253,7 @@ def _assert_outputs(
 def test_recalculated_outputs_equal_the_core_for_every_shipped_scenario(
     batch: Batch, i: int
 ) -> None:
-    _assert_outputs(batch, f"single{i:02d}", with_sources(SHIPPED[i]))
+    _assert_outputs(batch, f"single{i:02d}", with_scenario_sources(SHIPPED[i]))
     out = open_book(batch.out[f"single{i:02d}"], data_only=True)
     assert read_named(open_book(batch.src[f"single{i:02d}"]), out, "checks_ok") == [True]
 
@@ -265,7 +263,7 @@ def test_recalculated_outputs_equal_the_core_for_every_shipped_scenario(
 )
 def test_active_scenario_switch_drives_the_live_model(batch: Batch, k: int) -> None:
     key = "multi" if k == 1 else f"switch{k:02d}"
-    proj = project(Inputs.from_assumptions(batch.multi))
+    proj = project(batch.multi)
     _assert_outputs(batch, key, batch.multi[k - 1], proj, k - 1)
     out = open_book(batch.out[key], data_only=True)
     assert out[lay.COVER]["B4"].value == SCENARIO_ONLY[k - 1].name
@@ -368,7 +366,7 @@ def test_checks_catch_a_broken_model(batch: Batch) -> None:
 
 def test_import_reads_workbooks_saved_by_libreoffice(batch: Batch) -> None:
     for i, lo in enumerate(SHIPPED):
-        assert_same(read_inputs(batch.out[f"single{i:02d}"]), with_sources(lo))
+        assert_same(read_inputs(batch.out[f"single{i:02d}"]), with_scenario_sources(lo))
     typed = changed(_injected(), {"products.h200.asp_usd": 27000.0})
     assert_same(read_inputs(batch.out["injection"]), typed)
 

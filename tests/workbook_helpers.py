@@ -1,27 +1,20 @@
-"""Helpers for the workbook tests: shipped scenarios, named ranges, edits, LibreOffice."""
+"""Helpers for the workbook tests: shipped scenarios, named ranges and edits."""
 
 from __future__ import annotations
 
-import io
-import re
-import shutil
-import subprocess
-import tempfile
 import warnings
-import zipfile
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import openpyxl
 
-from model.engine import Inputs, Projection, project
-from model.loader import Loaded, apply_overrides, dump_assumptions, load, validate_raw
+from model import load
+from model.engine import Projection
+from model.loader import Loaded, apply_overrides, dump_assumptions, validate_raw
 from model.outputs import SUPPLIER_PREFIX, series
 from model.schema import Assumptions
-from reports.cli import with_scenario_sources
 from reports.workbook import build_workbook_bytes, output_ranges
 
 from .conftest import BASE, SCENARIOS
@@ -33,25 +26,10 @@ from .conftest import BASE, SCENARIOS
 RTOL = 1e-9
 FLOOR = 1e-6
 
-RECALC_ON_LOAD = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry"
- xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode"
- oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode"
- oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
-
 
 def shipped() -> list[Loaded]:
     """The base and every shipped scenario, each on the base."""
     return [load(BASE)] + [load(BASE, s) for s in SCENARIOS]
-
-
-def with_sources(lo: Loaded) -> Assumptions:
-    """The assumptions as ``export`` writes them: the scenario's sources over the base's."""
-    return with_scenario_sources(lo)
 
 
 def export_one(a: Assumptions, name: str = "base", description: str = "") -> bytes:
@@ -138,65 +116,3 @@ def set_cell(src: Path, dst: Path, sheet: str, coord: str, value: Any) -> None:
     wb = open_book(src)
     wb[sheet][coord].value = value
     wb.save(dst)
-
-
-_CACHED = re.compile(rb"(<f>[^<]*</f>)<v>[^<]*</v>")
-
-
-def strip_cached(data: bytes) -> bytes:
-    """The same workbook with every formula's cached value removed."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            body = src.read(item.filename)
-            if item.filename.startswith("xl/worksheets/sheet"):
-                body = _CACHED.sub(rb"\1", body)
-            dst.writestr(item, body)
-    return out.getvalue()
-
-
-def recalculate(soffice: str, files: Sequence[Path], outdir: Path, workers: int = 2) -> None:
-    """Recalculate workbooks in headless LibreOffice, writing ``outdir/<same name>``.
-
-    A throwaway profile sets "recalculation on file load: always", so LibreOffice
-    never trusts cached values. Files are split over ``workers`` processes (one
-    process slows down as it converts many documents); a file that did not come out
-    is tried once more on its own before the run fails with LibreOffice's output.
-    """
-    outdir.mkdir(parents=True, exist_ok=True)
-    batches = [list(files[i::workers]) for i in range(workers) if files[i::workers]]
-    logs: list[str] = []
-
-    def run(batch: list[Path]) -> None:
-        profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
-        try:
-            (profile / "user").mkdir()
-            (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ON_LOAD)
-            cmd = [
-                soffice,
-                f"-env:UserInstallation={profile.as_uri()}",
-                "--headless",
-                "--norestore",
-                "--nolockcheck",
-                "--convert-to",
-                "xlsx",
-                "--outdir",
-                str(outdir),
-                *map(str, batch),
-            ]
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
-            logs.append(f"exit {done.returncode}: {done.stdout[-500:]} {done.stderr[-500:]}")
-        finally:
-            shutil.rmtree(profile, ignore_errors=True)
-
-    with ThreadPoolExecutor(max_workers=len(batches)) as pool:
-        list(pool.map(run, batches))
-    for f in [f for f in files if not (outdir / f.name).is_file()]:
-        run([f])
-    missing = [f.name for f in files if not (outdir / f.name).is_file()]
-    assert not missing, f"LibreOffice did not convert {missing}: {logs}"
-
-
-def project_one(a: Assumptions) -> Projection:
-    return project(Inputs.from_assumptions([a]))

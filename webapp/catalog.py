@@ -14,12 +14,12 @@ from typing import Any
 
 from model.loader import Loaded, load, load_set, read_yaml
 from model.schema import Assumptions
+from model.shipped import ASSUMPTIONS_DIR as ASSUMPTIONS
+from model.shipped import BASE as BASE_FILE
+from model.shipped import EXPECTED_VALUE_SET as SET_FILE
+from model.shipped import SCENARIOS_DIR as SCENARIO_DIR
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSUMPTIONS = ROOT / "assumptions"
-BASE_FILE = ASSUMPTIONS / "base.yaml"
-SCENARIO_DIR = ASSUMPTIONS / "scenarios"
-SET_FILE = ASSUMPTIONS / "sets" / "expected_value.yaml"
+ROOT = ASSUMPTIONS.parent
 BASE_ID = "base"
 CUSTOM_ID = "custom"
 

@@ -7,14 +7,14 @@ user uploads their own CSV (same columns); a bad file is reported, never raised.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from model.forecast import (
+from model.loader import InputError
+from model.risk.forecast import (
     Forecast,
     backtest,
     chart_frame,
@@ -23,14 +23,11 @@ from model.forecast import (
     parse_history,
     projected_revenue,
 )
-from model.loader import InputError
 from model.schema import Assumptions
+from model.shipped import HISTORY as HISTORY_FILE
 
 from . import fmt
 
-HISTORY_FILE = (
-    Path(__file__).resolve().parent.parent / "assumptions" / "history" / "nvidia_china_revenue.csv"
-)
 LEVELS = (0.80, 0.90, 0.95)
 KEY = "forecast_"
 

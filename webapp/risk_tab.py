@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -23,19 +22,24 @@ from model.fileio import json_text
 from model.loader import InputError, Problem, read_yaml
 from model.risk import (
     DEFAULT_FAN,
+    KINDS,
     NO_SHIPMENT,
     PERCENTILES,
+    RiskSpec,
     Simulation,
+    Tornado,
+    party_keys,
     party_label,
+    regression_sensitivity,
     simulate,
+    tornado,
+    validate_risk,
 )
-from model.risk_schema import KINDS, RiskSpec, validate_risk
 from model.schema import Assumptions
-from model.sensitivity import Tornado, party_keys, regression_sensitivity, tornado
+from model.shipped import RISK as RISK_FILE
 
 from . import fmt
 
-RISK_FILE = Path(__file__).resolve().parent.parent / "assumptions" / "risk.yaml"
 PATH_OPTIONS = (1_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 BILLION = 1e9
 TEXT_COLUMNS = (

@@ -1,59 +1,47 @@
-"""Command line: ``python -m model <command>`` (also the ``chip-export`` script).
+"""Commands ``project``, ``summary`` and ``validate``: the calculation core's.
 
-Exit status 0 on success, 2 on invalid input (message on standard error, no
-traceback, no output file created or truncated), 1 on an unexpected failure.
+Heavy modules (pandas, rich, the engine) are imported inside the handlers, so that
+listing the commands stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
+from ..gate import InputError, Problem
+from .common import (
+    EXIT_OK,
+    Commands,
+    add_command,
+    billions,
+    console,
+    given_probabilities,
+    out_path,
+)
 
-from . import __version__
-from .analysis import ALL, PARTIES, Results, expected_value, run, summary_table
-from .engine import Inputs, project
-from .fileio import atomic_write_text
-from .loader import InputError, Loaded, Problem, load, load_many, load_scenario, load_set, read_yaml
-from .outputs import PERIODS, aggregate, long_frame, to_csv_text
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
 
-EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-def _out_path(value: str, file_arg: str) -> Path:
-    """Refuse an output path whose folder is missing before any work is done."""
-    path = Path(value)
-    if path.exists() and path.is_dir():
-        raise InputError([Problem(value, file_arg, "is a directory, not a file")])
-    if not path.parent.exists():
-        raise InputError([Problem(value, file_arg, f"folder {path.parent} does not exist")])
-    return path
-
-
-def console(width: int | None) -> Console:
-    """A rich console; piped output gets a wide page instead of 80 columns."""
-    if width is None and not sys.stdout.isatty():
-        width = 160
-    return Console(width=width)
+    from ..analysis import Results
+    from ..loader import Loaded
 
 
 # ---------------------------------------------------------------- project
 
 
 def cmd_project(args: argparse.Namespace) -> int:
-    out = _out_path(args.csv, "--csv")
+    from .. import load, project
+    from ..fileio import atomic_write_text
+    from ..outputs import aggregate, long_frame, to_csv_text
+
+    out = out_path(args.csv, "--csv")
     loaded = load(args.assumptions, args.scenario)
-    proj = project(Inputs.from_assumptions([loaded.assumptions]))
-    frame = long_frame(proj)
+    frame = long_frame(project(loaded))
     if args.period != "month":
         frame = aggregate(frame, args.period, loaded.assumptions.horizon.fiscal_year_end_month)
     atomic_write_text(out, to_csv_text(frame))
@@ -65,11 +53,28 @@ def cmd_project(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def declare_project(p: argparse.ArgumentParser) -> None:
+    from ..outputs import PERIODS
+
+    p.add_argument("assumptions", help="assumptions YAML (e.g. assumptions/base.yaml)")
+    p.add_argument("--scenario", help="scenario YAML overlaying the assumptions")
+    p.add_argument("--csv", required=True, help="output CSV (written atomically)")
+    p.add_argument(
+        "--period",
+        choices=PERIODS,
+        default="month",
+        help="month (the MODEL_SPEC §5 contract, default) or a roll-up; "
+        "roll-ups write the header period,product,metric,value",
+    )
+
+
 # ---------------------------------------------------------------- summary
 
 
 def _scenarios(args: argparse.Namespace) -> tuple[list[Loaded], dict[str, float] | None, str]:
     """Scenarios to summarise and, when they form a set, their probabilities."""
+    from ..loader import load, load_many, load_set
+
     if args.set:
         entries = load_set(args.set)
         loaded = load_many(args.assumptions, [sc for sc, _ in entries])
@@ -77,37 +82,15 @@ def _scenarios(args: argparse.Namespace) -> tuple[list[Loaded], dict[str, float]
     if not args.scenario:
         return [load(args.assumptions)], None, ""
     loaded = load_many(args.assumptions, args.scenario)
-    probs = [lo.scenario.probability if lo.scenario else None for lo in loaded]
-    if all(p is None for p in probs):
-        return loaded, None, ""
-    if any(p is None for p in probs):
-        missing = [
-            lo.scenario.file
-            for lo, p in zip(loaded, probs, strict=True)
-            if p is None and lo.scenario
-        ]
-        raise InputError(
-            [
-                Problem(
-                    f,
-                    "probability",
-                    "is missing while other scenarios given have one (give all or none)",
-                )
-                for f in missing
-            ]
-        )
-    return (
-        loaded,
-        {lo.name: float(p) for lo, p in zip(loaded, probs, strict=True) if p is not None},
-        ", ".join(args.scenario),
-    )
-
-
-def _billions(v: float) -> str:
-    return "n/a" if pd.isna(v) else f"{v / 1e9:,.2f}"
+    probs = given_probabilities(loaded)
+    return loaded, probs, ", ".join(args.scenario) if probs else ""
 
 
 def _party_table(title: str, frame: pd.DataFrame, value: str, product: str) -> Table:
+    from rich.table import Table
+
+    from ..analysis import PARTIES
+
     sub = frame[frame["product"] == product]
     names = list(dict.fromkeys(sub["scenario"]))
     table = Table(title=title, title_justify="left")
@@ -116,29 +99,30 @@ def _party_table(title: str, frame: pd.DataFrame, value: str, product: str) -> T
         table.add_column(n, justify="right")
     for party in PARTIES:
         row = sub[sub["party"] == party.key].set_index("scenario")[value]
-        table.add_row(party.label, *[_billions(row.get(n, float("nan"))) for n in names])
+        table.add_row(party.label, *[billions(row.get(n, float("nan"))) for n in names])
     return table
 
 
-def print_summary(
-    res: Results, probs: dict[str, float] | None, probs_file: str, product: str, console: Console
-) -> None:
-    label = "all products" if product == ALL else product
-    console.print(
-        _party_table(
-            f"Totals over the horizon, $ billions ({label})", res.totals, "total_usd", product
-        )
-    )
-    console.print(_party_table("NPV, $ billions", res.totals, "npv_usd", product))
+def _inventory_table(res: Results, product: str) -> Table:
+    from rich.table import Table
+
     inv = res.inventory[res.inventory["product"] == product]
     t = Table(title="Ending inventory", title_justify="left")
     for c in ("scenario", "units", "at cost, $ billions"):
         t.add_column(c, justify="left" if c == "scenario" else "right")
     for r in inv.itertuples():
         t.add_row(
-            str(r.scenario), f"{r.ending_inventory_units:,.0f}", _billions(r.stranded_inventory_usd)
+            str(r.scenario), f"{r.ending_inventory_units:,.0f}", billions(r.stranded_inventory_usd)
         )
-    console.print(t)
+    return t
+
+
+def _delay_table(res: Results, product: str) -> Table:
+    import pandas as pd
+    from rich.table import Table
+
+    from ..analysis import PARTIES
+
     cod = res.delay_cost[res.delay_cost["product"] == product]
     t = Table(
         title="Cost of delay vs approved now ($ billions; per month of delay in $ millions)",
@@ -155,26 +139,53 @@ def print_summary(
         for p in PARTIES:
             per = rows.loc[p.key, "total_per_month_usd"]
             per_txt = "" if pd.isna(per) else f" ({per / 1e6:,.0f}/mo)"
-            cells.append(_billions(rows.loc[p.key, "total_usd"]) + per_txt)
+            cells.append(billions(rows.loc[p.key, "total_usd"]) + per_txt)
         t.add_row(str(name), "never" if d == float("inf") else f"{d:g}", *cells)
-    console.print(t)
+    return t
+
+
+def _expected_table(res: Results, probs: dict[str, float], probs_file: str, product: str) -> Table:
+    from rich.table import Table
+
+    from ..analysis import PARTIES, expected_value
+
+    ev = expected_value(res.totals, probs, probs_file)
+    ev = ev[ev["product"] == product].set_index("party")
+    t = Table(title="Probability-weighted expected value, $ billions", title_justify="left")
+    for c in ("party", "total", "NPV"):
+        t.add_column(c, justify="left" if c == "party" else "right")
+    for p in PARTIES:
+        t.add_row(p.label, billions(ev.loc[p.key, "total_usd"]), billions(ev.loc[p.key, "npv_usd"]))
+    return t
+
+
+def print_summary(
+    res: Results, probs: dict[str, float] | None, probs_file: str, product: str, console: Console
+) -> None:
+    from ..analysis import ALL
+
+    label = "all products" if product == ALL else product
+    console.print(
+        _party_table(
+            f"Totals over the horizon, $ billions ({label})", res.totals, "total_usd", product
+        )
+    )
+    console.print(_party_table("NPV, $ billions", res.totals, "npv_usd", product))
+    console.print(_inventory_table(res, product))
+    console.print(_delay_table(res, product))
     if probs:
-        ev = expected_value(res.totals, probs, probs_file)
-        ev = ev[ev["product"] == product].set_index("party")
-        t = Table(title="Probability-weighted expected value, $ billions", title_justify="left")
-        for c in ("party", "total", "NPV"):
-            t.add_column(c, justify="left" if c == "party" else "right")
-        for p in PARTIES:
-            t.add_row(
-                p.label, _billions(ev.loc[p.key, "total_usd"]), _billions(ev.loc[p.key, "npv_usd"])
-            )
-        console.print(t)
+        console.print(_expected_table(res, probs, probs_file, product))
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    out = _out_path(args.csv, "--csv") if args.csv else None
+    from .. import summarise
+    from ..analysis import ALL, summary_table
+    from ..fileio import atomic_write_text
+    from ..outputs import to_csv_text
+
+    out = out_path(args.csv, "--csv") if args.csv else None
     loaded, probs, pfile = _scenarios(args)
-    res = run([lo.assumptions for lo in loaded], [lo.name for lo in loaded])
+    res = summarise([lo.assumptions for lo in loaded], [lo.name for lo in loaded])
     pids = list(res.projection.inputs.product_ids)
     if args.product != ALL and args.product not in pids:
         raise InputError(
@@ -194,10 +205,31 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def declare_summary(p: argparse.ArgumentParser) -> None:
+    from ..analysis import ALL
+
+    p.add_argument("assumptions")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--scenario", action="append", default=[], help="scenario YAML; repeat to compare several"
+    )
+    which.add_argument("--set", help="scenario-set YAML with probabilities (expected value)")
+    p.add_argument("--product", default=ALL, help="a product id, or 'all' (default)")
+    p.add_argument("--width", type=int, default=None, help="console width")
+    p.add_argument(
+        "--csv",
+        help="also write every figure (totals, NPV, cost of delay, "
+        "expected value) as a long CSV, atomically",
+    )
+
+
 # ---------------------------------------------------------------- validate
 
 
 def _validate_one(path: str, base: str | None) -> str:
+    from ..gate import read_yaml
+    from ..loader import load, load_many, load_scenario, load_set
+
     raw = read_yaml(path)
     if "overrides" in raw:
         sc = load_scenario(path)
@@ -208,7 +240,7 @@ def _validate_one(path: str, base: str | None) -> str:
     if "distributions" in raw:
         if not base:
             return "risk file (structure only: give --base to check it against assumptions)"
-        from .risk_schema import load_risk  # imported here: the core needs no risk code
+        from ..risk.schema import load_risk
 
         spec = load_risk(path, load(base).assumptions)
         return f"risk file with {len(spec.marginals)} distributions on {base}"
@@ -242,88 +274,34 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def declare_validate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+")
+    p.add_argument("--base", help="assumptions to check scenario paths against")
+
+
 # ---------------------------------------------------------------- wiring
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m model",
-        description="Chip Export Impact: who gains what from US licences for AI chips to "
-        "China, and what each month of delay costs.",
+def register(sub: Commands) -> None:
+    """Add ``project``, ``summary`` and ``validate`` to the command line."""
+    add_command(
+        sub,
+        "project",
+        cmd_project,
+        declare_project,
+        help="monthly projection as a long CSV (MODEL_SPEC §5)",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("project", help="monthly projection as a long CSV (MODEL_SPEC §5)")
-    p.add_argument("assumptions", help="assumptions YAML (e.g. assumptions/base.yaml)")
-    p.add_argument("--scenario", help="scenario YAML overlaying the assumptions")
-    p.add_argument("--csv", required=True, help="output CSV (written atomically)")
-    p.add_argument(
-        "--period",
-        choices=PERIODS,
-        default="month",
-        help="month (the MODEL_SPEC §5 contract, default) or a roll-up; "
-        "roll-ups write the header period,product,metric,value",
+    add_command(
+        sub,
+        "summary",
+        cmd_summary,
+        declare_summary,
+        help="totals, NPV, cost of delay and expected value",
     )
-    p.set_defaults(func=cmd_project)
-
-    p = sub.add_parser("summary", help="totals, NPV, cost of delay and expected value")
-    p.add_argument("assumptions")
-    which = p.add_mutually_exclusive_group()
-    which.add_argument(
-        "--scenario", action="append", default=[], help="scenario YAML; repeat to compare several"
+    add_command(
+        sub,
+        "validate",
+        cmd_validate,
+        declare_validate,
+        help="check assumption, scenario and set files",
     )
-    which.add_argument("--set", help="scenario-set YAML with probabilities (expected value)")
-    p.add_argument("--product", default=ALL, help="a product id, or 'all' (default)")
-    p.add_argument("--width", type=int, default=None, help="console width")
-    p.add_argument(
-        "--csv",
-        help="also write every figure (totals, NPV, cost of delay, "
-        "expected value) as a long CSV, atomically",
-    )
-    p.set_defaults(func=cmd_summary)
-
-    p = sub.add_parser("validate", help="check assumption, scenario and set files")
-    p.add_argument("files", nargs="+")
-    p.add_argument("--base", help="assumptions to check scenario paths against")
-    p.set_defaults(func=cmd_validate)
-
-    for register in _extensions():
-        register(sub)
-    return parser
-
-
-def _extensions() -> list[Callable[[Any], None]]:
-    """Commands contributed by other packages (workbook, risk) register here."""
-    found = []
-    for module, attr in EXTENSIONS:
-        mod = __import__(module, fromlist=[attr])
-        found.append(getattr(mod, attr))
-    return found
-
-
-#: (module, function) pairs adding sub-commands; each function takes the subparsers.
-EXTENSIONS: list[tuple[str, str]] = [("model.risk_cli", "register"), ("reports.cli", "register")]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except InputError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # people get a sentence, not a traceback
-        if os.environ.get("CHIP_EXPORT_DEBUG"):
-            raise
-        print(
-            f"error: unexpected failure: {type(exc).__name__}: {exc} "
-            "(set CHIP_EXPORT_DEBUG=1 for details)",
-            file=sys.stderr,
-        )
-        return EXIT_FAILURE

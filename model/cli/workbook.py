@@ -1,7 +1,8 @@
-"""Sub-commands ``export`` and ``import-xlsx`` of ``python -m model``.
+"""Commands ``export`` and ``import-xlsx``: the finance workbook, out and back in.
 
 Both validate the output path before doing any work, write atomically (an existing
-file is untouched on failure) and report bad input as :class:`InputError` (exit 2).
+file is untouched on failure) and report bad input as :class:`~model.gate.InputError`
+(exit 2). The workbook code (:mod:`reports`) is imported inside the handlers.
 """
 
 from __future__ import annotations
@@ -10,37 +11,20 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from model.cli import EXIT_OK, _out_path
-from model.fileio import atomic_write_bytes, atomic_write_text
-from model.loader import InputError, Loaded, Problem, Scenario, load, load_many, load_set
-from model.schema import Assumptions
+from ..gate import InputError, Problem
+from .common import EXIT_OK, Commands, add_command, given_probabilities, out_path
 
-from .layout import ExcelLimitError
-from .risk_sheet import simulated_risk_sheet
-from .workbook import build_workbook_bytes
-from .xlsx_import import assumptions_yaml, read_inputs
+if TYPE_CHECKING:
+    from ..loader import Loaded, Scenario
 
 
-def _out_file(value: str, option: str, suffixes: tuple[str, ...]) -> Path:
+def out_file(value: str, option: str, suffixes: tuple[str, ...]) -> Path:
     """The output path, refused before any work when its suffix or folder is wrong."""
     if Path(value).suffix.lower() not in suffixes:
         raise InputError([Problem(value, option, f"must end in {' or '.join(suffixes)}")])
-    return _out_path(value, option)
-
-
-def with_scenario_sources(lo: Loaded) -> Assumptions:
-    """The scenario's own sources override the base's for the values it changes."""
-    a = lo.assumptions
-    if lo.scenario is None or not lo.scenario.sources:
-        return a
-    return a.model_copy(update={"sources": {**a.sources, **lo.scenario.sources}})
-
-
-def _description(lo: Loaded) -> str:
-    if lo.scenario is not None:
-        return lo.scenario.description
-    return f"The assumptions as given in {Path(lo.base_file).name}."
+    return out_path(value, option)
 
 
 def scenarios_for_export(
@@ -51,6 +35,8 @@ def scenarios_for_export(
     Probabilities come from the set, or from the scenario files when every one of
     them gives one (as in ``summary``).
     """
+    from ..loader import load, load_many, load_set
+
     probs: dict[str, float] | None
     if set_file:
         entries = load_set(set_file)
@@ -59,22 +45,7 @@ def scenarios_for_export(
         probs = {lo.name: pr for lo, (_, pr) in zip(loaded, entries, strict=False)}
     elif scenario_files:
         loaded = load_many(base, scenario_files)
-        given = [lo.scenario.probability if lo.scenario else None for lo in loaded]
-        if any(p is None for p in given) and any(p is not None for p in given):
-            raise InputError(
-                [
-                    Problem(
-                        lo.scenario.file,
-                        "probability",
-                        "is missing while other scenarios given have one (give all or none)",
-                    )
-                    for lo, p in zip(loaded, given, strict=True)
-                    if p is None and lo.scenario
-                ]
-            )
-        probs = {
-            lo.name: float(p) for lo, p in zip(loaded, given, strict=True) if p is not None
-        } or None
+        probs = given_probabilities(loaded)
     else:
         loaded, probs = [load(base)], None
     names = [lo.name for lo in loaded]
@@ -97,7 +68,13 @@ def scenarios_for_export(
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    out = _out_file(args.xlsx, "--xlsx", (".xlsx",))
+    from model.fileio import atomic_write_bytes
+    from reports.export import scenario_description, with_scenario_sources
+    from reports.layout import ExcelLimitError
+    from reports.risk_sheet import simulated_risk_sheet
+    from reports.workbook import build_workbook_bytes
+
+    out = out_file(args.xlsx, "--xlsx", (".xlsx",))
     if not args.risk and (args.paths is not None or args.seed is not None):
         raise InputError([Problem("--paths/--seed", "", "only apply with --risk RISK.yaml")])
     started = time.perf_counter()
@@ -119,7 +96,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         data = build_workbook_bytes(
             [with_scenario_sources(lo) for lo in loaded],
             [lo.name for lo in loaded],
-            [_description(lo) for lo in loaded],
+            [scenario_description(lo) for lo in loaded],
             probs,
             extra_sheets=extra,
         )
@@ -134,17 +111,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    out = _out_file(args.yaml, "--yaml", (".yaml", ".yml"))
-    a = read_inputs(args.workbook, args.scenario)
-    atomic_write_text(out, assumptions_yaml(a, Path(args.workbook).name))
-    print(f"wrote {out} ({len(a.products)} products)", file=sys.stderr)
-    return EXIT_OK
-
-
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
-    """Add ``export`` and ``import-xlsx`` to the ``python -m model`` sub-commands."""
-    p = sub.add_parser("export", help="finance workbook (.xlsx): live formulas, cached results")
+def declare_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("assumptions", help="assumptions YAML (e.g. assumptions/base.yaml)")
     p.add_argument(
         "--scenario",
@@ -160,9 +127,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     )
     p.add_argument("--paths", type=int, help="Monte Carlo paths (with --risk; default 10000)")
     p.add_argument("--seed", type=int, help="Monte Carlo seed (with --risk; default 0)")
-    p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("import-xlsx", help="read a workbook's Inputs sheet back into YAML")
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from model.fileio import atomic_write_text
+    from reports.xlsx_import import assumptions_yaml, read_inputs
+
+    out = out_file(args.yaml, "--yaml", (".yaml", ".yml"))
+    a = read_inputs(args.workbook, args.scenario)
+    atomic_write_text(out, assumptions_yaml(a, Path(args.workbook).name))
+    print(f"wrote {out} ({len(a.products)} products)", file=sys.stderr)
+    return EXIT_OK
+
+
+def declare_import(p: argparse.ArgumentParser) -> None:
     p.add_argument("workbook", help="an .xlsx workbook exported by 'export'")
     p.add_argument("--yaml", required=True, help="output assumptions YAML (written atomically)")
     p.add_argument(
@@ -170,4 +148,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
         help="with several scenarios: the number or name of the "
         "scenario column to read (default: the active scenario)",
     )
-    p.set_defaults(func=cmd_import)
+
+
+def register(sub: Commands) -> None:
+    """Add ``export`` and ``import-xlsx`` to the command line."""
+    add_command(
+        sub,
+        "export",
+        cmd_export,
+        declare_export,
+        help="finance workbook (.xlsx): live formulas, cached results",
+    )
+    add_command(
+        sub,
+        "import-xlsx",
+        cmd_import,
+        declare_import,
+        help="read a workbook's Inputs sheet back into YAML",
+    )

@@ -1,22 +1,24 @@
 """Scale-out of the Monte Carlo on Dask (optional extra ``dask``).
 
-Each chunk is one task calling :func:`model.risk.simulate_chunk`; chunks draw their
-randomness from seed blocks fixed by path index, so results are identical to the
+Each chunk is one task calling :func:`model.risk.simulate.simulate_chunk`; chunks draw
+their randomness from seed blocks fixed by path index, so results are identical to the
 local run whatever the scheduling. Results stream back as they complete and are
-written into place by path index.
+written into place by path index. Pass :func:`dask_chunks` to
+:func:`model.risk.simulate.simulate` as its ``map_chunks``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .engine import Inputs
-from .loader import InputError, Problem
-from .risk import ChunkConfig, ChunkResult, simulate_chunk
-from .risk_schema import RiskSpec
+from ..engine import Inputs
+from ..gate import InputError, Problem
+from .schema import RiskSpec
+from .simulate import ChunkConfig, ChunkMapper, ChunkResult, simulate_chunk
 
 LOCAL = "local"
 TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
@@ -84,3 +86,12 @@ def map_chunks(
         for fut in as_completed(futures):
             yield fut.result()
             fut.release()
+
+
+def dask_chunks(target: Any) -> ChunkMapper:
+    """A chunk mapper for :func:`model.risk.simulate.simulate` running on Dask.
+
+    ``target``: ``"local"`` (a 2-process cluster for the run), a scheduler address
+    (``tcp://host:8786``) or a ``distributed.Client``.
+    """
+    return functools.partial(map_chunks, target)

@@ -1,6 +1,6 @@
 """Forecast of the vendor's China revenue by fiscal quarter (statsmodels ETS).
 
-The history file (``assumptions/history/nvidia_china_revenue.csv``; users may give
+The history file (:data:`model.shipped.HISTORY`; users may give
 their own) is fitted with exponential-smoothing state-space models (ETS, Hyndman et
 al.) with additive errors, on the revenue itself and on its logarithm, without and
 with a (damped) trend. The model with the lowest AICc on the revenue scale is kept
@@ -27,14 +27,14 @@ from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.stattools import jarque_bera
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from .calendar import FISCAL_QUARTER_RE as FQ_RE
-from .calendar import fiscal_quarter, month_labels
-from .calendar import fiscal_quarter_label as quarter_label
-from .calendar import fiscal_quarter_ordinal as quarter_ordinal
-from .engine import Inputs, project
-from .loader import InputError, Problem
-from .outputs import aggregate, long_frame
-from .schema import Assumptions
+from ..api import project
+from ..calendar import FISCAL_QUARTER_RE as FQ_RE
+from ..calendar import fiscal_quarter, month_labels
+from ..calendar import fiscal_quarter_label as quarter_label
+from ..calendar import fiscal_quarter_ordinal as quarter_ordinal
+from ..gate import InputError, Problem
+from ..outputs import aggregate, long_frame
+from ..schema import Assumptions
 
 REQUIRED = ("fiscal_quarter", "revenue_usd_billions", "verified", "source")
 MIN_QUARTERS = 8
@@ -59,9 +59,6 @@ CANDIDATES: tuple[Spec, ...] = (
     Spec("log ETS(A,A,N)", True, "add", False),
     Spec("log ETS(A,Ad,N)", True, "add", True),
 )
-
-
-# ---------------------------------------------------------------- quarters
 
 
 # ---------------------------------------------------------------- history
@@ -357,7 +354,7 @@ def projected_revenue(a: Assumptions, vendor: str = "Nvidia") -> pd.DataFrame:
                 )
             ]
         )
-    frame = long_frame(project(Inputs.from_assumptions([a])))
+    frame = long_frame(project(a))
     frame = frame[(frame["metric"] == "gross_revenue_usd") & frame["product"].isin(pids)]
     fyem = a.horizon.fiscal_year_end_month
     q = aggregate(frame, "fiscal_quarter", fyem)

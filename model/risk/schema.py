@@ -1,7 +1,7 @@
 """The risk file: declared, validated distributions of uncertain assumptions.
 
 A risk file names a distribution for each uncertain input (by the dotted paths of
-scenario overrides, MODEL_SPEC §4, plus ``products.*.<key>`` for all products at
+scenario overrides, docs/methodology.md §4, plus ``products.*.<key>`` for all products at
 once) and optional correlations between them. Every problem is collected and
 reported with the file, the dotted path, the value and the rule, as for
 assumption files::
@@ -37,10 +37,12 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..encoding import DISCRETE_ONLY, MONTH_KINDS, encode, in_range
+from ..gate import InputError, Problem, read_yaml
+from ..loader import check_probabilities
+from ..schema import Assumptions
+from ..targets import Target, resolve
 from . import distributions as dist
-from .loader import InputError, Problem, check_probabilities, read_yaml
-from .schema import Assumptions
-from .targets import DISCRETE_ONLY, MONTH_KINDS, Target, encode, in_range, resolve
 
 Value = float | str | bool | None
 KINDS = ("discrete", "uniform", "triangular", "normal")

@@ -21,25 +21,23 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from .analysis import ALL, PARTIES, party_arrays
-from .engine import Inputs, project
-from .loader import InputError, Problem
-from .risk import Simulation, party_label, regression_matrix
-from .risk_schema import RiskSpec
-from .schema import Assumptions, parameter_table
-from .targets import (
+from ..analysis import ALL, party_arrays
+from ..encoding import DISCRETE_ONLY, MONTH_KINDS, decode, encode
+from ..engine import Inputs, project
+from ..gate import InputError, Problem
+from ..schema import Assumptions, parameter_table
+from ..targets import (
     ALL_PRODUCTS,
-    DISCRETE_ONLY,
     GLOBAL_TARGETS,
-    MONTH_KINDS,
     PRODUCT_TARGETS,
     Target,
-    decode,
-    encode,
     resolve,
     with_columns,
     writable_columns,
 )
+from .parties import party_keys, party_label
+from .schema import RiskSpec
+from .simulate import Simulation, regression_matrix
 
 MEASURES = ("total", "npv")
 #: The quantiles of a risk-file distribution used as the tornado's low and high.
@@ -211,11 +209,6 @@ def _swing(
         )
         return None
     return Swing(path, target, info.low, info.high, "value", "schema range")
-
-
-def party_keys(a: Assumptions) -> list[str]:
-    """Every output party: the main ones, then ``supplier:<id>`` for each supplier."""
-    return [p.key for p in PARTIES] + [f"supplier:{s}" for s in a.supplier_ids]
 
 
 def check_output(a: Assumptions, output: str, measure: str, product: str) -> list[Problem]:

@@ -15,22 +15,24 @@ seed gives bit-identical results locally, in any chunking, and on Dask.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .. import equations as eq
+from ..analysis import ALL, expected_value, party_series, party_totals
+from ..calendar import month_labels
+from ..encoding import MONTH_KINDS
+from ..engine import Inputs, project
+from ..gate import InputError, Problem
+from ..schema import Assumptions
+from ..targets import with_columns, writable_columns
 from . import distributions as dist
-from . import equations as eq
-from .analysis import ALL, PARTY_LABELS, expected_value, party_series, party_totals
-from .calendar import month_labels
-from .engine import Inputs, project
-from .loader import InputError, Problem
-from .risk_schema import RiskSpec
-from .schema import Assumptions
-from .targets import MONTH_KINDS, with_columns, writable_columns
+from .parties import party_label
+from .schema import RiskSpec
 
 Array = np.ndarray
 Progress = Callable[[int, int], None]
@@ -143,6 +145,25 @@ def simulate_chunk(
         first.astype(float),
         monthly,
     )
+
+
+#: Runs chunks ``(start, stop)`` of paths somewhere and yields their results in any order:
+#: :func:`local_chunks`, or :func:`model.risk.dask_runner.dask_chunks` on a cluster.
+ChunkMapper = Callable[
+    [Inputs, RiskSpec, int, Sequence[tuple[int, int]], ChunkConfig], Iterable[ChunkResult]
+]
+
+
+def local_chunks(
+    base: Inputs,
+    spec: RiskSpec,
+    seed: int,
+    ranges: Sequence[tuple[int, int]],
+    config: ChunkConfig,
+) -> Iterator[ChunkResult]:
+    """Every chunk in turn, in this process."""
+    for start, stop in ranges:
+        yield simulate_chunk(base, spec, seed, start, stop, config)
 
 
 # ---------------------------------------------------------------- results
@@ -294,12 +315,6 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def party_label(key: str) -> str:
-    if key.startswith("supplier:"):
-        return f"Supplier {key.split(':', 1)[1]}"
-    return PARTY_LABELS.get(key, key)
-
-
 # ---------------------------------------------------------------- running
 
 
@@ -358,11 +373,15 @@ def simulate(
     products: Sequence[str] | None = None,
     fan: Sequence[str] = DEFAULT_FAN,
     progress: Progress | None = None,
-    dask: Any = None,
+    map_chunks: ChunkMapper = local_chunks,
     base_name: str = "base",
 ) -> Simulation:
-    """Run ``paths`` Monte Carlo paths in chunks, locally or on Dask (``dask``: ``"local"``,
-    a scheduler address, or a ``distributed.Client``); results do not depend on either."""
+    """Run ``paths`` Monte Carlo paths in chunks.
+
+    ``map_chunks`` runs the chunks: :func:`local_chunks` (the default) in this process,
+    :func:`model.risk.dask_runner.dask_chunks` on Dask. Results depend on neither the
+    chunk size nor where the chunks run.
+    """
     check_run(paths, chunk, seed)
     base = Inputs.from_assumptions([assumptions])
     sel = product_selection(assumptions, products)
@@ -376,15 +395,8 @@ def simulate(
         "first": np.empty(paths),
     }
     monthly = {p: np.empty((paths, h), dtype=np.float32) for p in config.fan}
-    ranges = chunk_ranges(paths, chunk)
-    if dask is None:
-        results: Any = (simulate_chunk(base, spec, seed, s, e, config) for s, e in ranges)
-    else:
-        from .risk_dask import map_chunks
-
-        results = map_chunks(dask, base, spec, seed, ranges, config)
     done = 0
-    for r in results:
+    for r in map_chunks(base, spec, seed, chunk_ranges(paths, chunk), config):
         sl = slice(r.start, r.stop)
         out["samples"][sl], out["totals"][sl], out["npv"][sl] = r.samples, r.totals, r.npv
         out["first"][sl] = r.first_shipment

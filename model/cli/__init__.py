@@ -1,0 +1,64 @@
+"""Command line: ``python -m model <command>`` (also the ``chip-export`` script).
+
+Exit status 0 on success, 2 on invalid input (message on standard error, no
+traceback, no output file created or truncated), 1 on an unexpected failure.
+
+Each command group is a module with a ``register`` function: :mod:`.core` (project,
+summary, validate), :mod:`.risk` (simulate, tornado, forecast) and :mod:`.workbook`
+(export, import-xlsx).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..gate import InputError
+from . import core, risk, workbook
+from .common import EXIT_FAILURE, EXIT_INPUT, EXIT_INTERRUPTED, CommandParser
+
+__all__ = ["build_parser", "main"]
+
+#: The command groups, in the order ``--help`` lists them.
+GROUPS = (core, risk, workbook)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m model",
+        description="Chip Export Impact: who gains what from US licences for AI chips to "
+        "China, and what each month of delay costs.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=CommandParser
+    )
+    for group in GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # people get a sentence, not a traceback
+        if os.environ.get("CHIP_EXPORT_DEBUG"):
+            raise
+        print(
+            f"error: unexpected failure: {type(exc).__name__}: {exc} "
+            "(set CHIP_EXPORT_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE

@@ -1,0 +1,123 @@
+"""What every command shares: exit codes, the output-path check, the console, the
+billions format, the probabilities of scenarios given one by one, and the parser
+that declares a command's options only when that command is used.
+
+Nothing here imports pandas, rich or the engine at module level: ``python -m model
+--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..gate import InputError, Problem
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..loader import Loaded
+
+EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130
+
+#: A command's handler: the parsed options in, the exit status out.
+Handler = Callable[[argparse.Namespace], int]
+#: Declares a command's options on its parser.
+Declare = Callable[[argparse.ArgumentParser], None]
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A command's parser whose options are declared when the command is first used.
+
+    ``python -m model --help`` lists the commands without declaring their options, so
+    the modules that options take choices or defaults from load only for the command
+    that runs (or whose help is asked for).
+    """
+
+    def __init__(self, *args: Any, declare: Declare | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._declare = declare
+
+    def declared(self) -> CommandParser:
+        """This parser with its options declared (once)."""
+        if self._declare is not None:
+            declare, self._declare = self._declare, None
+            declare(self)
+        return self
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self.declared()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self.declared()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self.declared()
+        return super().format_help()
+
+
+Commands = argparse._SubParsersAction  # the object ``add_subparsers`` returns
+
+
+def add_command(
+    sub: Commands, name: str, handler: Handler, declare: Declare, **kwargs: Any
+) -> None:
+    """Add command ``name``: ``declare`` adds its options on first use, ``handler`` runs it."""
+    parser = sub.add_parser(name, declare=declare, **kwargs)
+    parser.set_defaults(func=handler)
+
+
+def out_path(value: str, file_arg: str) -> Path:
+    """Refuse an output path whose folder is missing before any work is done."""
+    path = Path(value)
+    if path.exists() and path.is_dir():
+        raise InputError([Problem(value, file_arg, "is a directory, not a file")])
+    if not path.parent.exists():
+        raise InputError([Problem(value, file_arg, f"folder {path.parent} does not exist")])
+    return path
+
+
+def console(width: int | None) -> Console:
+    """A rich console; piped output gets a wide page instead of 80 columns."""
+    from rich.console import Console
+
+    if width is None and not sys.stdout.isatty():
+        width = 160
+    return Console(width=width)
+
+
+def billions(v: float) -> str:
+    """Dollars as billions with two decimals; ``n/a`` for a missing value."""
+    import pandas as pd
+
+    return "n/a" if pd.isna(v) else f"{v / 1e9:,.2f}"
+
+
+def given_probabilities(loaded: Sequence[Loaded]) -> dict[str, float] | None:
+    """The scenarios' own probabilities: all of them, or None when none gives one.
+
+    Some with and some without is refused, naming each file without one.
+    """
+    given = [lo.scenario.probability if lo.scenario else None for lo in loaded]
+    if any(p is None for p in given) and any(p is not None for p in given):
+        raise InputError(
+            [
+                Problem(
+                    lo.scenario.file,
+                    "probability",
+                    "is missing while other scenarios given have one (give all or none)",
+                )
+                for lo, p in zip(loaded, given, strict=True)
+                if p is None and lo.scenario
+            ]
+        )
+    probs = {lo.name: float(p) for lo, p in zip(loaded, given, strict=True) if p is not None}
+    return probs or None
