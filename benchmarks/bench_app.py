@@ -17,16 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.appserver import (  # noqa: E402
-    launch,
-    slider_thumb,
-    streamlit_server,
-    wait_full_render,
-    wait_idle,
-)
+from webapp.browser import launch, slider_thumb, wait_full_render, wait_idle
+from webapp.server import streamlit_server
 
 LABEL = "US government"
 SETUP = """(label) => {

@@ -7,20 +7,16 @@ Run: ``python3 dev.py bench`` or ``python benchmarks/bench_core.py``.
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from model.analysis import party_totals  # noqa: E402
-from model.engine import Inputs, project  # noqa: E402
-from model.loader import load  # noqa: E402
-from model.outputs import long_frame  # noqa: E402
+from model import load
+from model.analysis import party_totals
+from model.engine import Inputs, project
+from model.outputs import long_frame
+from model.shipped import BASE
 
 VARIANTS = 10_000
 
@@ -51,7 +47,7 @@ def variants(base: Inputs, n: int, seed: int = 1) -> Inputs:
 
 
 def main() -> None:
-    base = Inputs.from_assumptions([load(ROOT / "assumptions" / "base.yaml").assumptions])
+    base = Inputs.from_assumptions([load(BASE).assumptions])
     arrays_ms = median_ms(lambda: project(base), 200)
     frames_ms = median_ms(
         lambda: (lambda p: (long_frame(p), party_totals(p, ["base"])))(project(base)), 50

@@ -16,25 +16,18 @@ import argparse
 import gc
 import os
 import resource
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from model import load, simulate
+from model.engine import Inputs, project
+from model.risk import DEFAULT_CHUNK, apply_draws, draws, load_risk
+from model.shipped import BASE, RISK
 
-from model.engine import Inputs, project  # noqa: E402
-from model.loader import load  # noqa: E402
-from model.risk import DEFAULT_CHUNK, apply_draws, draws, simulate  # noqa: E402
-from model.risk_schema import load_risk  # noqa: E402
-
-BASE = ROOT / "assumptions" / "base.yaml"
-RISK = ROOT / "assumptions" / "risk.yaml"
 BASELINE_SAMPLE = 300
 
 
@@ -148,7 +141,7 @@ def _dask_rows(a: Any, spec: Any, h: int, per_path: float, args: argparse.Namesp
 
     import dask
 
-    from model.risk_dask import TRIM
+    from model.risk.dask_runner import TRIM, dask_chunks
 
     t = time.perf_counter()
     with (
@@ -164,10 +157,11 @@ def _dask_rows(a: Any, spec: Any, h: int, per_path: float, args: argparse.Namesp
     ):
         start = time.perf_counter() - t
         chunk = args.chunk
-        simulate(a, spec, 2 * chunk, 0, chunk=chunk, dask=client)  # warm the workers
+        on_dask = dask_chunks(client)
+        simulate(a, spec, 2 * chunk, 0, chunk=chunk, map_chunks=on_dask)  # warm the workers
         for n in (100_000,) if args.skip_million else (100_000, 1_000_000):
             secs, sim = timed(
-                lambda n=n: to_results(simulate(a, spec, n, 2026, chunk=chunk, dask=client))
+                lambda n=n: to_results(simulate(a, spec, n, 2026, chunk=chunk, map_chunks=on_dask))
             )
             local = simulate(a, spec, min(n, 20_000), 2026, chunk=args.chunk)
             same = np.array_equal(local.totals, sim.totals[: len(local.totals)])

@@ -10,23 +10,19 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from model import project
+from model.loader import load_many
+from model.shipped import BASE, scenarios
+from reports.export import with_scenario_sources
+from reports.recalc import recalculate, strip_cached
+from reports.workbook import build_workbook_bytes
 
-from model.engine import Inputs, project  # noqa: E402
-from model.loader import load_many  # noqa: E402
-from reports.cli import with_scenario_sources  # noqa: E402
-from reports.workbook import build_workbook_bytes  # noqa: E402
-from tests.workbook_helpers import recalculate, strip_cached  # noqa: E402
-
-BASE = ROOT / "assumptions" / "base.yaml"
-SCENARIOS = sorted((ROOT / "assumptions" / "scenarios").glob("*.yaml"))
+SCENARIOS = scenarios()
 
 
 def best_of(repeat: int, fn: Callable[[], object]) -> tuple[float, float]:
@@ -59,7 +55,7 @@ def main() -> None:
     data = export()
     t_load, _ = best_of(args.repeat, load_all)
     t_export, t_export_med = best_of(args.repeat, export)
-    t_project, _ = best_of(args.repeat * 4, lambda: project(Inputs.from_assumptions(variants)))
+    t_project, _ = best_of(args.repeat * 4, lambda: project(variants))
     print(
         f"scenarios: {len(variants)} on the base, {variants[0].horizon.months} months, "
         f"{len(variants[0].products)} products; workbook {len(data) / 1024:.0f} KiB"

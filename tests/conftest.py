@@ -10,13 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from model import shipped
+
 np.seterr(all="raise", under="ignore")  # underflow to zero is harmless
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSUMPTIONS = ROOT / "assumptions"
-BASE = ASSUMPTIONS / "base.yaml"
-SCENARIOS = sorted((ASSUMPTIONS / "scenarios").glob("*.yaml"))
-SETS = sorted((ASSUMPTIONS / "sets").glob("*.yaml"))
+ASSUMPTIONS = shipped.ASSUMPTIONS_DIR
+BASE = shipped.BASE
+SCENARIOS = shipped.scenarios()
+SETS = shipped.scenario_sets()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
