@@ -213,8 +213,8 @@ def test_projection_is_the_cores_revenue_by_fiscal_quarter() -> None:
 
 
 def test_projection_needs_a_known_vendor() -> None:
-    with pytest.raises(InputError, match="choose one of AMD, Nvidia"):
-        projected_revenue(load(BASE).assumptions, "Intel")
+    with pytest.raises(InputError, match="choose one of AMD, Intel, Nvidia"):
+        projected_revenue(load(BASE).assumptions, "Huawei")
 
 
 def test_chart_frame_puts_everything_on_one_axis() -> None:
