@@ -239,3 +239,31 @@ def test_the_backtest_shows_its_errors(shipped) -> None:
     assert np.isfinite(back["difference"]).all()
     q1 = back[(back["vendor"] == "Nvidia") & (back["fiscal_quarter"] == "FY2027-Q1")]
     assert (q1["difference"] > 0).all()
+
+
+# ---------------------------------------------------------------- command line
+
+
+def test_reconcile_command_writes_the_comparison(tmp_path, capsys) -> None:
+    from model.cli import main
+
+    out = tmp_path / "rec.csv"
+    assert main(["reconcile", str(BASE), "--mode", "both", "--csv", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("mode,vendor,fiscal_quarter,measure,bound,reported,modelled")
+    assert any(line.startswith("backtest,Nvidia,FY2027-Q1") for line in lines)
+    assert "Reported vs modelled" in capsys.readouterr().out
+
+
+def test_reconcile_command_with_bad_reported_files_writes_nothing(tmp_path, capsys) -> None:
+    from model.cli import main
+
+    folder = tmp_path / "reported"
+    folder.mkdir()
+    (folder / "bad.csv").write_text(HEADER + "\nNvidia,FY2027-Q1,units,-3,exact,,\n")
+    out = tmp_path / "rec.csv"
+    code = main(["reconcile", str(BASE), "--reported", str(folder), "--csv", str(out)])
+    assert code == 2
+    assert not out.exists()
+    err = capsys.readouterr().err
+    assert "bad.csv: line 2.value" in err and "line 2.source" in err

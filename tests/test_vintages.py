@@ -109,3 +109,22 @@ def test_wide_has_one_row_per_vintage(values) -> None:
     assert list(w["vintage"]) == [f.stem for f in FILES]
     assert np.isfinite(w["value:china_gross_revenue"]).all()
     assert "eps:Nvidia" in w.columns
+
+
+def test_vintages_command_prints_and_writes(tmp_path, capsys) -> None:
+    from model.cli import main
+
+    out = tmp_path / "vintages.csv"
+    assert main(["vintages", "--csv", str(out)]) == 0
+    header = out.read_text().splitlines()[0]
+    assert header == ",".join(
+        ["vintage", "name", "as_of", "measure", "subject", "total_usd", "npv_usd"]
+    )
+    assert "Value of the licence by vintage" in capsys.readouterr().out
+
+
+def test_a_malformed_set_option_is_an_input_error(capsys) -> None:
+    from model.cli import main
+
+    assert main(["vintages", "--set", "no-equals-sign"]) == 2
+    assert "VINTAGE=SET.yaml" in capsys.readouterr().err

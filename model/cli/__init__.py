@@ -5,7 +5,7 @@ traceback, no output file created or truncated), 1 on an unexpected failure.
 
 Each command group is a module with a ``register`` function: :mod:`.core` (project,
 summary, validate), :mod:`.risk` (simulate, tornado, forecast) and :mod:`.workbook`
-(export, import-xlsx).
+(export, import-xlsx) and :mod:`.facts` (reconcile, vintages).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..gate import InputError
-from . import core, risk, workbook
+from . import core, facts, risk, workbook
 from .common import EXIT_FAILURE, EXIT_INPUT, EXIT_INTERRUPTED, CommandParser
 
 __all__ = ["build_parser", "main"]
 
 #: The command groups, in the order ``--help`` lists them.
-GROUPS = (core, risk, workbook)
+GROUPS = (core, risk, workbook, facts)
 
 
 def build_parser() -> argparse.ArgumentParser:
