@@ -3,6 +3,7 @@
 Each suite is a base file with its scenarios and a folder of golden files:
 
 - ``shipped``: ``assumptions/base.yaml`` and ``assumptions/scenarios/*.yaml``;
+- ``vintages``: the base and ``assumptions/vintages/*.yaml``, the facts at key dates;
 - ``v1``: the version-1 shipped files, frozen in ``tests/fixtures/v1`` so that every
   version-1 input keeps giving exactly the version-1 projection.
 
@@ -65,6 +66,7 @@ SUITES = {
     s.name: s
     for s in (
         Suite("shipped", ROOT / "assumptions" / "base.yaml", ROOT / "assumptions" / "scenarios"),
+        Suite("vintages", ROOT / "assumptions" / "base.yaml", ROOT / "assumptions" / "vintages"),
         Suite(
             "v1",
             ROOT / "tests" / "fixtures" / "v1" / "base.yaml",
