@@ -9,7 +9,7 @@ app:      ## start the app on the shipped defaults
 	$(PY) dev.py app
 test:     ## run the whole test suite
 	$(PY) dev.py test
-lint:     ## ruff and mypy
+lint:     ## ruff format --check, ruff check and mypy
 	$(PY) dev.py lint
 bench:    ## benchmarks (figures printed, never asserted)
 	$(PY) dev.py bench

@@ -22,7 +22,7 @@ PY = BIN / "python"
 TASKS = {
     "app": "start the Streamlit app on the shipped defaults",
     "test": "run the whole test suite (extra arguments go to pytest)",
-    "lint": "ruff and mypy",
+    "lint": "ruff format --check, ruff check and mypy",
     "bench": "run the benchmarks and print their figures",
     "golden": "regenerate the golden projections in tests/golden (a deliberate change)",
     "install": "create or refresh the virtual environment only",
@@ -64,6 +64,7 @@ def main(argv: list[str]) -> None:
     elif task == "test":
         run([py, "-m", "pytest", *rest])
     elif task == "lint":
+        run([py, "-m", "ruff", "format", "--check", "."])
         run([py, "-m", "ruff", "check", "."])
         run([py, "-m", "mypy"])
     elif task == "bench":
