@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import equations as eq
+from . import recurrence
 from .calendar import month_index
 from .encoding import encode
 from .schema import Assumptions, Product, param_info
@@ -336,122 +337,75 @@ class Volumes:
     actual_excess: Array  # reported minus stock plus production where positive, else 0
 
 
-def volumes(x: Inputs) -> Volumes:
-    """§2: demand, production, quota, allowances and the month-by-month shipments."""
+@dataclass(frozen=True)
+class _Demand:
+    """The closed-form part of §2.1–2.2: dates, delay, multiplier, ramp and demand."""
+
+    licence: Array
+    first: Array
+    restart: Array
+    delay: Array
+    multiplier: Array
+    ramp: Array
+    demand: Array
+
+
+def _demand(x: Inputs) -> _Demand:
     t = np.arange(x.months, dtype=float)
     g = _col  # globals (N,) -> (N, 1) so they broadcast over products
     licence = eq.licence_month(x.us_approval, x.china_approval)
     first = eq.first_shipment_month(licence, g(x.test_lag))
-    restart = eq.production_restart_month(x.paused, licence, g(x.restart_lag))
     delay = eq.delay_months(licence, g(x.reference_start))
     mult = eq.demand_multiplier(g(x.erosion), delay, g(x.china_tariff), g(x.elasticity))
     ramp_t = eq.ramp(t, first, g(x.ramp_months), x.licence_end)
-    demand = eq.china_demand(x.demand, x.demand_growth, mult, ramp_t, t)
-    us = np.broadcast_to(x.us_shipments[..., None], demand.shape)
-    ratio = eq.quota_ratio(g(x.us_min_share))
-    state = _Recurrence(x, demand.shape)
-    for m in range(x.months):
-        state.step(m, first, restart, demand[..., m], us[..., m], ratio)
-    o = state.out
-    return Volumes(
+    return _Demand(
         licence=licence,
-        first_shipment=first,
-        licence_end=np.broadcast_to(x.licence_end, licence.shape),
-        restart=restart,
+        first=first,
+        restart=eq.production_restart_month(x.paused, licence, g(x.restart_lag)),
         delay=delay,
         multiplier=mult,
         ramp=ramp_t,
-        demand=demand,
+        demand=eq.china_demand(x.demand, x.demand_growth, mult, ramp_t, t),
+    )
+
+
+def recurrence_args(x: Inputs, d: _Demand | None = None) -> tuple[Array, ...]:
+    """The arguments of :func:`model.recurrence.recurrence` for inputs ``x``."""
+    d = _demand(x) if d is None else d
+    return (
+        d.first, d.restart, x.licence_end, d.demand, x.us_shipments,
+        eq.quota_ratio(x.us_min_share), x.quota_cumulative, x.quota_applies, x.cap,
+        x.allowance, x.capacity, x.build_to_order, x.inventory0, x.retention, x.actual,
+        x.actual_mask,
+    )  # fmt: skip
+
+
+def volumes(x: Inputs) -> Volumes:
+    """§2: demand, production, quota, allowances and the month-by-month shipments."""
+    d = _demand(x)
+    o = dict(zip(recurrence.SERIES, recurrence.run(*recurrence_args(x, d)), strict=True))
+    return Volumes(
+        licence=d.licence,
+        first_shipment=d.first,
+        licence_end=np.broadcast_to(x.licence_end, d.licence.shape),
+        restart=d.restart,
+        delay=d.delay,
+        multiplier=d.multiplier,
+        ramp=d.ramp,
+        demand=d.demand,
         backlog=o["backlog"],
         open_orders=o["orders"],
-        us_shipments=np.array(us),
+        us_shipments=np.broadcast_to(x.us_shipments[..., None], d.demand.shape).copy(),
         quota_room=o["room"],
         cap_left=o["cap_left"],
         allowance_left=o["allowance"],
         need=o["need"],
         production=o["production"],
         shipments=o["ship"],
-        actual=np.broadcast_to(x.actual_mask, demand.shape).astype(float),
+        actual=np.broadcast_to(x.actual_mask.astype(float), d.demand.shape),
         inventory=o["inv"],
         actual_excess=o["excess"],
     )
-
-
-class _Recurrence:
-    """The month-by-month state of §2.2–2.4 for all variants and products at once."""
-
-    SERIES = (
-        "backlog", "orders", "room", "cap_left", "allowance", "need", "production", "ship",
-        "inv", "excess",
-    )  # fmt: skip
-
-    def __init__(self, x: Inputs, shape: tuple[int, ...]):
-        self.x = x
-        self.out = {k: np.zeros(shape) for k in self.SERIES}
-        self.inv = np.broadcast_to(x.inventory0, shape[:-1]).astype(float)
-        self.backlog = np.zeros(shape[:-1])
-        self.shipped_before = np.zeros(shape[:-1])
-        self.us_cum = np.zeros(shape[:-1])
-        self.cumulative = _col(x.quota_cumulative)
-        self.retention = _col(x.retention)
-        self.any_actual = x.actual_mask.any(axis=(0, 1))
-
-    def step(
-        self, m: int, first: Array, restart: Array, demand: Array, us: Array, ratio: Array
-    ) -> None:
-        x, out = self.x, self.out
-        active = eq.shipping_allowed(m, first, x.licence_end)
-        self.us_cum = self.us_cum + np.where(active, us, 0.0)
-        orders = demand + self.backlog
-        room = eq.quota_room(ratio, us, self.us_cum, self.shipped_before, self.cumulative)
-        room = np.where(x.quota_applies, room, np.inf)
-        cap_left = eq.licence_cap_left(x.cap, self.shipped_before)
-        left = eq.allowance_left(x.allowance[..., m], self.shipped_before)
-        need = eq.shippable_need(orders, room, cap_left, left, active)
-        running = eq.production_running(m, restart, x.capacity)
-        produced = eq.production(running, need, self.inv, x.build_to_order)
-        ship = eq.china_shipments(need, self.inv + produced)
-        if self.any_actual[m]:
-            produced, ship = self._actual_month(m, running, produced, ship)
-        out["backlog"][..., m] = self.backlog
-        out["orders"][..., m] = orders
-        # A quota-exempt product reports its open orders as room: never binding.
-        out["room"][..., m] = np.where(
-            active, np.where(x.quota_applies, np.maximum(room, 0.0), orders), 0.0
-        )
-        # Like the quota room of an exempt product, a constraint that does not exist is
-        # reported as the open orders (never binding): no series holds an infinity.
-        out["cap_left"][..., m] = np.where(np.isfinite(cap_left), np.maximum(cap_left, 0.0), orders)
-        out["allowance"][..., m] = np.where(
-            active, np.where(np.isfinite(left), np.maximum(left, 0.0), orders), 0.0
-        )
-        out["need"][..., m] = need
-        out["production"][..., m] = produced
-        out["ship"][..., m] = ship
-        self.inv = self.inv + produced - ship
-        out["inv"][..., m] = self.inv
-        self.backlog = eq.carried_backlog(self.retention, orders, ship)
-        self.shipped_before = self.shipped_before + ship
-
-    def _actual_month(
-        self, m: int, running: Array, produced: Array, ship: Array
-    ) -> tuple[Array, Array]:
-        """§2.4: the reported figure replaces X(t); build-to-order production follows it.
-
-        A reported figure above stock plus production is an input error caught when the
-        assumptions are loaded; here it is clamped (and recorded) so that no path of a
-        simulation ever ships more than it has.
-        """
-        x = self.x
-        mask = x.actual_mask[..., m]
-        reported = x.actual[..., m]
-        made = eq.production(running, reported, self.inv, x.build_to_order)
-        available = self.inv + made
-        self.out["excess"][..., m] = np.where(mask, np.maximum(reported - available, 0.0), 0.0)
-        return (
-            np.where(mask, made, produced),
-            np.where(mask, np.minimum(reported, available), ship),
-        )
 
 
 def _col(a: Array) -> Array:

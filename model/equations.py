@@ -1,5 +1,11 @@
 """One function per equation of docs/methodology.md §2–3.
 
+Closed-form equations take and return arrays broadcast over variants × products ×
+months. The month-by-month recurrence (§2.2–2.4) is written as **scalar** functions in
+the section "Recurrence", called by :mod:`model.recurrence` once per variant, product and
+month: interpreted for a handful of cases, compiled with numba for many, the same code
+either way (as Tax-Calculator compiles its scalar calculation functions).
+
 Every function is pure: arrays and parameters in, arrays out. Arrays broadcast
 over a leading axis (scenarios or Monte Carlo paths) × products × months, so the
 same code serves one what-if and a 100k-path simulation. Month indices that
@@ -34,24 +40,6 @@ def production_restart_month(paused: Array, licence: Array, restart_lag: Array) 
     With ``E = +inf`` paused production never restarts.
     """
     return np.where(paused, licence + restart_lag, -np.inf)
-
-
-def production_running(m: int, restart: Array, capacity: Array) -> Array:
-    """Capacity available in month ``m``: ``capacity`` if ``m >= Tp`` else 0, (N, P)."""
-    return np.where(m >= restart, capacity, 0.0)
-
-
-def production(running: Array, need: Array, stock: Array, build_to_order: Array) -> Array:
-    """New production ``P(t)``, (N, P).
-
-    Notes
-    -----
-    ``capacity`` rule (v1): ``P(t) = capacity`` once running, whether or not it sells.
-    ``build_to_order`` rule (v2): ``P(t) = min(capacity, max(0, Need(t) - Inv(t)))``,
-    only what this month's shippable orders need beyond stock. ``running`` is already 0
-    before ``Tp``. In a month with a reported actual, ``need`` is the reported figure.
-    """
-    return np.where(build_to_order, np.minimum(running, np.maximum(0.0, need - stock)), running)
 
 
 def delay_months(licence: Array, reference_start: Array) -> Array:
@@ -99,23 +87,6 @@ def quota_ratio(us_min_share: Array) -> Array:
     )
 
 
-def quota_room(
-    ratio: Array, us_now: Array, us_cumulative: Array, shipped_before: Array, cumulative: Array
-) -> Array:
-    """``Room(t)``: ``r*U(t)`` (monthly) or ``r*ΣU(Ts..t) - ΣX(Ts..t-1)`` (cumulative)."""
-    return np.where(cumulative, ratio * us_cumulative - shipped_before, ratio * us_now)
-
-
-def licence_cap_left(cap: Array, shipped_before: Array) -> Array:
-    """``Cap(t) = licence_cap_units - ΣX(0..t-1)``; ``+inf`` when there is no cap."""
-    return cap - shipped_before
-
-
-def allowance_left(allowance: Array, shipped_before: Array) -> Array:
-    """``Left(t) = Alloc(t) - ΣX(0..t-1)``; ``+inf`` where China limits no volume."""
-    return allowance - shipped_before
-
-
 def cumulative_allowance(batches: list[tuple[float, float]] | None, months: int) -> Array:
     """``Alloc(t)``: units of the batches whose month index is at or before ``t``, (H,).
 
@@ -130,33 +101,6 @@ def cumulative_allowance(batches: list[tuple[float, float]] | None, months: int)
     for month, units in batches:
         out = out + np.where(t >= month, units, 0.0)
     return out
-
-
-def shipping_allowed(m: int, first_shipment: Array, licence_end: Array) -> Array:
-    """``active(t) = Ts <= t < End``, (N, P)."""
-    return (m >= first_shipment) & (m < licence_end)
-
-
-def shippable_need(
-    open_orders: Array, room: Array, cap_left: Array, left: Array, active: Array
-) -> Array:
-    """``Need(t) = min(O(t), max(0, Room(t)), Cap(t), max(0, Left(t)))`` while active, else 0."""
-    x = np.minimum(
-        np.minimum(open_orders, np.maximum(room, 0.0)),
-        np.minimum(cap_left, np.maximum(left, 0.0)),
-    )
-    return np.where(active, np.maximum(x, 0.0), 0.0)
-
-
-def china_shipments(need: Array, available: Array) -> Array:
-    """``X(t) = min(Need(t), Inv(t) + P(t))``."""
-    return np.minimum(need, available)
-
-
-def carried_backlog(retention: Array, open_orders: Array, shipped: Array) -> Array:
-    """``B(t+1) = backlog_retention * max(0, O(t) - X(t))`` (a reported actual may exceed
-    the open orders)."""
-    return retention * np.maximum(open_orders - shipped, 0.0)
 
 
 def selling_price(asp: Array, change: Array, t: Array) -> Array:
@@ -251,3 +195,85 @@ def discount_factors(annual_rate: Array, months: int) -> Array:
 def npv(series: Array, factors: Array) -> Array:
     """Net present value over the last (month) axis."""
     return np.sum(series * factors, axis=-1)
+
+
+# ---------------------------------------------------------------- recurrence (scalars)
+
+
+def shipping_allowed(m: float, first_shipment: float, licence_end: float) -> bool:
+    """``active(t) = Ts <= t < End``."""
+    return first_shipment <= m < licence_end
+
+
+def quota_room(
+    ratio: float, us_now: float, us_cumulative: float, shipped_before: float, cumulative: bool
+) -> float:
+    """``Room(t)``: ``r*U(t)`` (monthly) or ``r*ΣU(Ts..t) - ΣX(Ts..t-1)`` (cumulative)."""
+    if cumulative:
+        return ratio * us_cumulative - shipped_before
+    return ratio * us_now
+
+
+def licence_cap_left(cap: float, shipped_before: float) -> float:
+    """``Cap(t) = licence_cap_units - ΣX(0..t-1)``; ``+inf`` when there is no cap."""
+    return cap - shipped_before
+
+
+def allowance_left(allowance: float, shipped_before: float) -> float:
+    """``Left(t) = Alloc(t) - ΣX(0..t-1)``; ``+inf`` where China limits no volume."""
+    return allowance - shipped_before
+
+
+def shippable_need(
+    open_orders: float, room: float, cap_left: float, left: float, active: bool
+) -> float:
+    """``Need(t) = min(O(t), max(0, Room(t)), Cap(t), max(0, Left(t)))`` while active, else 0."""
+    if not active:
+        return 0.0
+    x = min(min(open_orders, max(room, 0.0)), min(cap_left, max(left, 0.0)))
+    return max(x, 0.0)
+
+
+def production_running(m: float, restart: float, capacity: float) -> float:
+    """Capacity available in month ``m``: ``capacity`` once ``m >= Tp``, else 0."""
+    return capacity if m >= restart else 0.0
+
+
+def production(running: float, need: float, stock: float, build_to_order: bool) -> float:
+    """New production ``P(t)``.
+
+    Notes
+    -----
+    ``capacity`` rule (v1): ``P(t) = capacity`` once running, whether or not it sells.
+    ``build_to_order`` rule (v2): ``P(t) = min(capacity, max(0, Need(t) - Inv(t)))``,
+    only what this month's shippable orders need beyond stock. ``running`` is already 0
+    before ``Tp``. In a month with a reported actual, ``need`` is the reported figure.
+    """
+    if build_to_order:
+        return min(running, max(0.0, need - stock))
+    return running
+
+
+def china_shipments(need: float, available: float) -> float:
+    """``X(t) = min(Need(t), Inv(t) + P(t))``."""
+    return min(need, available)
+
+
+def carried_backlog(retention: float, open_orders: float, shipped: float) -> float:
+    """``B(t+1) = backlog_retention * max(0, O(t) - X(t))`` (a reported actual may exceed
+    the open orders)."""
+    return retention * max(open_orders - shipped, 0.0)
+
+
+#: The scalar functions the recurrence calls, compiled together with it.
+RECURRENCE_EQUATIONS = (
+    shipping_allowed,
+    quota_room,
+    licence_cap_left,
+    allowance_left,
+    shippable_need,
+    production_running,
+    production,
+    china_shipments,
+    carried_backlog,
+)

@@ -8,8 +8,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from model import recurrence
 from model.analysis import party_arrays
-from model.engine import Inputs, Volumes, project
+from model.engine import Inputs, Volumes, project, recurrence_args
 from model.loader import Scenario, apply_overrides, load, validate_raw
 from model.outputs import series
 from model.schema import Assumptions
@@ -165,3 +166,15 @@ def test_empty_scenario_reproduces_base_exactly() -> None:
     a, b = (series(project(Inputs.from_assumptions([x.assumptions]))) for x in (base, empty))
     for name in a:
         np.testing.assert_array_equal(a[name], b[name])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(assumptions(), assumptions_with_actuals()))
+def test_compiled_recurrence_equals_interpreted_to_the_last_bit(a: Assumptions) -> None:
+    """The recurrence is one piece of scalar code, run interpreted or compiled: both
+    must give identical numbers."""
+    x = Inputs.from_assumptions([a]).repeat(3)
+    args = recurrence_args(x)
+    np.testing.assert_array_equal(
+        recurrence.run(*args, compile_kernel=False), recurrence.run(*args, compile_kernel=True)
+    )
