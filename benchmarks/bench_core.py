@@ -35,10 +35,15 @@ def variants(base: Inputs, n: int, seed: int = 1) -> Inputs:
     """n what-ifs: approval months, levy rate, erosion and prices all varied."""
     rng = np.random.default_rng(seed)
     x = base.repeat(n)
+    products = len(base.product_ids)
+
+    def month(high: int) -> np.ndarray:  # one draw per variant, shared by its products
+        return np.repeat(rng.integers(0, high, (n, 1)).astype(float), products, axis=1)
+
     return replace(
         x,
-        us_approval=rng.integers(0, 24, n).astype(float),
-        china_approval=rng.integers(0, 30, n).astype(float),
+        us_approval=month(24),
+        china_approval=month(30),
         share_rate=rng.choice([0.15, 0.25], n),
         rate=np.where(x.rate == 0.25, rng.choice([0.15, 0.25], n)[:, None], x.rate),
         erosion=rng.uniform(0, 0.05, n),

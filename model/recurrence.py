@@ -163,11 +163,13 @@ def compiled() -> Callable[..., None]:
 
 
 def should_compile(cells: int) -> bool:
-    """Whether to run the compiled kernel for ``cells`` variant × product × month cells."""
+    """Whether to run the compiled kernel for ``cells`` variant × product × month cells:
+    always once it is loaded in this process (a long-running app, a benchmark), else only
+    for work large enough to repay loading it (``CHIP_EXPORT_COMPILE`` overrides)."""
     choice = os.environ.get(COMPILE_ENV, "")
     if choice in ("0", "1"):
         return choice == "1"
-    return cells > COMPILE_ABOVE
+    return _compiled is not None or cells > COMPILE_ABOVE
 
 
 def run(*args: Array, compile_kernel: bool | None = None) -> Array:
