@@ -41,8 +41,10 @@ RISK = ASSUMPTIONS_DIR / "risk.yaml"
 HISTORY_DIR = ASSUMPTIONS_DIR / "history"
 #: The vendor's reported China revenue by fiscal quarter (the forecast's default).
 HISTORY = HISTORY_DIR / "nvidia_china_revenue.csv"
-#: Reported figures (actual shipments and the like).
+#: Figures the vendors reported, one CSV file per vendor.
 REPORTED_DIR = ASSUMPTIONS_DIR / "reported"
+#: The assumptions as they stood at key dates, each a scenario on the base.
+VINTAGES_DIR = ASSUMPTIONS_DIR / "vintages"
 
 
 def scenarios() -> list[Path]:
