@@ -25,10 +25,8 @@ import pandas as pd
 from .analysis import ALL, Results, expected_value, run
 from .gate import InputError, Problem
 from .loader import Loaded, Scenario, load, load_scenario, load_set
-from .shipped import ASSUMPTIONS_DIR, EXPECTED_VALUE_SET
+from .shipped import EXPECTED_VALUE_SET, VINTAGES_DIR
 
-#: The shipped vintages: one scenario file per date on the base.
-VINTAGES_DIR = ASSUMPTIONS_DIR / "vintages"
 #: Parties shown per vintage, in order.
 VALUE_PARTIES = ("china_gross_revenue", "us_government", "vendor_gross_profit", "suppliers")
 COLUMNS = ["vintage", "name", "as_of", "measure", "subject", "total_usd", "npv_usd"]

@@ -9,9 +9,9 @@ import pytest
 from model.analysis import ALL, expected_value, run
 from model.gate import InputError
 from model.loader import Scenario, load, load_many, load_set
+from model.shipped import VINTAGES_DIR
 from model.vintages import (
     VALUE_PARTIES,
-    VINTAGES_DIR,
     compose,
     default_sets,
     eps_by_vendor,

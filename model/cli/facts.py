@@ -169,9 +169,8 @@ def vintages_table(values: pd.DataFrame) -> Table:
 def cmd_vintages(args: argparse.Namespace) -> int:
     from ..fileio import atomic_write_text
     from ..outputs import to_csv_text
-    from ..shipped import BASE
+    from ..shipped import BASE, VINTAGES_DIR
     from ..vintages import (
-        VINTAGES_DIR,
         default_sets,
         load_vintages,
         vintage_files,
