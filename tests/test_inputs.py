@@ -157,7 +157,7 @@ def test_scenario_unknown_top_key(tmp_path: Path) -> None:
 
 
 def test_set_probabilities_must_sum_to_one(tmp_path: Path) -> None:
-    sc = ROOT / "assumptions" / "scenarios"
+    sc = ROOT / "tests" / "fixtures" / "v1" / "scenarios"
     s = write(
         tmp_path / "set.yaml",
         {
@@ -214,9 +214,9 @@ def test_cli_project_contract(tmp_path: Path) -> None:
     out = tmp_path / "p.csv"
     res = run_cli(
         "project",
-        str(BASE),
+        str(ROOT / "tests/fixtures/v1/base.yaml"),
         "--scenario",
-        str(ROOT / "assumptions/scenarios/us_delay_6m.yaml"),
+        str(ROOT / "tests/fixtures/v1/scenarios/us_delay_6m.yaml"),
         "--csv",
         str(out),
     )
@@ -261,7 +261,7 @@ def test_cli_summary_with_set(tmp_path: Path) -> None:
         "Cost of delay",
         "expected value",
         "US government",
-        "China blocks imports",
+        "China blocks again",
     ):
         assert text in res.stdout
 
@@ -338,8 +338,8 @@ def test_cli_summary_csv(tmp_path: Path) -> None:
     ev = frame[(frame.scenario == "expected value") & (frame["product"] == "all")]
     assert set(ev["party"]) >= {"us_government", "vendor_retained", "suppliers"}
     never = frame[
-        (frame.scenario == "US denies")
-        & (frame["product"] == "all")
+        (frame.scenario == "China blocks again")
+        & (frame["product"] == "gaudi3_china")
         & (frame.party == "china_gross_revenue")
     ].iloc[0]
     assert never.total_usd == 0 and np.isnan(never.delay_months)
