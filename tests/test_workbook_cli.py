@@ -74,7 +74,7 @@ def test_export_of_repeated_scenarios_has_no_expected_value(tmp_path: Path) -> N
 
 def test_scenario_sources_replace_the_base_sources_they_change(tmp_path: Path) -> None:
     out = tmp_path / "denied.xlsx"
-    denied = next(s for s in SCENARIOS if s.stem == "us_denies")
+    denied = Path(__file__).parent / "fixtures" / "v1" / "scenarios" / "us_denies.yaml"
     assert main(["export", str(BASE), "--scenario", str(denied), "--xlsx", str(out)]) == 0
     wb = open_book(out)
     ws = wb[lay.INPUTS]
