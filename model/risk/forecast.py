@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +33,15 @@ from ..calendar import FISCAL_QUARTER_RE as FQ_RE
 from ..calendar import fiscal_quarter, month_labels
 from ..calendar import fiscal_quarter_label as quarter_label
 from ..calendar import fiscal_quarter_ordinal as quarter_ordinal
-from ..gate import InputError, Problem
+from ..gate import CSV_LIMIT, InputError, Problem, read_text_limited
 from ..outputs import aggregate, long_frame
 from ..schema import Assumptions
 
 REQUIRED = ("fiscal_quarter", "revenue_usd_billions", "verified", "source")
+#: A revenue figure as a person writes it: digits, one optional point and exponent.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+#: Largest quarterly revenue accepted, in USD billions (far above any vendor's).
+MAX_REVENUE = 1e6
 MIN_QUARTERS = 8
 TRUE_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
@@ -65,23 +70,12 @@ CANDIDATES: tuple[Spec, ...] = (
 
 
 def load_history(path: str | Path) -> pd.DataFrame:
-    """Read and validate a quarterly history CSV file (see :func:`parse_history`)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(
-            [
-                Problem(
-                    str(path), "", "file not found" if not p.exists() else "is not a regular file"
-                )
-            ]
-        )
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(
-            [Problem(str(path), "", "is not UTF-8 text (is it a CSV file?)")]
-        ) from None
-    return parse_history(text, str(path))
+    """Read and validate a quarterly history CSV file (see :func:`parse_history`).
+
+    The file passes the input gate first: a regular, readable UTF-8 file of at most
+    :data:`model.gate.CSV_LIMIT` bytes.
+    """
+    return parse_history(read_text_limited(path, CSV_LIMIT, "CSV files"), str(path))
 
 
 def parse_history(text: str, name: str = "history") -> pd.DataFrame:
@@ -137,14 +131,14 @@ def _row(
             )
         )
     text = (raw.get("revenue_usd_billions") or "").strip()
-    try:
-        value = float(text)
-        if not math.isfinite(value) or value < 0:
-            raise ValueError
-    except ValueError:
-        problems.append(
-            Problem(file, f"{where}.revenue_usd_billions", "must be a number >= 0", text, True)
+    value = float(text) if PLAIN_NUMBER.fullmatch(text) else math.nan
+    if not 0 <= value <= MAX_REVENUE:
+        rule = (
+            f"must be a finite number no larger than {MAX_REVENUE:,.0f}"
+            if value > MAX_REVENUE
+            else "must be a number >= 0"
         )
+        problems.append(Problem(file, f"{where}.revenue_usd_billions", rule, text, True))
         value = math.nan
     flag = TRUE_WORDS.get((raw.get("verified") or "").strip().lower())
     if flag is None:
