@@ -59,14 +59,14 @@ def resolve_override(raw: dict[str, Any], text: str) -> tuple[dict[str, Any], st
         model = SECTIONS[path.section or ""]
         if path.key not in model.model_fields:
             return f"unknown parameter '{path.key}' in section '{path.section}'"
-        section = _child(raw, path.section or "", f"section '{path.section}'")
+        section = _child(raw, path.section or "", f"section '{path.section}' of the assumptions")
         return section if isinstance(section, str) else (section, path.key)
     if path.scope == "vendor":
         if path.key not in Vendor.model_fields:
             return (
                 f"unknown vendor parameter '{path.key}' (choose {', '.join(Vendor.model_fields)})"
             )
-        vendors = _child(raw, "vendors", "vendors")
+        vendors = _child(raw, "vendors", "vendors of the assumptions")
         if isinstance(vendors, str):
             return vendors
         vendor = _child(vendors, path.vendor or "", f"vendors.{path.vendor}")
@@ -79,7 +79,7 @@ def _child(parent: dict[str, Any], key: str, name: str) -> Any:
     node = parent.setdefault(key, {})
     if node is None:
         node = parent[key] = {}
-    return node if isinstance(node, dict) else f"{name} of the assumptions is not a mapping"
+    return node if isinstance(node, dict) else f"{name} is not a mapping"
 
 
 def _resolve_product(raw: dict[str, Any], path: DottedPath) -> tuple[dict[str, Any], str] | str:
