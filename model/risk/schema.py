@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from ..encoding import DISCRETE_ONLY, MONTH_KINDS, encode, in_range
 from ..gate import InputError, Problem, read_yaml
@@ -46,6 +46,23 @@ from . import distributions as dist
 
 Value = float | str | bool | None
 KINDS = ("discrete", "uniform", "triangular", "normal")
+
+
+def _number_or_month(v: Any) -> Any:
+    """A bound is a number or a month's text; true/false and non-finite numbers are neither."""
+    if isinstance(v, bool):
+        raise ValueError("must be a number or a month, not true/false")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ValueError("must be a finite number")
+    return v
+
+
+#: A number as written in the file: never text or true/false, never infinite or NaN.
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+#: A probability: a number from 0 to 1 (text such as "0.5" and true/false are refused).
+Probability = Annotated[float, Field(ge=0, le=1, strict=True, allow_inf_nan=False)]
+#: A bound of a uniform or triangular distribution: a number, or a month's text.
+Bound = Annotated[float | str, BeforeValidator(_number_or_month)]
 
 
 class _Entry(BaseModel):
@@ -63,30 +80,30 @@ class DiscreteDist(_Entry):
     values: list[Value] = Field(
         min_length=1, description="Possible values (never allowed for approval and levy months)."
     )
-    probabilities: list[Annotated[float, Field(ge=0, le=1)]] = Field(min_length=1)
+    probabilities: list[Probability] = Field(min_length=1)
 
 
 class UniformDist(_Entry):
     kind: Literal["uniform"]
-    low: float | str
-    high: float | str
-    never: float = Field(0.0, ge=0, le=1, description="Months only: probability of never.")
+    low: Bound
+    high: Bound
+    never: Probability = Field(0.0, description="Months only: probability of never.")
 
 
 class TriangularDist(_Entry):
     kind: Literal["triangular"]
-    low: float | str
-    mode: float | str
-    high: float | str
-    never: float = Field(0.0, ge=0, le=1, description="Months only: probability of never.")
+    low: Bound
+    mode: Bound
+    high: Bound
+    never: Probability = Field(0.0, description="Months only: probability of never.")
 
 
 class NormalDist(_Entry):
     kind: Literal["normal"]
-    mean: float
-    sd: float = Field(gt=0)
-    low: float = Field(-math.inf, description="Truncation: no draw below this.")
-    high: float = Field(math.inf, description="Truncation: no draw above this.")
+    mean: Number
+    sd: Number = Field(gt=0)
+    low: Number = Field(-math.inf, description="Truncation: no draw below this.")
+    high: Number = Field(math.inf, description="Truncation: no draw above this.")
 
 
 Distribution = Annotated[
@@ -97,7 +114,7 @@ Distribution = Annotated[
 class Correlation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     between: tuple[str, str]
-    rho: float = Field(ge=-1, le=1, description="Correlation of the normal scores.")
+    rho: Number = Field(ge=-1, le=1, description="Correlation of the normal scores.")
     source: str = ""
 
 
@@ -313,6 +330,11 @@ def _discrete(
         problems += exc.problems
     encoded = []
     for i, v in enumerate(d.values):
+        if isinstance(v, float) and not math.isfinite(v):
+            problems.append(
+                Problem(file, f"{where}.values.{i}", "must be a finite number", v, True)
+            )
+            continue
         # scale and shift draws are plain numbers in the distribution's own units
         enc = encode(target.info, v, a.horizon.start) if d.apply == "value" else _number(v)
         if isinstance(enc, str):
