@@ -24,9 +24,13 @@ HOW_TO = (
     "Change the blue cells on the Inputs sheet: every calculation sheet, the Summary and "
     "the Checks recalculate (Excel: automatic calculation).",
     "Each 'Calc <product>' sheet is the monthly model of one product, one line item of "
-    "MODEL_SPEC §2–3 per row; the Time sheet holds the licence timing and calendars.",
-    "Summary: money by party (totals, NPV), quarterly and yearly roll-ups and a chart.",
-    "Checks: every count must read 0; the overall flag is the defined name checks_ok.",
+    "docs/methodology.md §2–3 per row, with its own licence timing; shaded months carry "
+    "a reported actual.",
+    "Summary: money by party (US$ millions; totals, NPV), the timeline, calendar roll-ups, "
+    "each vendor's fiscal years with the EPS effect, the cost of delay and of the next "
+    "month (values from the core at export), and a chart.",
+    "Checks: every count must read 0 and every OK TRUE; the overall flag is the defined "
+    "name checks_ok. A notice says whether the inputs changed since export.",
     "Defined names: inputs <section>_<key> (policy_share_rate) and <product>_<key> "
     "(h200_asp_usd); outputs out_<product>_<metric> (out_h200_gross_revenue_usd).",
     "Bring edited inputs back to YAML: python -m model import-xlsx THIS.xlsx --yaml OUT.yaml",
@@ -42,6 +46,8 @@ LEGEND = (
     ("const_number", "Constant: fixed by the model, not an assumption (grey)"),
     ("static_number", "Value from the Python core at export time: does not recalculate (blue)"),
     ("check", "Check: must read 0 or TRUE (green)"),
+    ("cf_actual", "Month with a reported actual shipment (calculation sheets)"),
+    ("cf_partial", "Partial period: fewer months than a full quarter or year"),
 )
 
 
@@ -88,6 +94,15 @@ def write_cover(
                 "All checks pass",
             ),
         ),
+        (
+            "Inputs since export",
+            (
+                '=IF(inputs_as_exported,"unchanged: the figures pasted from the core are '
+                'current","CHANGED: the cost of delay and of the next month are the exported '
+                "inputs' values\")",
+                "unchanged: the figures pasted from the core are current",
+            ),
+        ),
     ]
     r = 3
     for label, value in rows:
@@ -110,8 +125,8 @@ def write_cover(
         ws.write_string(r, 1, text, fmt["label"])
     ws.set_column(0, 0, 36)
     ws.set_column(1, 1, 110)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    lay.page_setup(ws, "Cover")
+    ws.fit_to_pages(1, 1)
 
 
 # ---------------------------------------------------------------- Scenarios
@@ -137,7 +152,7 @@ def write_scenarios(
     ws.write_string(
         1,
         0,
-        "Values from the Python core at export time: static, they do not "
+        "Values from the Python core at export time, in US$ billions: static, they do not "
         "recalculate when inputs change. Choose the scenario the live model shows "
         "with Inputs!active_scenario.",
         fmt["note"],
@@ -147,9 +162,12 @@ def write_scenarios(
     cols = _party_columns()
     head = ["#", "Scenario", "Description", "Probability", "Delay (months)"]
     top = 4
-    ws.write_string(top - 1, 0, "Totals and NPV by party, all products (USD)", fmt["section"])
+    ws.write_string(
+        top - 1, 0, "Totals and NPV by party, all products (US$ billions)", fmt["section"]
+    )
     for c, h in enumerate(head + [c[1] for c in cols]):
         ws.write_string(top, c, h, fmt["header"])
+    ws.set_row(top, 45)
     for i, name in enumerate(names):
         r = top + 1 + i
         rows = totals[totals["scenario"] == name].set_index("party")
@@ -164,7 +182,7 @@ def write_scenarios(
             ws.write_number(r, 3, p, fmt["static_pct"])
         _number_or_text(ws, r, 4, d, "never", fmt["static_integer"])
         for c, (party, _label, column) in enumerate(cols, start=len(head)):
-            ws.write_number(r, c, float(rows.loc[party, column]), fmt["static_usd_b"])
+            ws.write_number(r, c, float(rows.loc[party, column]), fmt["static_usd_bn"])
     last = top + len(names)
     wb.define_name("scenario_names", f"={quote_range(lay.SCENARIOS, top + 1, 1, last, 1)}")
     wb.define_name("scenario_descriptions", f"={quote_range(lay.SCENARIOS, top + 1, 2, last, 2)}")
@@ -174,16 +192,16 @@ def write_scenarios(
         write_text(ws, r, 1, "Expected value (probability-weighted)", fmt["bold"])
         ws.write_number(r, 3, math.fsum(probabilities.values()), fmt["static_pct"])
         for c, (party, _label, column) in enumerate(cols, start=len(head)):
-            ws.write_number(r, c, float(ev.loc[(ALL, party), column]), fmt["static_usd_b"])
+            ws.write_number(r, c, float(ev.loc[(ALL, party), column]), fmt["static_usd_bn"])
         r += 1
     _write_delay(ws, r + 2, res, delay, fmt)
     ws.set_column(0, 0, 4)
     ws.set_column(1, 1, 30)
     ws.set_column(2, 2, 60)
     ws.set_column(3, 4, 12)
-    ws.set_column(5, 5 + len(cols), 16)
+    ws.set_column(5, 5 + len(cols) + 14, 16)
     ws.freeze_panes(top + 1, 2)
-    ws.set_landscape()
+    lay.page_setup(ws, "Scenarios")
     ws.fit_to_pages(1, 0)
 
 
@@ -197,8 +215,10 @@ def _write_delay(
     ws.write_string(
         top - 1,
         0,
-        "Cost of delay: the same assumptions approved at the horizon "
-        "start, minus the scenario (USD; per month of delay)",
+        "Cost of delay: the same assumptions licensed at demand.reference_start (China's "
+        "allocations and actuals removed) minus the scenario; cost of the next month: the "
+        "scenario minus the same with approvals after horizon.as_of one month later "
+        "(US$ billions; per month of delay)",
         fmt["section"],
     )
     head = ["#", "Scenario", "", "", "Delay (months)"]
@@ -211,18 +231,23 @@ def _write_delay(
             ("total per month", "total_per_month_usd"),
         )
     ]
+    nxt = res.next_month[res.next_month["product"] == ALL]
+    cols += [(p.key, f"{p.label}: next month", "next") for p in PARTIES]
     for c, h in enumerate(head + [c[1] for c in cols]):
         ws.write_string(top, c, h, fmt["header"])
+    ws.set_row(top, 45)
     for i, name in enumerate(res.names):
         r = top + 1 + i
         rows = delay[delay["scenario"] == name].set_index("party")
+        later = nxt[nxt["scenario"] == name].set_index("party")
         ws.write_number(r, 0, i + 1, fmt["static_integer"])
         write_text(ws, r, 1, name, fmt["static_text"])
         _number_or_text(
             ws, r, 4, float(rows["delay_months"].iloc[0]), "never", fmt["static_integer"]
         )
         for c, (party, _label, column) in enumerate(cols, start=len(head)):
-            _number_or_text(ws, r, c, float(rows.loc[party, column]), "n/a", fmt["static_usd_b"])
+            v = later.loc[party, "total_usd"] if column == "next" else rows.loc[party, column]
+            _number_or_text(ws, r, c, float(v), "n/a", fmt["static_usd_bn"])
 
 
 def _number_or_text(

@@ -8,8 +8,11 @@ line items, so each reads like the spec:
 ``[X-1]``      the same line item one month earlier (the opening column for ``t = 0``)
 ``[X@last]``   its last month
 ``[X@range]``  its whole horizon, as an absolute range
-``[Time.X]``   a line item of the ``Time`` sheet, same month (``[Time.X@range]`` too);
-               other sheets by an alias of :attr:`Grid.aliases` (``[P0.R]``)
+``[Time.X]``   a line item of the timeline (on the Summary sheet), same month
+               (``[Time.X@range]`` too); other sheets by an alias of
+               :attr:`Grid.aliases` (``[P0.R]``)
+``[X@sofar]``  the line item from the opening column to this month, a growing range
+               (``$F$12:G12``) for sums so far; ``[X@before]`` up to last month
 
 Every formula is written with its cached value, computed by the Python core, so the
 file reads correctly without a recalculation.
@@ -17,6 +20,7 @@ file reads correctly without a recalculation.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +32,8 @@ import xlsxwriter.worksheet
 
 from . import layout as lay
 
-_TOKEN = re.compile(r"\[(?:(\w+)\.)?(\w+)(?:(-1)|@(last|range))?\]")
+_EPOCH = dt.date(1899, 12, 30)
+_TOKEN = re.compile(r"\[(?:(\w+)\.)?(\w+)(?:(-1)|@(last|range|sofar|before))?\]")
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,11 @@ class Grid:
     discount: np.ndarray
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    #: Cached values of the timeline sheet's line items, by key (for the roll-ups).
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.aliases.setdefault("Time", lay.TIMELINE)
 
     @property
     def t(self) -> np.ndarray:
@@ -125,6 +135,9 @@ def render(template: str, sheet: str, col: int, grid: Grid) -> str:
             return lay.row_range(target if other else None, row, lay.COL_T0, last)
         if what == "last":
             return prefix + lay.cell(row, last, True, True)
+        if what in ("sofar", "before"):
+            opening = lay.cell(row, lay.COL_OPEN, True, True)
+            return f"{prefix}{opening}:{lay.cell(row, col - 1 if what == 'before' else col)}"
         fixed = bool(other) or key in ("t", "date")  # the timeline rows: G$6
         return prefix + lay.cell(row, col - 1 if prev else col, row_abs=fixed)
 
@@ -141,8 +154,13 @@ def write_sheet(
     fmt: Mapping[str, Any],
     wb: xlsxwriter.Workbook,
     link_timeline: bool = True,
+    fit_rows: int | None = None,
 ) -> None:
-    """Write a timeline sheet laid out by :func:`layout_rows`."""
+    """Write a timeline sheet laid out by :func:`layout_rows`.
+
+    ``fit_rows``: the rows each printed page (one year of months) must hold; by default
+    the scale only fits a year of months to the page width.
+    """
     ws.write_string(lay.ROW_TITLE, 0, title, fmt["title"])
     ws.write_string(lay.ROW_NOTE, 0, note, fmt["note"])
     _header(ws, grid, fmt, link_timeline)
@@ -159,7 +177,7 @@ def write_sheet(
                 _write_scalar(ws, wb, sheet, r, item, grid, fmt)
             else:
                 _write_series(ws, wb, sheet, r, item, grid, fmt)
-    _setup(ws, grid)
+    _setup(ws, grid, title, fit_rows)
 
 
 def _header(
@@ -185,14 +203,14 @@ def _header(
         ws.write_formula(
             lay.ROW_DATE,
             c,
-            f"={lay.ref(lay.TIME, lay.ROW_DATE, c, row_abs=True)}",
+            f"={lay.ref(lay.TIMELINE, lay.ROW_DATE, c, row_abs=True)}",
             fmt["link_date"],
             dates[t],
         )
         ws.write_formula(
             lay.ROW_T,
             c,
-            f"={lay.ref(lay.TIME, lay.ROW_T, c, row_abs=True)}",
+            f"={lay.ref(lay.TIMELINE, lay.ROW_T, c, row_abs=True)}",
             fmt["link_integer"],
             ts[t],
         )
@@ -239,7 +257,7 @@ def _write_series(
         ws.write_formula(
             r,
             lay.COL_NPV,
-            f"=SUMPRODUCT({rng},{grid.range(lay.TIME, 'discount')})",
+            f"=SUMPRODUCT({rng},{grid.range(lay.TIMELINE, 'discount')})",
             f,
             float(np.sum(item.values * grid.discount)),
         )
@@ -269,14 +287,33 @@ def _cached(value: Any) -> Any:
     return float(value)
 
 
-def _setup(ws: xlsxwriter.worksheet.Worksheet, grid: Grid) -> None:
-    ws.set_column(lay.COL_LABEL, lay.COL_LABEL, 38)
-    ws.set_column(lay.COL_SYMBOL, lay.COL_SYMBOL, 16)
-    ws.set_column(lay.COL_UNIT, lay.COL_UNIT, 11)
-    ws.set_column(lay.COL_TOTAL, lay.COL_OPEN, 14)
-    ws.set_column(lay.COL_T0, lay.month_col(grid.months - 1), 12)
+#: Column widths (characters) of the timeline sheets: label, symbol, unit, total, NPV,
+#: opening, then each month.
+WIDTHS = (34, 15, 9, 13, 13, 11)
+MONTH_WIDTH = 11
+
+
+def year_breaks(grid: Grid) -> list[int]:
+    """Columns before which a printed page starts: each January after the first month,
+    so that every page holds one calendar year of months (at most twelve)."""
+    out = []
+    for t in range(1, grid.months):
+        day = _EPOCH + dt.timedelta(days=int(grid.dates[t]))
+        if day.month == 1:
+            out.append(lay.month_col(t))
+    return out
+
+
+def _setup(
+    ws: xlsxwriter.worksheet.Worksheet, grid: Grid, title: str, fit_rows: int | None
+) -> None:
+    for c, w in enumerate(WIDTHS):
+        ws.set_column(c, c, w)
+    ws.set_column(lay.COL_T0, lay.month_col(grid.months - 1), MONTH_WIDTH)
     ws.freeze_panes(lay.ROW_T + 1, lay.COL_T0)
     ws.repeat_rows(lay.ROW_HEADER, lay.ROW_T)
     ws.repeat_columns(lay.COL_LABEL, lay.COL_UNIT)
-    ws.set_landscape()
-    ws.fit_to_pages(0, 1)
+    lay.page_setup(ws, title)
+    width = sum(lay.column_px(w) for w in WIDTHS) + 12 * lay.column_px(MONTH_WIDTH)
+    ws.set_print_scale(lay.print_scale(width, fit_rows))
+    ws.set_v_pagebreaks(year_breaks(grid))

@@ -2,39 +2,93 @@
 
 Labels, units, valid ranges and Excel data validation come from
 :func:`model.schema.parameter_table`. Each input cell carries a defined name
-(``policy_share_rate``, ``h200_asp_usd``, ``h200_bom_usd_per_unit_hbm``…).
+(``policy_share_rate``, ``h200_asp_usd``, ``vendor_AMD_tax_rate``,
+``h200_bom_usd_per_unit_hbm``…). Two tables follow the parameters: China's allocation
+batches and the reported actual shipments, one row each, with their sources; the
+calculation sheets read them with ``SUMIFS``.
 
 With one scenario the named cells hold constants. With several, each scenario has
 its own column of constants and the named cell picks the active one:
-``=INDEX(I12:W12, active_scenario)``.
+``=INDEX(L12:Z12, active_scenario)``. A table row keeps a scenario's month in that
+scenario's value column, its units in the scenario's source column, and its source in
+a third block of columns.
+
+The columns "At export" keep a copy of every shown value as exported: the Checks sheet
+compares them with the live values to say whether figures pasted from the core (cost
+of delay, cost of the next month) still belong to the inputs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import xlsxwriter
 import xlsxwriter.worksheet
 
 from model.calendar import parse_month
-from model.schema import NEVER, SECTIONS, Assumptions, ParamInfo, param_info, parameter_table
+from model.schema import (
+    NEVER,
+    SECTIONS,
+    Assumptions,
+    ParamInfo,
+    Product,
+    param_info,
+    parameter_table,
+)
 
 from . import layout as lay
 
-#: A BOM supplier listed by some scenarios only: a blank cell (0 in formulas).
+#: A value that a scenario does not have (a BOM supplier, a vendor, a batch): blank.
 ABSENT = object()
 
-_WORDS = {"asp": "ASP", "usd": "USD", "us": "US", "bom": "BOM", "id": "id"}
+_WORDS = {
+    "asp": "ASP",
+    "usd": "USD",
+    "us": "US",
+    "bom": "BOM",
+    "id": "id",
+    "tpp": "TPP",
+    "dram": "DRAM",
+    "gbps": "GB/s",
+}
 _SECTION_TITLES = {
     "top": "General",
     "horizon": "Horizon (structure of the timeline)",
     "policy": "Policy",
-    "timeline": "Timeline",
+    "timeline": "Timeline (products without dates of their own)",
     "demand": "Demand",
 }
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+#: Product dates that a product may set or inherit from ``timeline``.
+OWN_DATES = ("us_approval", "china_approval", "licence_ends")
+#: The per-product switch between the batches table and no volume limit.
+ALLOCATIONS_INFO = ParamInfo(
+    key="china_allocations",
+    section="product",
+    description=Product.model_fields["china_allocations"].description or "",
+    unit="choice",
+    kind="choice",
+    quantity="choice",
+    choices=(lay.BATCHES_TEXT, lay.NONE_TEXT),
+)
+#: Input pages: the scale at which the parameter list prints, and rows kept together.
+INPUTS_SCALE = 58
+INPUT_WIDTHS = {
+    lay.IN_LABEL: 34,
+    lay.IN_VALUE: 13,
+    lay.IN_UNIT: 17,
+    lay.IN_VALID: 7,
+    lay.IN_RANGE: 18,
+    lay.IN_SOURCE: 95,
+    lay.IN_NAME: 34,
+    lay.IN_DESCRIPTION: 60,
+    lay.IN_PATH: 40,
+    lay.IN_EXPORTED: 13,
+    lay.IN_EXPORTED_UNITS: 13,
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +107,28 @@ class InputRow:
 class Block:
     title: str
     rows: tuple[InputRow, ...]
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of an Inputs table: a batch or a reported month of one product, with
+    ``(month, units)`` per scenario (:data:`ABSENT` where a scenario lacks it)."""
+
+    path: str
+    product: str
+    label: str
+    values: tuple[Any, ...]
+    sources: tuple[str, ...]
+
+
+@dataclass
+class InputsLayout:
+    """What the other sheets need to know about the written Inputs sheet."""
+
+    has_batches: bool = False
+    has_actuals: bool = False
+    vendor_names: set[str] = field(default_factory=set)
+    changed_formula: str = "=0"
 
 
 def is_text(info: ParamInfo) -> bool:
@@ -78,8 +154,7 @@ def _row(
     return InputRow(path, name, label, info, tuple(values), _sources(variants, path))
 
 
-def input_blocks(variants: Sequence[Assumptions]) -> list[Block]:
-    """The Inputs sheet's sections, each a list of rows, for stacked variants."""
+def _global_blocks(variants: Sequence[Assumptions]) -> list[Block]:
     blocks = [
         Block(
             _SECTION_TITLES["top"],
@@ -106,7 +181,33 @@ def input_blocks(variants: Sequence[Assumptions]) -> list[Block]:
             for key in model.model_fields
         ]
         blocks.append(Block(_SECTION_TITLES[section], tuple(rows)))
+    return blocks
+
+
+def _vendor_block(variants: Sequence[Assumptions]) -> list[Block]:
+    """The vendors table, one row per vendor and key (vendors of any scenario)."""
+    vendors = dict.fromkeys(v for a in variants for v in a.vendors)
+    keys = [p.key for p in parameter_table() if p.section == "vendor"]
+    rows = [
+        _row(
+            variants,
+            f"vendors.{v}.{key}",
+            lay.vendor_input_name(v, key),
+            f"{v}: {label_of(key).lower()}",
+            [getattr(a.vendors[v], key) if v in a.vendors else ABSENT for a in variants],
+        )
+        for v in vendors
+        for key in keys
+    ]
+    if not rows:
+        return []
+    title = "Vendors (fiscal calendars, tax rates and shares for the EPS effect)"
+    return [Block(title, tuple(rows))]
+
+
+def _product_blocks(variants: Sequence[Assumptions]) -> list[Block]:
     product_keys = [p.key for p in parameter_table() if p.section == "product"]
+    blocks = []
     for j, first in enumerate(variants[0].products):
         pid = first.id
         rows = [
@@ -119,6 +220,21 @@ def input_blocks(variants: Sequence[Assumptions]) -> list[Block]:
             )
             for key in product_keys
         ]
+        path = f"products.{pid}.china_allocations"
+        modes = [
+            lay.NONE_TEXT if a.products[j].china_allocations is None else lay.BATCHES_TEXT
+            for a in variants
+        ]
+        rows.append(
+            InputRow(
+                path,
+                lay.product_input_name(pid, "china_allocations"),
+                "China allocations",
+                ALLOCATIONS_INFO,
+                tuple(modes),
+                _sources(variants, path),
+            )
+        )
         suppliers = dict.fromkeys(s for a in variants for s in a.products[j].bom_usd_per_unit)
         rows += [
             _row(
@@ -131,16 +247,42 @@ def input_blocks(variants: Sequence[Assumptions]) -> list[Block]:
             for sup in suppliers
         ]
         blocks.append(Block(f"Product {pid}: {first.name}", tuple(rows)))
-    known = {r.path for b in blocks for r in b.rows}
-    other = dict.fromkeys(k for a in variants for k in a.sources if k not in known)
-    if other:
-        blocks.append(
-            Block(
-                "Other sources (entries without an input cell of their own)",
-                tuple(InputRow(k, None, k, None, (), _sources(variants, k)) for k in other),
-            )
-        )
     return blocks
+
+
+def input_blocks(variants: Sequence[Assumptions]) -> list[Block]:
+    """The Inputs sheet's parameter sections, each a list of rows, for stacked variants."""
+    return _global_blocks(variants) + _vendor_block(variants) + _product_blocks(variants)
+
+
+def batch_rows(variants: Sequence[Assumptions]) -> list[TableRow]:
+    """China's allocation batches of every product, in each product's order."""
+    out = []
+    for j, first in enumerate(variants[0].products):
+        lists = [a.products[j].china_allocations or [] for a in variants]
+        for b in range(max(len(x) for x in lists)):
+            path = f"products.{first.id}.china_allocations.{b}"
+            values = tuple((x[b].month, x[b].units) if b < len(x) else ABSENT for x in lists)
+            out.append(TableRow(path, first.id, f"batch {b + 1}", values, _sources(variants, path)))
+    return out
+
+
+def actual_rows(variants: Sequence[Assumptions]) -> list[TableRow]:
+    """Reported actual shipments of every product, month by month."""
+    out = []
+    for j, first in enumerate(variants[0].products):
+        maps = [a.products[j].actual_shipments or {} for a in variants]
+        for month in sorted(dict.fromkeys(m for x in maps for m in x)):
+            path = f"products.{first.id}.actual_shipments.{month}"
+            values = tuple((month, x[month]) if month in x else ABSENT for x in maps)
+            out.append(TableRow(path, first.id, "reported", values, _sources(variants, path)))
+    return out
+
+
+def other_sources(variants: Sequence[Assumptions], known: set[str]) -> list[InputRow]:
+    """Sources without an input cell or a table row of their own."""
+    other = dict.fromkeys(k for a in variants for k in a.sources if k not in known)
+    return [InputRow(k, None, k, None, (), _sources(variants, k)) for k in other]
 
 
 # ---------------------------------------------------------------- cell values
@@ -234,7 +376,10 @@ def valid_formula(info: ParamInfo, c: str, months: int | None = None) -> str:
             info.kind
         ]
         test = f"AND(ISNUMBER({c}),{c}>=1)"
-        return f'OR({c}="{word}",{test})' if word else test
+        words = [w for w in (word, lay.NONE_TEXT if info.optional else None) if w]
+        if not words:
+            return test
+        return "OR(" + ",".join([*(f'{c}="{w}"' for w in dict.fromkeys(words)), test]) + ")"
     if is_text(info):
         return "TRUE"  # names: any text, as in the schema
     if info.key == "months" and months is not None:
@@ -272,57 +417,293 @@ def validation(info: ParamInfo, c: str, months: int | None = None) -> dict[str, 
 # ---------------------------------------------------------------- the sheet
 
 
+@dataclass
+class _Writer:
+    """Writes the Inputs sheet row by row, keeping what the other sheets need."""
+
+    ws: xlsxwriter.worksheet.Worksheet
+    wb: xlsxwriter.Workbook
+    variants: Sequence[Assumptions]
+    fmt: dict[str, Any]
+    row: int = lay.INPUT_HEADER_ROW + 1
+    out: InputsLayout = field(default_factory=InputsLayout)
+    block_starts: list[tuple[int, int]] = field(default_factory=list)  # (first row, rows)
+
+    @property
+    def n(self) -> int:
+        return len(self.variants)
+
+    @property
+    def multi(self) -> bool:
+        return self.n > 1
+
+    def scenario_col(self, k: int, block: int = 0) -> int:
+        """Column of scenario ``k`` (0-based): values (block 0), sources (1), table
+        sources (2)."""
+        return lay.IN_FIRST_SCENARIO + block * self.n + k
+
+    def title(self, text: str, size: int) -> None:
+        self.row += 1
+        self.block_starts.append((self.row, size + 2))
+        self.ws.write_string(self.row, lay.IN_LABEL, text, self.fmt["section"])
+        self.row += 1
+
+    # ------------------------------------------------------------ parameters
+
+    def parameter(self, r: InputRow) -> None:
+        ws, row, fmt = self.ws, self.row, self.fmt
+        self.meta(r)
+        if r.info is None:
+            self.sources(r.sources, lay.IN_SOURCE, 1)
+            self.row += 1
+            return
+        kind = _format_kind(r.info)
+        values = [to_cell(v, r.info) for v in r.values]
+        if self.multi:
+            for k, v in enumerate(values):
+                write_cell(ws, row, self.scenario_col(k), v, fmt["in_" + kind])
+            live = f"=INDEX({self.scenario_range(row)},active_scenario)"
+            ws.write_formula(row, lay.IN_VALUE, live, fmt[kind], excel_value(values[0]))
+            checked = (row, self.scenario_col(0), row, self.scenario_col(self.n - 1))
+        else:
+            write_cell(ws, row, lay.IN_VALUE, values[0], fmt["in_" + kind])
+            checked = (row, lay.IN_VALUE, row, lay.IN_VALUE)
+        self.sources(r.sources, lay.IN_SOURCE, 1)
+        months = self.variants[0].horizon.months
+        ws.data_validation(*checked, validation(r.info, lay.cell(*checked[:2]), months))
+        ws.write_formula(
+            row,
+            lay.IN_VALID,
+            "=" + valid_formula(r.info, lay.cell(row, lay.IN_VALUE), months),
+            fmt["check"],
+            True,
+        )
+        write_cell(ws, row, lay.IN_EXPORTED, values[0], fmt["const_" + kind])
+        assert r.name is not None
+        self.wb.define_name(r.name, f"={lay.abs_ref(lay.INPUTS, row, lay.IN_VALUE)}")
+        if r.path.startswith("vendors."):
+            self.out.vendor_names.add(r.name)
+        key = r.path.rsplit(".", 1)[-1]
+        if r.path.startswith("products.") and key in OWN_DATES:
+            self.own_or_inherited(r, key)
+        self.row += 1
+
+    def scenario_range(self, row: int, block: int = 0) -> str:
+        first, last = self.scenario_col(0, block), self.scenario_col(self.n - 1, block)
+        return f"{lay.cell(row, first)}:{lay.cell(row, last)}"
+
+    def own_or_inherited(self, r: InputRow, key: str) -> None:
+        """In the unit column: whether the product's date is its own or the timeline's."""
+        tl = lay.input_name("timeline", key)
+        a = self.variants[0]
+        own = r.values[0]
+        inherited = getattr(a.timeline, key)
+        shown = (
+            "own"
+            if own is not None
+            else (f"inherited: {inherited if inherited not in (None, NEVER) else NEVER}")
+        )
+        formula = (
+            f'=IF(OR(ISNUMBER({r.name}),{r.name}="{lay.NEVER_TEXT}"),"own","inherited: "&'
+            f'IF(ISNUMBER({tl}),TEXT({tl},"yyyy-mm"),"{lay.NEVER_TEXT}"))'
+        )
+        self.ws.write_formula(self.row, lay.IN_UNIT, formula, self.fmt["note"], shown)
+
+    def meta(self, r: InputRow) -> None:
+        ws, row, fmt = self.ws, self.row, self.fmt
+        write_text(ws, row, lay.IN_LABEL, r.label, fmt["label"])
+        if r.name:
+            ws.write_string(row, lay.IN_NAME, r.name, fmt["label"])
+        if r.info is not None:
+            ws.write_string(row, lay.IN_UNIT, r.info.unit, fmt["label"])
+            ws.write_string(row, lay.IN_RANGE, range_text(r.info), fmt["label"])
+            write_text(ws, row, lay.IN_DESCRIPTION, r.info.description, fmt["label"])
+        write_text(ws, row, lay.IN_PATH, r.path, fmt["label"])
+
+    def sources(self, texts: Sequence[str], col: int, block: int) -> None:
+        """The source of a row: one input cell, or one per scenario and the active one."""
+        ws, row, fmt = self.ws, self.row, self.fmt
+        if not self.multi:
+            write_text(ws, row, col, texts[0], fmt["in_text"])
+            return
+        for k, text in enumerate(texts):
+            write_text(ws, row, self.scenario_col(k, block), text, fmt["in_text"])
+        ws.write_formula(
+            row,
+            col,
+            f'=INDEX({self.scenario_range(row, block)},active_scenario)&""',
+            fmt["label"],
+            texts[0],
+        )
+
+    # ------------------------------------------------------------ tables
+
+    def table(
+        self, title: str, rows: list[TableRow], names: tuple[str, str, str], actual: bool
+    ) -> tuple[int, int] | None:
+        """A table of (product, month, units, source) rows; defines its three ranges."""
+        if not rows:
+            return None
+        ws, fmt = self.ws, self.fmt
+        self.title(title, len(rows) + 1)
+        heads = {
+            lay.IN_LABEL: "Product",
+            lay.TABLE_MONTH: "Month",
+            lay.TABLE_UNITS: "Units",
+            lay.IN_VALID: "Valid",
+            lay.IN_RANGE: "Row",
+            lay.IN_SOURCE: "Source",
+            lay.IN_PATH: "YAML path",
+            lay.IN_EXPORTED: "Month",
+            lay.IN_EXPORTED_UNITS: "Units",
+        }
+        for c, h in heads.items():
+            ws.write_string(self.row, c, h, fmt["header"])
+        first = self.row
+        self.row += 1
+        for tr in rows:
+            self.table_row(tr, actual)
+        last = self.row - 1
+        for name, col in zip(names, (lay.IN_LABEL, lay.TABLE_MONTH, lay.TABLE_UNITS), strict=True):
+            rng = f"{lay.cell(first + 1, col, True, True)}:{lay.cell(last, col, True, True)}"
+            self.wb.define_name(name, f"={lay.quote(lay.INPUTS)}!{rng}")
+        return first, last
+
+    def table_row(self, tr: TableRow, actual: bool) -> None:
+        ws, row, fmt = self.ws, self.row, self.fmt
+        cells = [
+            (None, None) if v is ABSENT else (to_cell(v[0], _MONTH_INFO), float(v[1]))
+            for v in tr.values
+        ]
+        ws.write_string(row, lay.IN_LABEL, tr.product, fmt["label"])
+        ws.write_string(row, lay.IN_RANGE, tr.label, fmt["label"])
+        write_text(ws, row, lay.IN_PATH, tr.path, fmt["label"])
+        if self.multi:
+            for k, (month, units) in enumerate(cells):
+                write_cell(ws, row, self.scenario_col(k, 0), month, fmt["in_date"])
+                write_cell(ws, row, self.scenario_col(k, 1), units, fmt["in_units"])
+            for col, block, kind, k in (
+                (lay.TABLE_MONTH, 0, "date", 0),
+                (lay.TABLE_UNITS, 1, "units", 1),
+            ):
+                rng = self.scenario_range(row, block)
+                live = f'=IF(INDEX({rng},active_scenario)="","",INDEX({rng},active_scenario))'
+                first = cells[0][k]
+                ws.write_formula(
+                    row, col, live, fmt[kind], "" if first is None else excel_value(first)
+                )
+            self.sources(tr.sources, lay.IN_SOURCE, 2)
+            checked = [(self.scenario_col(0, b), self.scenario_col(self.n - 1, b)) for b in (0, 1)]
+        else:
+            write_cell(ws, row, lay.TABLE_MONTH, cells[0][0], fmt["in_date"])
+            write_cell(ws, row, lay.TABLE_UNITS, cells[0][1], fmt["in_units"])
+            self.sources(tr.sources, lay.IN_SOURCE, 2)
+            checked = [(lay.TABLE_MONTH, lay.TABLE_MONTH), (lay.TABLE_UNITS, lay.TABLE_UNITS)]
+        rules = _table_validations(lay.cell(row, checked[0][0]), lay.cell(row, checked[1][0]))
+        for (c0, c1), rule in zip(checked, rules, strict=True):
+            ws.data_validation(row, c0, row, c1, rule)
+        ws.write_formula(row, lay.IN_VALID, "=" + _table_valid(row, actual), fmt["check"], True)
+        write_cell(ws, row, lay.IN_EXPORTED, cells[0][0], fmt["const_date"])
+        write_cell(ws, row, lay.IN_EXPORTED_UNITS, cells[0][1], fmt["const_units"])
+        self.row += 1
+
+
+_MONTH_INFO = ParamInfo("month", "product", "", "YYYY-MM", "month", "month")
+
+
+def _table_valid(row: int, actual: bool) -> str:
+    """A table row is valid blank (no batch), or with a month and units >= 0; a reported
+    month must lie inside the horizon and not after ``horizon.as_of``."""
+    m, u = lay.cell(row, lay.TABLE_MONTH), lay.cell(row, lay.TABLE_UNITS)
+    test = f"ISNUMBER({m}),{m}>=1,ISNUMBER({u}),{u}>=0"
+    if actual:
+        test += (
+            f",{m}>=horizon_start,{m}<EDATE(horizon_start,horizon_months),"
+            f"OR(NOT(ISNUMBER(horizon_as_of)),{m}<EDATE(horizon_as_of,1))"
+        )
+    return f'OR(AND({m}="",{u}=""),AND({test}))'
+
+
+def _table_validations(month: str, units: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "validate": "custom",
+            "value": f'=OR({month}="",AND(ISNUMBER({month}),{month}>=1))',
+            "input_title": "Month",
+            "input_message": "A date: the first of the month.",
+            "error_title": "Not a month",
+            "error_message": "Type a date (any day of the month).",
+        },
+        {
+            "validate": "decimal",
+            "criteria": ">=",
+            "value": 0,
+            "input_title": "Units",
+            "input_message": "Units, 0 or more.",
+            "error_title": "Outside the valid range",
+            "error_message": "Units must be a number, 0 or more.",
+        },
+    ]
+
+
 def write_inputs(
     ws: xlsxwriter.worksheet.Worksheet,
     wb: xlsxwriter.Workbook,
     variants: Sequence[Assumptions],
     names: Sequence[str],
     fmt: dict[str, Any],
-) -> None:
-    """Write the Inputs sheet and define a name for every input cell."""
-    multi = len(variants) > 1
-    n = len(variants)
-    months = variants[0].horizon.months
-    _sheet_head(ws, wb, names, fmt, multi)
-    first_val, last_val = lay.IN_FIRST_SCENARIO, lay.IN_FIRST_SCENARIO + n - 1
-    row = lay.INPUT_HEADER_ROW + 1
-    for block in input_blocks(variants):
-        row += 1
-        ws.write_string(row, lay.IN_LABEL, block.title, fmt["section"])
-        row += 1
+) -> InputsLayout:
+    """Write the Inputs sheet and define a name for every input cell and table column."""
+    w = _Writer(ws, wb, variants, fmt)
+    _sheet_head(ws, wb, names, fmt, w.multi)
+    blocks = input_blocks(variants)
+    for block in blocks:
+        w.title(block.title, len(block.rows))
         for r in block.rows:
-            _write_meta(ws, row, r, fmt)
-            if r.info is None:
-                _write_sources(ws, row, r, fmt, multi, first_val + n)
-            else:
-                kind = _format_kind(r.info)
-                values = [to_cell(v, r.info) for v in r.values]
-                if multi:
-                    for k, v in enumerate(values):
-                        write_cell(ws, row, first_val + k, v, fmt["in_" + kind])
-                    live = (
-                        f"=INDEX({lay.cell(row, first_val)}:{lay.cell(row, last_val)},"
-                        "active_scenario)"
-                    )
-                    ws.write_formula(row, lay.IN_VALUE, live, fmt[kind], excel_value(values[0]))
-                    _write_sources(ws, row, r, fmt, multi, first_val + n)
-                    checked = (row, first_val, row, last_val)
-                else:
-                    write_cell(ws, row, lay.IN_VALUE, values[0], fmt["in_" + kind])
-                    _write_sources(ws, row, r, fmt, multi, first_val + n)
-                    checked = (row, lay.IN_VALUE, row, lay.IN_VALUE)
-                ws.data_validation(*checked, validation(r.info, lay.cell(*checked[:2]), months))
-                ws.write_formula(
-                    row,
-                    lay.IN_VALID,
-                    "=" + valid_formula(r.info, lay.cell(row, lay.IN_VALUE), months),
-                    fmt["check"],
-                    True,
-                )
-                assert r.name is not None
-                wb.define_name(r.name, f"={lay.abs_ref(lay.INPUTS, row, lay.IN_VALUE)}")
-            row += 1
-    _sheet_setup(ws, multi, n)
+            w.parameter(r)
+    last_param = w.row - 1
+    batches, actuals = batch_rows(variants), actual_rows(variants)
+    spans = [
+        w.table(
+            "China's allocation batches (units China approves for import)",
+            batches,
+            ("alloc_product", "alloc_month", "alloc_units"),
+            actual=False,
+        ),
+        w.table(
+            "Reported actual China shipments (they replace the formula in their month)",
+            actuals,
+            ("actual_product", "actual_month", "actual_units"),
+            actual=True,
+        ),
+    ]
+    known = {r.path for b in blocks for r in b.rows} | {t.path for t in batches + actuals}
+    other = other_sources(variants, known)
+    if other:
+        w.title("Other sources (entries without an input cell of their own)", len(other))
+        for r in other:
+            w.parameter(r)
+    w.out.has_batches, w.out.has_actuals = bool(batches), bool(actuals)
+    w.out.changed_formula = _changed_formula(last_param, w.row - 1, [s for s in spans if s])
+    _sheet_setup(ws, w, len(names))
+    return w.out
+
+
+def _changed_formula(first_body: int, last: int, tables: list[tuple[int, int]]) -> str:
+    """Count of shown values that differ from their copy at export."""
+    sheet = lay.quote(lay.INPUTS)
+
+    def rng(col: int, r0: int, r1: int) -> str:
+        return f"{sheet}!{lay.cell(r0, col, True, True)}:{lay.cell(r1, col, True, True)}"
+
+    top = lay.INPUT_HEADER_ROW + 1
+    last = max(last, first_body)
+    terms = [f"SUMPRODUCT(--({rng(lay.IN_VALUE, top, last)}<>{rng(lay.IN_EXPORTED, top, last)}))"]
+    for r0, r1 in tables:
+        terms.append(
+            f"SUMPRODUCT(--({rng(lay.TABLE_UNITS, r0, r1)}<>{rng(lay.IN_EXPORTED_UNITS, r0, r1)}))"
+        )
+    return "=" + "+".join(terms)
 
 
 def _sheet_head(
@@ -339,7 +720,8 @@ def _sheet_head(
         "Blue cells on a light fill are inputs: change them and every "
         "calculation follows. Months are dates (the first of the month); write "
         f"'{lay.NEVER_TEXT}' for an approval that never comes and '{lay.NONE_TEXT}' "
-        "to leave an optional value unset.",
+        "to leave an optional value unset (a product's date then comes from the timeline). "
+        "Money in US$ as stated in the Unit column.",
         fmt["note"],
     )
     ws.write_string(
@@ -380,77 +762,51 @@ def _sheet_head(
         headers[lay.IN_SOURCE] = "Source (active scenario)"
     for c, h in enumerate(headers):
         ws.write_string(lay.INPUT_HEADER_ROW, c, h, fmt["header"])
+    ws.set_row(lay.INPUT_HEADER_ROW, 30)
     if multi:
         n = len(names)
         for k, name in enumerate(names, start=1):
-            write_text(
-                ws,
-                lay.INPUT_HEADER_ROW,
-                lay.IN_FIRST_SCENARIO + k - 1,
-                lay.SCENARIO_VALUE_HEADER.format(k=k, name=name),
-                fmt["header"],
-            )
-            write_text(
-                ws,
-                lay.INPUT_HEADER_ROW,
-                lay.IN_FIRST_SCENARIO + n + k - 1,
-                lay.SCENARIO_SOURCE_HEADER.format(k=k, name=name),
-                fmt["header"],
-            )
+            for block, template in enumerate(
+                (lay.SCENARIO_VALUE_HEADER, lay.SCENARIO_SOURCE_HEADER, TABLE_SOURCE_HEADER)
+            ):
+                write_text(
+                    ws,
+                    lay.INPUT_HEADER_ROW,
+                    lay.IN_FIRST_SCENARIO + block * n + k - 1,
+                    template.format(k=k, name=name),
+                    fmt["header"],
+                )
 
 
-def _write_meta(
-    ws: xlsxwriter.worksheet.Worksheet, row: int, r: InputRow, fmt: dict[str, Any]
-) -> None:
-    write_text(ws, row, lay.IN_LABEL, r.label, fmt["label"])
-    if r.name:
-        ws.write_string(row, lay.IN_NAME, r.name, fmt["label"])
-    if r.info is not None:
-        ws.write_string(row, lay.IN_UNIT, r.info.unit, fmt["label"])
-        ws.write_string(row, lay.IN_RANGE, range_text(r.info), fmt["label"])
-        write_text(ws, row, lay.IN_DESCRIPTION, r.info.description, fmt["label"])
-    write_text(ws, row, lay.IN_PATH, r.path, fmt["label"])
+#: Header of the third block of scenario columns: the sources of table rows.
+TABLE_SOURCE_HEADER = "Table source {k}: {name}"
 
 
-def _write_sources(
-    ws: xlsxwriter.worksheet.Worksheet,
-    row: int,
-    r: InputRow,
-    fmt: dict[str, Any],
-    multi: bool,
-    first_source_col: int,
-) -> None:
-    if not multi:
-        write_text(ws, row, lay.IN_SOURCE, r.sources[0], fmt["in_text"])
-        return
-    for k, text in enumerate(r.sources):
-        write_text(ws, row, first_source_col + k, text, fmt["in_text"])
-    last = first_source_col + len(r.sources) - 1
-    rng = f"{lay.cell(row, first_source_col)}:{lay.cell(row, last)}"
-    ws.write_formula(
-        row, lay.IN_SOURCE, f'=INDEX({rng},active_scenario)&""', fmt["label"], r.sources[0]
-    )
-
-
-def _sheet_setup(ws: xlsxwriter.worksheet.Worksheet, multi: bool, n: int) -> None:
-    widths = {
-        lay.IN_LABEL: 34,
-        lay.IN_NAME: 38,
-        lay.IN_VALUE: 14,
-        lay.IN_UNIT: 14,
-        lay.IN_RANGE: 18,
-        lay.IN_SOURCE: 50,
-        lay.IN_DESCRIPTION: 60,
-        lay.IN_PATH: 40,
-        lay.IN_VALID: 7,
-    }
-    for c, w in widths.items():
-        ws.set_column(c, c, w)
-    if multi:
+def _sheet_setup(ws: xlsxwriter.worksheet.Worksheet, w: _Writer, n: int) -> None:
+    for c, width in INPUT_WIDTHS.items():
+        ws.set_column(c, c, width)
+    if w.multi:
         ws.set_column(lay.IN_FIRST_SCENARIO, lay.IN_FIRST_SCENARIO + n - 1, 16)
-        ws.set_column(lay.IN_FIRST_SCENARIO + n, lay.IN_FIRST_SCENARIO + 2 * n - 1, 40)
+        ws.set_column(lay.IN_FIRST_SCENARIO + n, lay.IN_FIRST_SCENARIO + 3 * n - 1, 40)
     ws.freeze_panes(lay.INPUT_HEADER_ROW + 1, lay.IN_VALUE)
     ws.repeat_rows(lay.INPUT_HEADER_ROW)
-    ws.repeat_columns(lay.IN_LABEL, lay.IN_NAME)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    lay.page_setup(ws, "Inputs")
+    ws.print_area(0, 0, max(w.row, lay.INPUT_HEADER_ROW + 1), lay.IN_PRINT_LAST)
+    ws.set_print_scale(INPUTS_SCALE)
+    ws.set_h_pagebreaks(section_breaks(w.block_starts, INPUTS_SCALE))
+    last = max(w.row, lay.INPUT_HEADER_ROW + 1)
+    valid = f"{lay.cell(lay.INPUT_HEADER_ROW + 1, lay.IN_VALID)}:{lay.cell(last, lay.IN_VALID)}"
+    lay.flag_booleans(ws, valid, w.fmt)
+
+
+def section_breaks(blocks: Sequence[tuple[int, int]], scale: int) -> list[int]:
+    """Rows before which a page starts so that no section is split when it fits a page:
+    sections are packed into pages of the rows a page holds at ``scale``."""
+    per_page = int(lay.PRINT_HEIGHT_PT / (lay.ROW_PT * scale / 100)) - 3
+    breaks, used = [], lay.INPUT_HEADER_ROW + 1
+    for first, size in blocks:
+        if used + size > per_page and used > 2:
+            breaks.append(first)
+            used = 1  # the repeated header row
+        used += size
+    return breaks

@@ -3,8 +3,10 @@
 The writer (:mod:`reports.workbook`) and the reader (:mod:`reports.xlsx_import`)
 both use these constants, so the two cannot drift apart.
 
-Every timeline sheet (``Time``, the product sheets, ``Summary``) shares one column
-layout in the FAST-standard spirit: line items down the rows, one month per column.
+Every timeline sheet (``Summary`` and the product sheets) shares one column layout in
+the FAST-standard spirit: line items down the rows, one month per column. The
+timeline itself (calendars, levy flag, discount factors and the global scalars) sits
+on the Summary, so the printed workbook has one page per year of each timeline sheet.
 
 ====  ==========================================================
 col   content
@@ -22,10 +24,11 @@ G…    month ``t = 0 … H-1``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import xlsxwriter
+import xlsxwriter.worksheet
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 # ---------------------------------------------------------------- sheets
@@ -40,6 +43,8 @@ COVER, INPUTS, SUMMARY, SCENARIOS, CHECKS, TIME = (
 )
 #: Sheet names the workbook or an extra sheet writer may use; product sheets avoid them.
 RESERVED_SHEETS = (COVER, INPUTS, SUMMARY, SCENARIOS, CHECKS, TIME, "Risk")
+#: The sheet holding the timeline rows (``[Time.X]`` in formula templates).
+TIMELINE = SUMMARY
 PRODUCT_SHEET_PREFIX = "Calc "
 
 # ---------------------------------------------------------------- timeline columns
@@ -52,18 +57,35 @@ FIRST_BODY_ROW = 7
 
 INPUT_HEADERS = (
     "Parameter",
-    "Defined name",
     "Value",
     "Unit",
+    "Valid",
     "Valid range",
     "Source",
+    "Defined name",
     "Description",
     "YAML path",
-    "Valid",
+    "At export",
+    "At export (units)",
 )
-(IN_LABEL, IN_NAME, IN_VALUE, IN_UNIT, IN_RANGE, IN_SOURCE, IN_DESCRIPTION, IN_PATH, IN_VALID) = (
-    range(len(INPUT_HEADERS))
-)
+(
+    IN_LABEL,
+    IN_VALUE,
+    IN_UNIT,
+    IN_VALID,
+    IN_RANGE,
+    IN_SOURCE,
+    IN_NAME,
+    IN_DESCRIPTION,
+    IN_PATH,
+    IN_EXPORTED,
+    IN_EXPORTED_UNITS,
+) = range(len(INPUT_HEADERS))
+#: Columns printed on paper: label to source.
+IN_PRINT_LAST = IN_SOURCE
+#: Tables (China's allocation batches, reported actuals): month and units share the
+#: value and unit columns of the parameter list.
+TABLE_MONTH, TABLE_UNITS = IN_VALUE, IN_UNIT
 IN_FIRST_SCENARIO = len(INPUT_HEADERS) + 1  # one empty column, then one value column each
 INPUT_HEADER_ROW = 5
 ACTIVE_ROW = 3
@@ -74,13 +96,13 @@ ACTIVE_LABEL = "Active scenario"
 #: Text standing for YAML ``null`` in optional cells; ``never`` is the approval word.
 NONE_TEXT = "none"
 NEVER_TEXT = "never"
+#: China's allocations of a product: the batches table, or no volume limit (YAML null).
+BATCHES_TEXT = "batches"
 
 # ---------------------------------------------------------------- sentinels
 
 #: Month index standing for "never" (``+inf`` in the core): far beyond any horizon.
 NEVER_MONTH = 1e9
-#: Licence units left when there is no licence cap (``+inf`` in the core).
-NO_CAP_UNITS = 1e300
 #: Largest China-per-US quota ratio (``model.equations.MAX_QUOTA_RATIO``).
 MAX_QUOTA_RATIO = 1e15
 #: Tolerances of the live checks: absolute (units or USD) plus relative.
@@ -115,6 +137,16 @@ def product_input_name(pid: str, key: str) -> str:
 
 def bom_input_name(pid: str, supplier: str) -> str:
     return product_input_name(pid, f"bom_usd_per_unit_{supplier}")
+
+
+def vendor_key(vendor: str) -> str:
+    """A vendor's name as it may appear in a defined name (letters, digits, ``_``)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", vendor)
+
+
+def vendor_input_name(vendor: str, key: str) -> str:
+    """Defined name of a vendor input: ``vendor_<name>_<key>`` (``vendor_AMD_tax_rate``)."""
+    return f"vendor_{vendor_key(vendor)}_{key}"
 
 
 def output_name(pid: str, metric: str) -> str:
@@ -198,23 +230,31 @@ CALC_FONT = "#000000"
 LINK_FONT = "#008000"
 CONST_FILL = "#EDEDED"
 CHECK_FILL = "#E2EFDA"
+FAIL_FILL = "#F8CBAD"
 STATIC_FILL = "#DDEBF7"
+ACTUAL_FILL = "#FCE4D6"
+PARTIAL_FILL = "#F2F2F2"
 HEADER_FILL = "#1F3864"
 
+#: Money is shown in US$ millions, without a suffix in each cell: each sheet states the
+#: unit once (its note and the Unit column). ``usd_b`` (US$ billions, with a "B") is kept
+#: for sheets of values pasted from the core (Risk).
+MONEY_UNIT = "US$ m"
 NUMBER_FORMATS = {
-    "usd": '$#,##0.0,,"M";-$#,##0.0,,"M";"–"',
+    "usd": '#,##0.0,,;(#,##0.0,,);"–"',
     "usd_b": '$#,##0.00,,,"B";-$#,##0.00,,,"B";"–"',
-    "usd_unit": "$#,##0.00",
+    "usd_bn": '#,##0.00,,,;(#,##0.00,,,);"–"',
+    "usd_unit": "#,##0.00",
+    "eps": '0.0000;(0.0000);"–"',
     "units": '#,##0;-#,##0;"–"',
     "pct": "0.0%",
     "rate": "0.0000",
     "number": "General",
     "integer": "0",
     "month_index": '[>=100000000]"never";[<=-100000000]"always";0',
-    "cap": '[>=1000000000000000]"no cap";#,##0',
     "date": "mmm yyyy",
     "text": "@",
-    "bool": "General",
+    "bool": '"TRUE";"TRUE";"FALSE"',
 }
 
 
@@ -224,7 +264,8 @@ def make_formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
     Keys ``<kind>`` are calculation cells (black font), ``in_<kind>`` input cells
     (blue font on a light fill), ``const_<kind>`` fixed constants, ``static_<kind>``
     values pasted from the Python core; plus ``title``, ``header``, ``section``,
-    ``note``, ``label``, ``bold``, ``check`` and ``wrap``.
+    ``note``, ``label``, ``bold``, ``check`` and ``wrap``, and the conditional formats
+    ``cf_pass``, ``cf_fail``, ``cf_actual`` and ``cf_partial``.
     """
     f: dict[str, Any] = {}
     for kind, num in NUMBER_FORMATS.items():
@@ -266,6 +307,58 @@ def make_formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
     f["label"] = wb.add_format({})
     f["bold"] = wb.add_format({"bold": True})
     f["wrap"] = wb.add_format({"text_wrap": True, "valign": "top"})
-    f["check"] = wb.add_format({"bg_color": CHECK_FILL, "bold": True})
+    f["check"] = wb.add_format(
+        {"bg_color": CHECK_FILL, "bold": True, "num_format": NUMBER_FORMATS["bool"]}
+    )
     f["check_num"] = wb.add_format({"bg_color": CHECK_FILL, "num_format": "0"})
+    f["cf_pass"] = wb.add_format({"bg_color": CHECK_FILL, "font_color": "#006100"})
+    f["cf_fail"] = wb.add_format({"bg_color": FAIL_FILL, "font_color": "#9C0006", "bold": True})
+    f["cf_actual"] = wb.add_format({"bg_color": ACTUAL_FILL})
+    f["cf_partial"] = wb.add_format({"bg_color": PARTIAL_FILL, "italic": True})
     return f
+
+
+def flag_booleans(ws: xlsxwriter.worksheet.Worksheet, rng: str, fmt: Mapping[str, Any]) -> None:
+    """Green for TRUE, red for FALSE, in the cells of ``rng`` (A1 notation)."""
+    ws.conditional_format(
+        rng, {"type": "cell", "criteria": "==", "value": "TRUE", "format": fmt["cf_pass"]}
+    )
+    ws.conditional_format(
+        rng, {"type": "cell", "criteria": "==", "value": "FALSE", "format": fmt["cf_fail"]}
+    )
+
+
+# ---------------------------------------------------------------- printing
+
+#: US Letter, landscape, with narrow margins (inches); the printable area in points.
+PAPER_LETTER = 1
+MARGIN_LR, MARGIN_TB, MARGIN_HF = 0.4, 0.6, 0.3
+PRINT_WIDTH_PT = (11.0 - 2 * MARGIN_LR) * 72
+PRINT_HEIGHT_PT = (8.5 - 2 * MARGIN_TB) * 72
+ROW_PT = 15.0
+MIN_SCALE, MAX_SCALE = 40, 100
+
+
+def column_px(width: float) -> int:
+    """Pixels of a column ``width`` characters wide (the default font's digit is 7 px)."""
+    return int(width * 7 + 0.5) + 5
+
+
+def print_scale(width_px: float, rows: float | None = None) -> int:
+    """The percentage at which ``width_px`` fits the page width and, if given, ``rows``
+    rows its height; clamped to :data:`MIN_SCALE` … :data:`MAX_SCALE`."""
+    scale = PRINT_WIDTH_PT / (width_px * 0.75)
+    if rows:
+        scale = min(scale, PRINT_HEIGHT_PT / (rows * ROW_PT))
+    return max(MIN_SCALE, min(MAX_SCALE, int(scale * 100)))
+
+
+def page_setup(ws: xlsxwriter.worksheet.Worksheet, title: str) -> None:
+    """Landscape Letter, narrow margins, the sheet and page number in header and footer."""
+    ws.set_landscape()
+    ws.set_paper(PAPER_LETTER)
+    ws.set_margins(MARGIN_LR, MARGIN_LR, MARGIN_TB, MARGIN_TB)
+    ws.set_header(
+        f"&L&8Chip Export Impact&C&8{title.replace('&', '&&')}&R&8&A", {"margin": MARGIN_HF}
+    )
+    ws.set_footer("&L&8&F&R&8Page &P of &N", {"margin": MARGIN_HF})

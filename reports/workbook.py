@@ -4,11 +4,15 @@
 
 - **Cover**: scenario, model version, export time, assumptions hash, how to use, legend;
 - **Inputs**: every parameter (generated from the schema) with a defined name per cell;
-- **Summary**: money by party (totals, NPV), fiscal and calendar roll-ups, a chart;
+- **Summary**: money by party (totals, NPV), calendar roll-ups, vendors, a chart;
 - **Scenarios** (several scenarios only): side-by-side values from the Python core;
 - **Checks**: live checks with the overall flag ``checks_ok``;
-- **Time** and one **Calc <product>** sheet per product: MODEL_SPEC §2–3 as formulas,
-  each §5 metric a defined name ``out_<product>_<metric>`` over the horizon's cells.
+- one **Calc <product>** sheet per product: docs/methodology.md §2–3 as formulas, each §5
+  metric a defined name ``out_<product>_<metric>`` over the horizon's cells.
+
+The Summary also holds the timeline (calendars, vendors' fiscal calendars, the levy flag,
+discount factors and the global scalars), the vendors' fiscal years with the EPS effect
+and, as values from the core, the cost of delay and of the next month.
 
 Every formula carries its value from the Python core, so viewers, previews and
 ``pandas.read_excel`` show correct numbers without a recalculation, while Excel and
@@ -33,7 +37,13 @@ from model.outputs import METRICS, supplier_metric
 from model.schema import Assumptions
 
 from . import layout as lay
-from .calc_sheets import month_serials, product_sections, time_sections
+from .calc_sheets import (
+    ACTUAL_RANGES,
+    ALLOC_RANGES,
+    month_serials,
+    product_sections,
+    timeline_sections,
+)
 from .cover_sheets import write_cover, write_scenarios
 from .grid import Grid, Section, Series, layout_rows, render, write_sheet
 from .inputs_sheet import input_blocks, write_inputs
@@ -44,6 +54,8 @@ from .summary_sheets import (
     summary_sections,
     write_checks,
     write_rollups,
+    write_static_results,
+    write_vendor_tables,
 )
 
 #: An extra sheet writer: called with the workbook and the shared cell formats.
@@ -157,7 +169,7 @@ def make_workbook(
     order = (
         [lay.COVER, lay.INPUTS, lay.SUMMARY]
         + ([lay.SCENARIOS] if multi else [])
-        + [lay.CHECKS, lay.TIME, *sheets]
+        + [lay.CHECKS, *sheets]
     )
     ws = {name: wb.add_worksheet(name, worksheet_class=ExactWorksheet) for name in order}
     discount = eq.discount_factors(np.array([a.discount_rate]), a.horizon.months)[0]
@@ -167,53 +179,34 @@ def make_workbook(
         discount=discount,
         aliases={f"P{j}": s for j, s in enumerate(sheets)},
     )
-    time_secs = time_sections(a, grid)
-    prod_secs = [product_sections(a, res.projection, 0, j, grid) for j in range(len(pids))]
-    sum_secs = summary_sections(res.projection, 0, a, list(grid.aliases))
-    _check_all_names(variants, time_secs, prod_secs, sum_secs)
-
-    write_inputs(ws[lay.INPUTS], wb, variants, names, fmt)
-    layout_rows(lay.TIME, time_secs, grid)
+    inputs = write_inputs(ws[lay.INPUTS], wb, variants, names, fmt)
+    tables = (inputs.has_batches, inputs.has_actuals)
+    prod_secs = [product_sections(a, res.projection, 0, j, grid, tables) for j in range(len(pids))]
+    sum_secs = summary_sections(res.projection, 0, a, [f"P{j}" for j in range(len(pids))])
+    sum_secs += timeline_sections(a, res.projection, 0, grid, inputs.vendor_names)
+    _check_all_names(variants, prod_secs, sum_secs)
     for s, secs in zip(sheets, prod_secs, strict=True):
         layout_rows(s, secs, grid)
     layout_rows(lay.SUMMARY, sum_secs, grid)
-    _write_time(ws[lay.TIME], wb, time_secs, grid, fmt)
+    grid.values = {
+        i.key: (i.values if isinstance(i, Series) else i.value)
+        for sec in sum_secs
+        for i in sec.items
+    }
     checks = []
     for j, (s, secs) in enumerate(zip(sheets, prod_secs, strict=True)):
-        p = a.products[j]
-        write_sheet(
-            ws[s],
-            s,
-            f"Product {p.id}: monthly calculation (MODEL_SPEC §2–3)",
-            "Live formulas: inputs come from the Inputs sheet by defined name; "
-            "column D holds totals and scalars, column E NPVs, column F opening "
-            "balances.",
-            secs,
-            grid,
-            fmt,
-            wb,
-        )
-        values = {i.key: i.values for sec in secs for i in sec.items if isinstance(i, Series)}
-        checks += product_checks(grid, s, res.projection, 0, j, a, values)
-    write_sheet(
-        ws[lay.SUMMARY],
-        lay.SUMMARY,
-        "Summary: money by party, all products",
-        "Totals, NPV and roll-ups are live formulas over the product sheets.",
-        sum_secs,
-        grid,
-        fmt,
-        wb,
+        checks += _write_product(ws[s], wb, s, a, res, j, secs, grid, fmt)
+    last_month_row = _write_summary(ws[lay.SUMMARY], wb, sum_secs, grid, fmt)
+    rollups, next_row = write_rollups(
+        ws[lay.SUMMARY], grid, res.projection, 0, a, last_month_row + 2, fmt
     )
-    last_row = max(grid.rows[lay.SUMMARY].values()) + 3
-    rollups, next_row = write_rollups(ws[lay.SUMMARY], grid, res.projection, 0, a, last_row, fmt)
-    add_chart(wb, ws[lay.SUMMARY], grid, next_row + 1)
-    ws[lay.SUMMARY].write_string(2, 0, "Checks", fmt["bold"])
-    ws[lay.SUMMARY].write_formula(
-        2, 1, '=IF(checks_ok,"all pass","FAIL: see Checks")', fmt["check"], "all pass"
+    vendors, next_row = write_vendor_tables(
+        ws[lay.SUMMARY], grid, res, 0, next_row + 1, fmt, inputs.vendor_names
     )
-    checks += global_checks(grid, rollups, a.horizon.months)
-    write_checks(ws[lay.CHECKS], wb, checks, fmt)
+    next_row = write_static_results(ws[lay.SUMMARY], res, 0, next_row + 1, fmt)
+    add_chart(wb, ws[lay.SUMMARY], grid, next_row + 2)
+    checks += global_checks(grid, rollups, vendors, a.horizon.months)
+    write_checks(ws[lay.CHECKS], wb, checks, fmt, inputs.changed_formula)
     if multi:
         write_scenarios(ws[lay.SCENARIOS], wb, res, descriptions, probabilities, fmt)
     exported = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -222,44 +215,92 @@ def make_workbook(
     return fmt
 
 
-def _write_time(
+def _write_product(
+    ws: xlsxwriter.worksheet.Worksheet,
+    wb: xlsxwriter.Workbook,
+    sheet: str,
+    a: Assumptions,
+    res: Results,
+    j: int,
+    secs: Sequence[Section],
+    grid: Grid,
+    fmt: Mapping[str, Any],
+) -> list[Any]:
+    """One product's calculation sheet; returns its checks. Reported months are shaded."""
+    p = a.products[j]
+    rows = grid.rows[sheet]
+    last_row = max(rows.values())
+    write_sheet(
+        ws,
+        sheet,
+        f"Product {p.id}: monthly calculation (docs/methodology.md §2–3)",
+        f"Live formulas reading the Inputs sheet by defined name. Units as stated in column C "
+        f"(money in {lay.MONEY_UNIT}); column D holds totals and scalars, E NPVs, F opening "
+        "balances. Shaded months carry a reported actual.",
+        secs,
+        grid,
+        fmt,
+        wb,
+        fit_rows=last_row + 1,
+    )
+    flag = lay.cell(rows["actual"], lay.COL_T0, row_abs=True)
+    ws.conditional_format(
+        rows["active"],
+        lay.COL_T0,
+        last_row,
+        lay.month_col(grid.months - 1),
+        {"type": "formula", "criteria": f"={flag}=1", "format": fmt["cf_actual"]},
+    )
+    values = {i.key: i.values for sec in secs for i in sec.items if isinstance(i, Series)}
+    return product_checks(grid, sheet, res.projection, 0, j, a, values)
+
+
+def _write_summary(
     ws: xlsxwriter.worksheet.Worksheet,
     wb: xlsxwriter.Workbook,
     secs: Sequence[Section],
     grid: Grid,
     fmt: Mapping[str, Any],
-) -> None:
+) -> int:
+    """The Summary's monthly part, which also holds the timeline; returns its last row."""
+    rows = grid.rows[lay.SUMMARY]
+    last = max(rows.values())
     write_sheet(
         ws,
-        lay.TIME,
-        "Time: timeline, licence timing, calendars and monthly flags",
-        "One column per month; the scalars in column D carry defined names used by "
-        "every product sheet.",
+        lay.SUMMARY,
+        f"Summary: money by party, all products ({lay.MONEY_UNIT})",
+        f"All money in {lay.MONEY_UNIT}. Totals, NPV and roll-ups are live formulas over the "
+        "product sheets; the timeline rows and scalars here drive every product sheet.",
         secs,
         grid,
         fmt,
         wb,
         link_timeline=False,
+        fit_rows=last + 1,
     )
+    ws.write_string(2, 0, "Checks", fmt["bold"])
+    ws.write_formula(2, 1, '=IF(checks_ok,"all pass","FAIL: see Checks")', fmt["check"], "all pass")
     ws.write_number(lay.ROW_T, lay.COL_OPEN, -1, fmt["const_integer"])
     for t in range(grid.months):
         c = lay.month_col(t)
         ws.write_blank(lay.ROW_HEADER, c, None, fmt["header"])
         ws.write_formula(
-            lay.ROW_T, c, render("=[t-1]+1", lay.TIME, c, grid), fmt["integer"], float(t)
+            lay.ROW_T, c, render("=[t-1]+1", lay.SUMMARY, c, grid), fmt["integer"], float(t)
         )
         ws.write_formula(
             lay.ROW_DATE,
             c,
-            render("=DATE(YEAR(horizon_start),MONTH(horizon_start)+[t],1)", lay.TIME, c, grid),
+            render("=DATE(YEAR(horizon_start),MONTH(horizon_start)+[t],1)", lay.SUMMARY, c, grid),
             fmt["date"],
             float(grid.dates[t]),
         )
+    return last
 
 
 def _check_all_names(variants: Sequence[Assumptions], *sections: Any) -> None:
     names = [r.name for b in input_blocks(variants) for r in b.rows if r.name]
     names += ["active_scenario", "scenario_names", "scenario_descriptions", "checks_ok"]
+    names += [*ALLOC_RANGES, *ACTUAL_RANGES, "inputs_as_exported"]
 
     def walk(obj: Any) -> None:
         if isinstance(obj, Section):
