@@ -383,10 +383,8 @@ def _dump(data: Any) -> str:
 
 
 def _risk_loader() -> Callable[[str | Path, Any], Any]:
-    try:
-        from model.risk.schema import load_risk
-    except ImportError:  # before the risk package existed
-        from model.risk_schema import load_risk  # type: ignore[no-redef]
+    from model.risk.schema import load_risk
+
     return load_risk
 
 
