@@ -553,7 +553,6 @@ class _Writer:
             lay.IN_VALID: "Valid",
             lay.IN_RANGE: "Row",
             lay.IN_SOURCE: "Source",
-            lay.IN_PATH: "YAML path",
             lay.IN_EXPORTED: "Month",
             lay.IN_EXPORTED_UNITS: "Units",
         }

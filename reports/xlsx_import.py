@@ -30,7 +30,7 @@ from model.loader import dump_assumptions, validate_raw
 from model.schema import MONTH_RE, NEVER, SECTIONS, Assumptions, ParamInfo, param_info
 
 from . import layout as lay
-from .inputs_sheet import is_text
+from .inputs_sheet import ALLOCATIONS_INFO, TABLE_SOURCE_HEADER, is_text
 
 #: Largest workbook accepted, and what its zip may hold: members, bytes once expanded,
 #: and how much more than its compressed size a member may expand to (a "zip bomb"
@@ -48,6 +48,11 @@ MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam", ".xlsb")
 _NULL_WORDS = {"", lay.NONE_TEXT, "null"}
 _SCENARIO_HEADER = re.compile(r"^Scenario (\d+): ")
 _SOURCE_HEADER = re.compile(r"^Source (\d+): ")
+_TABLE_SOURCE_HEADER = re.compile("^" + TABLE_SOURCE_HEADER.split("{k}")[0] + r"(\d+): ")
+#: Rows of the Inputs tables: a product's allocation batch or reported month.
+_TABLE_PATH = re.compile(r"^products\.([^.]+)\.(china_allocations|actual_shipments)\.(.+)$")
+_MONTH_INFO = ParamInfo("month", "product", "", "YYYY-MM", "month", "month")
+_UNITS_INFO = ParamInfo("units", "product", "", "units", "number", "count", low=0.0)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
 
@@ -283,6 +288,10 @@ class _Columns:
     scenario_label: str = ""
     scenarios: dict[int, tuple[int, str]] = field(default_factory=dict)
     sources: dict[int, int] = field(default_factory=dict)
+    #: Tables: the units column and the source column of the scenario read.
+    table_units: int | None = None
+    table_source: int | None = None
+    table_sources: dict[int, int] = field(default_factory=dict)
 
 
 def _find_columns(ws: _Grid, file: str) -> _Columns:
@@ -303,12 +312,16 @@ def _find_columns(ws: _Grid, file: str) -> _Columns:
             path=heads["YAML path"],
             visible=value,
             visible_source=heads.get("Source", heads.get("Source (active scenario)")),
+            table_units=heads.get("Unit"),
         )
+        cols.table_source = cols.source
         for text, col in heads.items():
             if m := _SCENARIO_HEADER.match(text):
                 cols.scenarios[int(m.group(1))] = (col, text[m.end() :])
             elif m := _SOURCE_HEADER.match(text):
                 cols.sources[int(m.group(1))] = col
+            elif m := _TABLE_SOURCE_HEADER.match(text):
+                cols.table_sources[int(m.group(1))] = col
         return cols
     raise InputError(
         [
@@ -356,6 +369,7 @@ def _choose_scenario(ws: _Grid, cols: _Columns, scenario: str | None, file: str)
         k = _active(ws, cols, file)
     cols.value, cols.scenario_label = cols.scenarios[k][0], cols.scenarios[k][1]
     cols.source = cols.sources.get(k)
+    cols.table_units, cols.table_source = cols.sources.get(k), cols.table_sources.get(k)
 
 
 def _active(ws: _Grid, cols: _Columns, file: str) -> int:
@@ -447,6 +461,10 @@ def convert(v: Any, info: ParamInfo, bom: bool = False) -> Any:
     return _number(v, info)
 
 
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
 def _text(v: Any) -> str:
     """Free text (names): a blank cell is the empty text; numbers typed as such are text."""
     if v is None:
@@ -473,6 +491,7 @@ class _Reader:
     problems: list[Problem] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    modes: dict[str, str] = field(default_factory=dict)
     _cached: list[_Grid | None] = field(default_factory=list)
 
     @property
@@ -510,10 +529,16 @@ class _Reader:
             if not isinstance(path, str) or not path.strip():
                 continue
             path = path.strip()
+            if m := _TABLE_PATH.match(path):
+                self.table_row(r, m.group(1), m.group(2), path)
+                continue
             if self.cols.source is not None:
                 text = self.ws.cell(r, self.cols.source).value
                 if text is not None and str(text) != "":
                     self.sources[path] = str(text)
+            if path.endswith(".china_allocations"):
+                self.allocations_mode(r, path)
+                continue
             info = param_info(path)
             if info is None:
                 continue
@@ -529,7 +554,9 @@ class _Reader:
                 self.failed.add(path)
                 continue
             self._check_visible(r, path, info, bom, v)
-            if not (bom and v is None):
+            # A blank vendor cell: the vendor is not in this scenario's table.
+            absent = path.startswith("vendors.") and _blank(self.ws.cell(r, self.cols.value).value)
+            if not (bom and v is None) and not absent:
                 self._put(path, v)
 
     def _check_visible(self, row: int, path: str, info: ParamInfo, bom: bool, v: Any) -> None:
@@ -557,14 +584,81 @@ class _Reader:
                 f"'{self.cols.scenario_label}' ({v!r}); type changes in the scenario columns"
             )
 
+    def product(self, pid: str) -> dict[str, Any]:
+        """The raw mapping of product ``pid`` (created in sheet order)."""
+        products = self.raw.setdefault("products", [])
+        prod = next((p for p in products if p["id"] == pid), None)
+        if prod is None:
+            prod = {"id": pid}
+            products.append(prod)
+        return prod
+
+    def allocations_mode(self, row: int, path: str) -> None:
+        """A product's China allocations: the batches table, or ``none`` (no limit)."""
+        self.where[path] = self.cell_ref(row, path)
+        try:
+            v = convert(self.value(row, self.cols.value), ALLOCATIONS_INFO)
+            if v not in ALLOCATIONS_INFO.choices:
+                raise _CellError(f"must be one of {', '.join(ALLOCATIONS_INFO.choices)}")
+        except _CellError as exc:
+            got = self.ws.cell(row, self.cols.value).value
+            self.problems.append(
+                Problem(self.file, self.where[path], str(exc), got, got is not None)
+            )
+            self.failed.add(path)
+            return
+        pid = path.split(".")[1]
+        self.modes[pid] = v
+        prod = self.product(pid)
+        if v == lay.NONE_TEXT:
+            prod["china_allocations"] = None
+        else:
+            prod.setdefault("china_allocations", [])
+
+    def table_row(self, row: int, pid: str, kind: str, path: str) -> None:
+        """A row of the batches or actuals table: month, units and source. A row whose
+        month and units are both blank is no row (a batch deleted, another scenario's, or
+        a source kept without its value): only its source is kept, under its path."""
+        units_col = self.cols.table_units or self.cols.value + 1
+        try:
+            month_v, units_v = self.value(row, self.cols.value), self.value(row, units_col)
+            if _blank(month_v) and _blank(units_v):
+                self.keep_source(row, path)
+                return
+            month, units = _month(month_v, _MONTH_INFO), _number(units_v, _UNITS_INFO)
+        except _CellError as exc:
+            where = self.cell_ref(row, f"products.{pid}.{kind}")
+            self.problems.append(Problem(self.file, where, str(exc)))
+            self.failed.add(f"products.{pid}.{kind}")
+            return
+        prod = self.product(pid)
+        if kind == "china_allocations":
+            if self.modes.get(pid) == lay.NONE_TEXT:
+                return
+            batches = prod.setdefault("china_allocations", [])
+            batches.append({"month": month, "units": units})
+            key = f"products.{pid}.china_allocations.{len(batches) - 1}"
+        else:
+            actuals = prod.setdefault("actual_shipments", {})
+            actuals[month] = units
+            key = f"products.{pid}.actual_shipments.{month}"
+        self.where[key] = self.cell_ref(row, key)
+        self.keep_source(row, key)
+
+    def keep_source(self, row: int, key: str) -> None:
+        """The row's source (a table's source column, else the parameters'), if any."""
+        for col in (self.cols.table_source, self.cols.source):
+            text = self.ws.cell(row, col).value if col is not None else None
+            if text is not None and str(text) != "":
+                self.sources[key] = str(text)
+                return
+
     def _put(self, path: str, v: Any) -> None:
         parts = path.split(".")
-        if parts[0] == "products":
-            products = self.raw.setdefault("products", [])
-            prod = next((p for p in products if p["id"] == parts[1]), None)
-            if prod is None:
-                prod = {"id": parts[1]}
-                products.append(prod)
+        if parts[0] == "vendors" and len(parts) == 3:
+            self.raw.setdefault("vendors", {}).setdefault(parts[1], {})[parts[2]] = v
+        elif parts[0] == "products":
+            prod = self.product(parts[1])
             if len(parts) == 4:
                 prod.setdefault("bom_usd_per_unit", {})[parts[3]] = v
             else:
