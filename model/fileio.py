@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .gate import InputError, Problem
+from .gate import InputError, Problem, files_read
 
 #: The output name that means standard output.
 STDOUT = "-"
@@ -64,11 +64,16 @@ def _refuse(given: str, option: str, rule: str) -> InputError:
 
 
 def _same_file(output: str, inputs: Iterable[str | Path]) -> str | None:
-    """The input that ``output`` would overwrite, if any."""
+    """The input that ``output`` would overwrite, if any (also any file read so far)."""
     try:
         out_stat = os.stat(output)
     except OSError:
         out_stat = None
+    if out_stat is not None:
+        key = (out_stat.st_dev, out_stat.st_ino)
+        for name, ident in files_read().items():
+            if ident == key and stat.S_ISREG(out_stat.st_mode):
+                return name
     out_real = os.path.realpath(output)
     for inp in inputs:
         name = str(inp)
@@ -262,14 +267,31 @@ def _write_problem(exc: OSError, out: Output) -> str:
     return f"could not be written ({exc.strerror or type(exc).__name__})"
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write bytes to ``path`` through the output gate (kept for existing callers)."""
-    write_output(str(path), data)
+def atomic_write_bytes(path: str | Path | Output, data: bytes) -> None:
+    """Write bytes through the output gate (kept for existing callers)."""
+    write_output(path if isinstance(path, Output) else str(path), data)
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write UTF-8 text to ``path`` through the output gate (kept for existing callers)."""
-    write_output(str(path), text)
+def atomic_write_text(path: str | Path | Output, text: str) -> None:
+    """Write UTF-8 text through the output gate (kept for existing callers)."""
+    write_output(path if isinstance(path, Output) else str(path), text)
+
+
+def distinct_outputs(*outputs: Output | None) -> None:
+    """Refuse two outputs of one command that are the same file (one would be lost)."""
+    seen: dict[str, Output] = {}
+    for out in outputs:
+        if out is None or out.kind != "file" or out.path is None:
+            continue
+        key = str(out.path)
+        if key in seen:
+            first = seen[key]
+            raise _refuse(
+                out.given,
+                out.option,
+                f"is the same file as {first.option} {first.given}: give each output its own file",
+            )
+        seen[key] = out
 
 
 # ---------------------------------------------------------------- cell text

@@ -18,9 +18,11 @@ the app's uploads apply the same rules:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import stat
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,6 +116,33 @@ def _regular(st: os.stat_result) -> str | None:
     return None
 
 
+#: The files read through the gate while a command runs (see :func:`track_reads`).
+_READS: contextvars.ContextVar[dict[str, tuple[int, int]] | None] = contextvars.ContextVar(
+    "gate_reads", default=None
+)
+
+
+@contextlib.contextmanager
+def track_reads() -> Iterator[dict[str, tuple[int, int]]]:
+    """Record every file read through the gate in this block: name -> (device, inode).
+
+    The command line runs each command inside it, so the output gate can refuse to
+    write over any file the command read, including those named inside other files
+    (the scenarios of a set).
+    """
+    reads: dict[str, tuple[int, int]] = {}
+    token = _READS.set(reads)
+    try:
+        yield reads
+    finally:
+        _READS.reset(token)
+
+
+def files_read() -> dict[str, tuple[int, int]]:
+    """The files read so far inside :func:`track_reads` (empty outside it)."""
+    return dict(_READS.get() or {})
+
+
 def read_bytes_limited(path: str | Path, limit: int, kind: str = "files") -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes.
 
@@ -133,6 +162,9 @@ def read_bytes_limited(path: str | Path, limit: int, kind: str = "files") -> byt
         if why:
             raise _refuse(name, why)
         check_size(st.st_size, limit, name, kind)
+        reads = _READS.get()
+        if reads is not None:
+            reads[name] = (st.st_dev, st.st_ino)
         with os.fdopen(os.dup(fd), "rb") as fh:
             data = _read_at_most(fh, limit + 1)
     except OSError as exc:

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..gate import InputError
+from ..gate import InputError, track_reads
 from . import core, facts, risk, workbook
 from .common import EXIT_FAILURE, EXIT_INPUT, EXIT_INTERRUPTED, CommandParser
 
@@ -45,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        with track_reads():  # the output gate refuses to write over any file read
+            return int(args.func(args))
     except InputError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)

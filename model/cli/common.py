@@ -19,6 +19,7 @@ from ..gate import InputError, Problem
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ..fileio import Output
     from ..loader import Loaded
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
@@ -75,23 +76,48 @@ def add_command(
     parser.set_defaults(func=handler)
 
 
-def out_path(value: str, file_arg: str) -> Path:
-    """Refuse an output path whose folder is missing before any work is done."""
-    path = Path(value)
-    if path.exists() and path.is_dir():
-        raise InputError([Problem(value, file_arg, "is a directory, not a file")])
-    if not path.parent.exists():
-        raise InputError([Problem(value, file_arg, f"folder {path.parent} does not exist")])
-    return path
+def out_path(value: str, file_arg: str, inputs: Sequence[str | Path | None] = ()) -> Output:
+    """An output checked before any work: its folder, and that it is none of ``inputs``.
+
+    ``-`` is standard output. Write it with :func:`model.fileio.write_output`, which
+    checks again against every file the command has read by then.
+    """
+    from ..fileio import check_output
+
+    return check_output(value, file_arg, [i for i in inputs if i is not None])
 
 
-def console(width: int | None) -> Console:
-    """A rich console; piped output gets a wide page instead of 80 columns."""
+def unique_names(loaded: Sequence[Loaded], what: str) -> None:
+    """Refuse scenarios that share a name (the same file twice, or two files alike)."""
+    names = [lo.name for lo in loaded]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError(
+            [
+                Problem(
+                    lo.scenario.file if lo.scenario else lo.base_file,
+                    "name",
+                    f"scenario names must be unique {what} (given more than once)",
+                    lo.name,
+                    True,
+                )
+                for lo in loaded
+                if lo.name in repeated
+            ]
+        )
+
+
+def console(width: int | None, stderr: bool = False) -> Console:
+    """A rich console; piped output gets a wide page instead of 80 columns.
+
+    ``stderr`` sends the tables to standard error, when standard output carries a
+    file (``--csv -``).
+    """
     from rich.console import Console
 
-    if width is None and not sys.stdout.isatty():
+    if width is None and not (sys.stderr if stderr else sys.stdout).isatty():
         width = 160
-    return Console(width=width)
+    return Console(width=width, stderr=stderr)
 
 
 def billions(v: float) -> str:

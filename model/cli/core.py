@@ -20,6 +20,7 @@ from .common import (
     console,
     given_probabilities,
     out_path,
+    unique_names,
 )
 
 if TYPE_CHECKING:
@@ -36,15 +37,15 @@ if TYPE_CHECKING:
 
 def cmd_project(args: argparse.Namespace) -> int:
     from .. import load, project
-    from ..fileio import atomic_write_text
+    from ..fileio import write_output
     from ..outputs import aggregate, long_frame, to_csv_text
 
-    out = out_path(args.csv, "--csv")
+    out = out_path(args.csv, "--csv", [args.assumptions, args.scenario])
     loaded = load(args.assumptions, args.scenario)
     frame = long_frame(project(loaded))
     if args.period != "month":
         frame = aggregate(frame, args.period, loaded.assumptions.horizon.fiscal_year_end_month)
-    atomic_write_text(out, to_csv_text(frame))
+    write_output(out, to_csv_text(frame))
     print(
         f"wrote {out} ({loaded.name}: {loaded.assumptions.horizon.months} months, "
         f"{len(loaded.assumptions.products)} products)",
@@ -180,11 +181,13 @@ def print_summary(
 def cmd_summary(args: argparse.Namespace) -> int:
     from .. import summarise
     from ..analysis import ALL, summary_table
-    from ..fileio import atomic_write_text
+    from ..fileio import write_output
     from ..outputs import to_csv_text
 
-    out = out_path(args.csv, "--csv") if args.csv else None
+    inputs = [args.assumptions, args.set, *args.scenario]
+    out = out_path(args.csv, "--csv", inputs) if args.csv else None
     loaded, probs, pfile = _scenarios(args)
+    unique_names(loaded, "in one summary")
     res = summarise([lo.assumptions for lo in loaded], [lo.name for lo in loaded])
     pids = list(res.projection.inputs.product_ids)
     if args.product != ALL and args.product not in pids:
@@ -199,9 +202,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
                 )
             ]
         )
-    print_summary(res, probs, pfile, args.product, console(args.width))
+    tables = console(args.width, stderr=out is not None and out.is_stdout)
+    print_summary(res, probs, pfile, args.product, tables)
     if out is not None:
-        atomic_write_text(out, to_csv_text(summary_table(res, probs)))
+        write_output(out, to_csv_text(summary_table(res, probs)))
     return EXIT_OK
 
 

@@ -75,19 +75,20 @@ def reconcile_table(frame: pd.DataFrame) -> Table:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from ..fileio import atomic_write_text
+    from ..fileio import write_output
     from ..loader import load
     from ..outputs import to_csv_text
     from ..reconcile import read_reported, reconcile
     from ..shipped import REPORTED_DIR
 
-    out = out_path(args.csv, "--csv") if args.csv else None
+    inputs = [args.assumptions, args.scenario]
+    out = out_path(args.csv, "--csv", inputs) if args.csv else None
     loaded = load(args.assumptions, args.scenario)
     reported = read_reported(args.reported or REPORTED_DIR)
     frame = reconcile(loaded.assumptions, reported, MODE_CHOICES[args.mode])
-    console(args.width).print(reconcile_table(frame))
+    console(args.width, stderr=out is not None and out.is_stdout).print(reconcile_table(frame))
     if out is not None:
-        atomic_write_text(out, to_csv_text(frame))
+        write_output(out, to_csv_text(frame))
     return EXIT_OK
 
 
@@ -167,7 +168,7 @@ def vintages_table(values: pd.DataFrame) -> Table:
 
 
 def cmd_vintages(args: argparse.Namespace) -> int:
-    from ..fileio import atomic_write_text
+    from ..fileio import write_output
     from ..outputs import to_csv_text
     from ..shipped import BASE, VINTAGES_DIR
     from ..vintages import (
@@ -177,15 +178,15 @@ def cmd_vintages(args: argparse.Namespace) -> int:
         vintage_values,
     )
 
-    out = out_path(args.csv, "--csv") if args.csv else None
+    out = out_path(args.csv, "--csv", [args.base]) if args.csv else None
     base = args.base or BASE
     files = vintage_files(args.dir or VINTAGES_DIR)
     sets = {} if args.no_set else default_sets(files)
     sets.update(_set_pairs(args.set))
     values = vintage_values(base, load_vintages(base, files, sets))
-    console(args.width).print(vintages_table(values))
+    console(args.width, stderr=out is not None and out.is_stdout).print(vintages_table(values))
     if out is not None:
-        atomic_write_text(out, to_csv_text(values))
+        write_output(out, to_csv_text(values))
     return EXIT_OK
 
 

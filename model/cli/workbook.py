@@ -10,21 +10,26 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..gate import InputError, Problem
-from .common import EXIT_OK, Commands, add_command, given_probabilities, out_path
+from .common import EXIT_OK, Commands, add_command, given_probabilities, out_path, unique_names
 
 if TYPE_CHECKING:
+    from ..fileio import Output
     from ..loader import Loaded, Scenario
 
 
-def out_file(value: str, option: str, suffixes: tuple[str, ...]) -> Path:
-    """The output path, refused before any work when its suffix or folder is wrong."""
+def out_file(
+    value: str, option: str, suffixes: tuple[str, ...], inputs: Sequence[str | None] = ()
+) -> Output:
+    """The output, refused before any work when its suffix or folder is wrong, or when it
+    is one of the command's ``inputs``."""
     if Path(value).suffix.lower() not in suffixes:
         raise InputError([Problem(value, option, f"must end in {' or '.join(suffixes)}")])
-    return out_path(value, option)
+    return out_path(value, option, inputs)
 
 
 def scenarios_for_export(
@@ -48,33 +53,19 @@ def scenarios_for_export(
         probs = given_probabilities(loaded)
     else:
         loaded, probs = [load(base)], None
-    names = [lo.name for lo in loaded]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise InputError(
-            [
-                Problem(
-                    lo.scenario.file if lo.scenario else lo.base_file,
-                    "name",
-                    "scenario names must be unique in one workbook",
-                    lo.name,
-                    True,
-                )
-                for lo in loaded
-                if lo.name in repeated
-            ]
-        )
+    unique_names(loaded, "in one workbook")
     return loaded, probs
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from model.fileio import atomic_write_bytes
+    from model.fileio import write_output
     from reports.export import scenario_description, with_scenario_sources
     from reports.layout import ExcelLimitError
     from reports.risk_sheet import simulated_risk_sheet
     from reports.workbook import build_workbook_bytes
 
-    out = out_file(args.xlsx, "--xlsx", (".xlsx",))
+    inputs = [args.assumptions, args.set, args.risk, *args.scenario]
+    out = out_file(args.xlsx, "--xlsx", (".xlsx",), inputs)
     if not args.risk and (args.paths is not None or args.seed is not None):
         raise InputError([Problem("--paths/--seed", "", "only apply with --risk RISK.yaml")])
     started = time.perf_counter()
@@ -102,7 +93,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
     except ExcelLimitError as exc:
         raise InputError([Problem(args.assumptions, "", str(exc))]) from None
-    atomic_write_bytes(out, data)
+    write_output(out, data)
     print(
         f"wrote {out} ({len(loaded)} scenario{'s' if len(loaded) > 1 else ''}, "
         f"{len(data) / 1024:.0f} KiB, {time.perf_counter() - started:.2f} s)",
@@ -130,12 +121,15 @@ def declare_export(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from model.fileio import atomic_write_text
-    from reports.xlsx_import import assumptions_yaml, read_inputs
+    from model.fileio import write_output
+    from reports.xlsx_import import assumptions_yaml, import_inputs
 
-    out = out_file(args.yaml, "--yaml", (".yaml", ".yml"))
-    a = read_inputs(args.workbook, args.scenario)
-    atomic_write_text(out, assumptions_yaml(a, Path(args.workbook).name))
+    out = out_file(args.yaml, "--yaml", (".yaml", ".yml"), [args.workbook])
+    imported = import_inputs(args.workbook, args.scenario)
+    for warning in imported.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    a = imported.assumptions
+    write_output(out, assumptions_yaml(a, Path(args.workbook).name))
     print(f"wrote {out} ({len(a.products)} products)", file=sys.stderr)
     return EXIT_OK
 
