@@ -65,7 +65,8 @@ def write_cover(
     descriptions: Sequence[str],
     exported: str,
     fmt: Mapping[str, Any],
-) -> None:
+) -> int:
+    """The Cover; returns its last row (the chart of revenue by party goes below)."""
     multi = len(variants) > 1
     ws.write_string(0, 0, "Chip Export Impact: finance workbook", fmt["title"])
     ws.write_string(
@@ -127,6 +128,7 @@ def write_cover(
     ws.set_column(1, 1, 110)
     lay.page_setup(ws, "Cover")
     ws.fit_to_pages(1, 1)
+    return r
 
 
 # ---------------------------------------------------------------- Scenarios

@@ -289,7 +289,7 @@ def _cached(value: Any) -> Any:
 
 #: Column widths (characters) of the timeline sheets: label, symbol, unit, total, NPV,
 #: opening, then each month.
-WIDTHS = (34, 15, 9, 13, 13, 11)
+WIDTHS = (32, 15, 9, 13, 13, 11)
 MONTH_WIDTH = 11
 
 

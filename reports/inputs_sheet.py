@@ -75,14 +75,14 @@ ALLOCATIONS_INFO = ParamInfo(
     choices=(lay.BATCHES_TEXT, lay.NONE_TEXT),
 )
 #: Input pages: the scale at which the parameter list prints, and rows kept together.
-INPUTS_SCALE = 58
+INPUTS_SCALE = 50
 INPUT_WIDTHS = {
     lay.IN_LABEL: 34,
     lay.IN_VALUE: 13,
     lay.IN_UNIT: 17,
     lay.IN_VALID: 7,
     lay.IN_RANGE: 18,
-    lay.IN_SOURCE: 95,
+    lay.IN_SOURCE: 115,
     lay.IN_NAME: 34,
     lay.IN_DESCRIPTION: 60,
     lay.IN_PATH: 40,

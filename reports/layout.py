@@ -319,13 +319,14 @@ def make_formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
 
 
 def flag_booleans(ws: xlsxwriter.worksheet.Worksheet, rng: str, fmt: Mapping[str, Any]) -> None:
-    """Green for TRUE, red for FALSE, in the cells of ``rng`` (A1 notation)."""
-    ws.conditional_format(
-        rng, {"type": "cell", "criteria": "==", "value": "TRUE", "format": fmt["cf_pass"]}
-    )
-    ws.conditional_format(
-        rng, {"type": "cell", "criteria": "==", "value": "FALSE", "format": fmt["cf_fail"]}
-    )
+    """Green for TRUE, red for FALSE, in the cells of ``rng`` (A1 notation); blank cells
+    and text stay plain."""
+    first = rng.split(":")[0]
+    for test, key in (
+        (f"AND(ISLOGICAL({first}),{first})", "cf_pass"),
+        (f"AND(ISLOGICAL({first}),NOT({first}))", "cf_fail"),
+    ):
+        ws.conditional_format(rng, {"type": "formula", "criteria": "=" + test, "format": fmt[key]})
 
 
 # ---------------------------------------------------------------- printing
@@ -339,9 +340,15 @@ ROW_PT = 15.0
 MIN_SCALE, MAX_SCALE = 40, 100
 
 
+#: Pixels per character of column width. Excel's Calibri digit is 7 px; LibreOffice,
+#: without Calibri, falls back to a wider font (about 9 px): print scales are computed
+#: for the wider one, so that a year of months fits a page in both.
+PX_PER_CHAR = 9.5
+
+
 def column_px(width: float) -> int:
-    """Pixels of a column ``width`` characters wide (the default font's digit is 7 px)."""
-    return int(width * 7 + 0.5) + 5
+    """Pixels of a column ``width`` characters wide (see :data:`PX_PER_CHAR`)."""
+    return int(width * PX_PER_CHAR + 0.5) + 5
 
 
 def print_scale(width_px: float, rows: float | None = None) -> int:

@@ -472,7 +472,6 @@ def write_static_results(
             ("total_usd", ""),
             ("npv_usd", " (NPV)"),
             ("total_per_month_usd", " per month of delay"),
-            ("npv_per_month_usd", " per month of delay (NPV)"),
         ],
         delay_row=True,
     )

@@ -204,13 +204,13 @@ def make_workbook(
         ws[lay.SUMMARY], grid, res, 0, next_row + 1, fmt, inputs.vendor_names
     )
     next_row = write_static_results(ws[lay.SUMMARY], res, 0, next_row + 1, fmt)
-    add_chart(wb, ws[lay.SUMMARY], grid, next_row + 2)
     checks += global_checks(grid, rollups, vendors, a.horizon.months)
     write_checks(ws[lay.CHECKS], wb, checks, fmt, inputs.changed_formula)
     if multi:
         write_scenarios(ws[lay.SCENARIOS], wb, res, descriptions, probabilities, fmt)
     exported = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-    write_cover(ws[lay.COVER], variants, names, descriptions, exported, fmt)
+    cover_end = write_cover(ws[lay.COVER], variants, names, descriptions, exported, fmt)
+    add_chart(wb, ws[lay.COVER], grid, cover_end + 2)
     ws[lay.COVER].activate()
     return fmt
 
