@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +74,16 @@ def test_shipped_risk_file_loads_and_every_entry_names_a_source(shipped: Any) ->
     assert all(len(s) > 40 for s in estimates), "estimates must give their reasoning"
 
 
-def test_shipped_risk_file_covers_the_issue_inputs(shipped: Any) -> None:
+def test_shipped_risk_file_covers_todays_uncertainties(shipped: Any) -> None:
     paths = set(shipped.paths)
     for needed in (
-        "timeline.us_approval",
-        "timeline.china_approval",
+        "products.h200.china_allocations.units_per_buyer",
+        "products.h200.china_allocations.buyers",
+        "products.h200.china_allocations.months_between",
+        "products.h200.china_allocations.next_batch",
+        "products.h200.china_allocations.stops",
+        "products.mi325x.china_approval",
+        "timeline.licence_ends",
         "demand.erosion_per_month",
         "products.*.china_demand_units_per_month",
         "products.*.asp_change_per_year",
@@ -84,7 +91,11 @@ def test_shipped_risk_file_covers_the_issue_inputs(shipped: Any) -> None:
         "policy.levy_ends",
     ):
         assert needed in paths
-    assert shipped.factor is not None  # the shipped file correlates two inputs
+    # facts are not drawn: the H200's approvals are in the past, and so is no range
+    assert not paths & {"timeline.us_approval", "timeline.china_approval"}
+    assert shipped.warnings == ()
+    assert [p.product_id for p in shipped.paces] == ["h200"]
+    assert shipped.factor is not None  # the shipped file correlates inputs
 
 
 # ---------------------------------------------------------------- bad risk files
@@ -181,7 +192,7 @@ def test_every_problem_is_reported_at_once(base: Assumptions) -> None:
         (
             {"kind": "uniform", "low": 0, "high": 0.1, "never": 0.2},
             ".never",
-            "only approval and levy-end months can be never",
+            "only months that may never come can be never",
         ),
         ({"kind": "normal", "mean": 0.03, "sd": 0.01}, "", "outside the valid range"),
         (
@@ -315,7 +326,7 @@ def test_scaling_a_null_licence_cap_is_refused(base: Assumptions, apply: str) ->
     )
     (msg,) = problems(raw, base)
     assert msg.startswith("bad.yaml: distributions.products.*.licence_cap_units.apply: ")
-    assert "null (no limit) for h200, h20, mi308, mi325x" in msg
+    assert "null (no limit) for h20, mi308, mi325x, gaudi3_china" in msg
 
 
 def test_scaled_draws_checked_per_product(base: Assumptions) -> None:
@@ -440,7 +451,10 @@ def test_a_product_rate_draw_wins_over_the_policy_rate_draw(base: Assumptions) -
     )
     x = apply_draws(Inputs.from_assumptions([base]), spec, np.array([[0.05, 0.4]]))
     rates = dict(zip(x.product_ids, x.rate[0], strict=True))
-    assert rates == {"h200": 0.05, "h20": 0.15, "mi308": 0.15, "mi325x": 0.4}
+    own = {p.id: p.share_rate for p in base.products}
+    assert rates == {
+        pid: 0.05 if pid == "h200" else 0.4 if own[pid] is None else own[pid] for pid in own
+    }
 
 
 # ---------------------------------------------------------------- reproducibility
@@ -519,32 +533,23 @@ def test_runs_can_share_one_dask_client(base: Assumptions, shipped: Any) -> None
 
 
 def test_monte_carlo_mean_matches_the_exact_expected_value(base: Assumptions) -> None:
-    """Only the approval month is random over a discrete set: every party's Monte Carlo
+    """Only an approval month is random over a discrete set: every party's Monte Carlo
     mean lies within 4 standard errors of the core's probability-weighted value."""
-    months = ["2026-04", "2026-09", "2027-01", "2027-10", "never"]
+    path = "products.mi325x.china_approval"
+    months = ["2026-11", "2027-03", "2027-09", "2028-06", "never"]
     probs = [0.15, 0.25, 0.30, 0.20, 0.10]
     spec = validate_risk(
-        risk(
-            {
-                "timeline.china_approval": {
-                    "kind": "discrete",
-                    "values": months,
-                    "probabilities": probs,
-                }
-            }
-        ),
-        base,
+        risk({path: {"kind": "discrete", "values": months, "probabilities": probs}}), base
     )
     sim = simulate(base, spec, 20_000, seed=2026)
     # the exact value, straight from the core: one scenario per month, weighted
-    loaded = [
-        load(BASE, Scenario(name=m, overrides={"timeline.china_approval": m})) for m in months
-    ]
+    loaded = [load(BASE, Scenario(name=m, overrides={path: m})) for m in months]
     res = run([lo.assumptions for lo in loaded], months)
     exact = expected_value(res.totals, dict(zip(months, probs, strict=True)))
     exact = exact[exact["product"] == ALL].set_index("party")
     summary = sim.summary().set_index(["party", "measure"])
     assert set(exact.index) == set(sim.parties)
+    moved = 0
     for party in sim.parties:
         for measure, col in (("total", "total_usd"), ("npv", "npv_usd")):
             row = summary.loc[(party, measure)]
@@ -556,6 +561,8 @@ def test_monte_carlo_mean_matches_the_exact_expected_value(base: Assumptions) ->
                 exact.loc[party, col],
                 row["se"],
             )
+            moved += bool(row["se"] > 0)
+    assert moved >= 8  # the approval month moves most parties: the check is not vacuous
     # and the module's own enumeration agrees with the scenario files
     enum = exact_expected_value(base, spec)
     enum = enum[enum["product"] == ALL].set_index("party")
@@ -588,7 +595,7 @@ def test_no_revenue_and_first_shipment(base: Assumptions) -> None:
     spec = validate_risk(
         risk(
             {
-                "timeline.china_approval": {
+                "products.mi325x.china_approval": {
                     "kind": "discrete",
                     "values": ["2027-02", "never"],
                     "probabilities": [0.6, 0.4],
@@ -597,13 +604,45 @@ def test_no_revenue_and_first_shipment(base: Assumptions) -> None:
         ),
         base,
     )
-    sim = simulate(base, spec, 5000, seed=3)
+    sim = simulate(base, spec, 5000, seed=3, products=["mi325x"])
     china_never = np.isinf(sim.samples[:, 0])
     assert sim.p_no_revenue == pytest.approx(china_never.mean(), abs=0)
+    assert sim.p_no_future_revenue == sim.p_no_revenue  # nothing shipped before the facts
+    assert sim.p_no_future_revenue_by_product() == {"mi325x": sim.p_no_revenue}
     fs = sim.first_shipment_distribution().set_index("month")["probability"]
     # licence in force Feb 2027, first shipment one test-lag month later
     assert list(fs.index) == ["2027-03", "none within horizon"]
     assert fs["none within horizon"] == pytest.approx(china_never.mean())
+    assert sim.next_shipment_distribution("mi325x").equals(sim.first_shipment_distribution())
+
+
+def test_revenue_after_the_facts_is_told_apart_from_the_horizon(base: Assumptions) -> None:
+    """The H200 shipped in July 2026 (a fact): whether it ships again is the question."""
+    spec = validate_risk(
+        risk(
+            {
+                "products.h200.china_allocations.units_per_buyer": {
+                    "kind": "discrete",
+                    "values": [0, 10000],
+                    "probabilities": [0.3, 0.7],
+                },
+                "products.h200.china_allocations.months_between": {
+                    "kind": "discrete",
+                    "values": [3],
+                    "probabilities": [1.0],
+                },
+            }
+        ),
+        base,
+    )
+    sim = simulate(base, spec, 3000, seed=4, products=["h200"])
+    no_more = sim.samples[:, 0] == 0
+    assert sim.p_no_revenue == 0.0
+    assert sim.p_no_future_revenue == pytest.approx(no_more.mean(), abs=0)
+    months = sim.next_shipment_distribution("h200").set_index("month")["probability"]
+    # the next batch comes 3 months after the granted one (2026-06), not before 2026-11
+    assert list(months.index) == ["2026-11", "none within horizon"]
+    assert sim.first_shipment_distribution()["month"].tolist() == ["2026-07"]
 
 
 def test_percentiles_and_bands_are_those_of_the_paths(base: Assumptions, shipped: Any) -> None:
@@ -629,7 +668,8 @@ def test_regression_matrix_codes_never_as_the_month_after_the_horizon(
     sim = simulate(base, shipped, 2000, seed=4)
     x = regression_matrix(sim)
     assert np.isfinite(x.to_numpy()).all()
-    assert x["timeline.china_approval"].max() == base.horizon.months
+    assert x["products.mi325x.china_approval"].max() == base.horizon.months
+    assert x["products.h200.china_allocations.stops"].max() == base.horizon.months
 
 
 def test_exact_expected_value_refuses_continuous_inputs(base: Assumptions, shipped: Any) -> None:
@@ -663,22 +703,27 @@ def test_simulate_command_writes_json(tmp_path: Path, capsys: pytest.CaptureFixt
     data = json.loads(out.read_text())
     assert data["paths"] == 2000 and data["seed"] == 7
     assert {r["party"] for r in data["summary"]} >= {"vendor_gross_profit", "us_government"}
-    assert 0 <= data["p_no_china_revenue"] <= 1
+    assert 0 <= data["p_no_china_revenue"] <= data["p_no_china_revenue_after_facts"] <= 1
     assert sum(r["probability"] for r in data["first_shipment"]) == pytest.approx(1.0)
-    assert len(data["bands"]["china_gross_revenue"]) == 36
-    assert data["regression"]["r_squared"] > 0.5
+    for rows in data["next_shipment"].values():
+        assert sum(r["probability"] for r in rows) == pytest.approx(1.0)
+    assert set(data["next_shipment"]) == {p.id for p in load(BASE).assumptions.products} | {ALL}
+    assert data["headline"]["as_of"] == "2026-10" and data["warnings"] == []
+    assert len(data["bands"]["china_gross_revenue"]) == 36 and data["fan_paths"] == 2000
+    assert "regression" not in data  # tornado --regression has it
     printed = capsys.readouterr().out
-    assert "Probability of no China revenue" in printed and "P95" in printed
+    assert "Probability of no China revenue after 2026-10" in printed and "P95" in printed
+    assert "First China shipment after 2026-10" in printed
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
         (["--paths", "0"], "--paths: must be between 1"),
-        (["--output", "nobody"], "--output: unknown party"),
+        (["--seed", "-1"], "--seed: must be a whole number"),
         (["--product", "b200"], "--product: unknown product"),
     ],
-    ids=["zero-paths", "unknown-output", "unknown-product"],
+    ids=["zero-paths", "negative-seed", "unknown-product"],
 )
 def test_simulate_rejects_bad_arguments(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
@@ -702,8 +747,8 @@ def test_simulate_reports_every_bad_option_at_once(capsys: pytest.CaptureFixture
             "0",
             "--chunk",
             "0",
-            "--output",
-            "nobody",
+            "--seed",
+            "-3",
             "--product",
             "b200",
         ]
@@ -719,7 +764,11 @@ def test_simulate_with_a_bad_risk_file_writes_nothing(
 ) -> None:
     raw = yaml.safe_load(RISK.read_text())
     bad = copy.deepcopy(raw)
-    bad["distributions"]["timeline.us_approval"]["probabilities"] = [0.5, 0.2, 0.2]
+    bad["distributions"]["products.h200.china_allocations.buyers"]["probabilities"] = [
+        0.5,
+        0.2,
+        0.2,
+    ]
     bad["distributions"]["demand.erosion_per_month"]["low"] = 0.5
     bad["distributions"]["policy.colour"] = {"kind": "uniform", "low": 0, "high": 1}
     path = tmp_path / "bad_risk.yaml"
@@ -746,3 +795,20 @@ def test_simulate_with_a_bad_risk_file_writes_nothing(
     assert any("sum to 0.9" in x for x in lines)
     assert any("low must not exceed high" in x for x in lines)
     assert any("distributions.policy.colour" in x for x in lines)
+
+
+def test_simulate_does_not_import_statsmodels() -> None:
+    """Only the regression (tornado --regression) and the forecast need statsmodels."""
+    args = ["simulate", str(BASE), "--risk", str(RISK), "--paths", "300", "--quiet"]
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "model", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names = {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "model" in names and "statsmodels" not in names

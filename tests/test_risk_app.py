@@ -96,7 +96,8 @@ def test_npv_and_another_party() -> None:
 
 def test_a_bad_risk_file_is_reported_not_raised(tmp_path: Path) -> None:
     raw = yaml.safe_load(RISK.read_text())
-    raw["distributions"]["timeline.us_approval"]["probabilities"] = [0.9, 0.05, 0.10]
+    buyers = raw["distributions"]["products.h200.china_allocations.buyers"]
+    buyers["probabilities"] = [0.9, 0.05, 0.10]
     bad = tmp_path / "risk.yaml"
     bad.write_text(yaml.safe_dump(raw))
     at = ok(start(risk_file=str(bad)))

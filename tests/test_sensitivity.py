@@ -87,8 +87,8 @@ def test_tornado_takes_risk_file_quantiles_as_low_and_high() -> None:
     row = t.table.set_index("parameter").loc["demand.erosion_per_month"]
     m = spec.marginal("demand.erosion_per_month")
     assert row["low"] == f"{m.quantile(0.1):g}" and row["high"] == f"{m.quantile(0.9):g}"
-    # the licence that may never come is the largest swing for the government
-    assert t.table["parameter"][0] in ("timeline.us_approval", "timeline.china_approval")
+    # the pace of China's batches drives the government's take
+    assert t.table["parameter"][0].startswith("products.h200.china_allocations.")
 
 
 def test_tornado_on_schema_ranges_runs_for_every_default_input() -> None:
@@ -220,10 +220,29 @@ def test_tornado_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     data = json.loads(out.read_text())
     bars = {b["parameter"]: b for b in data["bars"]}
     assert bars["demand.erosion_per_month"]["range"] == "user"
-    assert bars["timeline.us_approval"]["range"] == "risk file P10/P90"
+    assert bars["products.h200.china_allocations.buyers"]["range"] == "risk file P10/P90"
     swings_ = [b["swing"] for b in data["bars"]]
     assert swings_ == sorted(swings_, reverse=True)
     assert "Tornado" in capsys.readouterr().out
+
+
+def test_tornado_regression_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "tornado.json"
+    args = ["tornado", str(BASE), "--risk", str(RISK), "--regression", "--paths", "3000"]
+    code = main([*args, "--seed", "5", "--quiet", "--product", "h200", "--json", str(out)])
+    assert code == 0
+    data = json.loads(out.read_text())
+    reg = data["regression"]
+    assert reg["n"] == 3000 and reg["r_squared"] > 0.5
+    assert reg["coefficients"][0]["parameter"].startswith("products.h200.china_allocations.")
+    printed = capsys.readouterr().out
+    assert "Tornado" in printed and "Regression sensitivity" in printed and "(h200)" in printed
+
+
+def test_tornado_regression_needs_a_risk_file(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["tornado", str(BASE), "--regression", "--paths", "0"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--regression: needs a risk file" in err
 
 
 def test_tornado_command_bad_input_exits_2(

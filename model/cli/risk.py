@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from ..loader import Loaded
-    from ..risk.sensitivity import Regression
+    from ..risk.schema import RiskSpec
+    from ..risk.sensitivity import Regression, Tornado
     from ..risk.simulate import Simulation
 
 
@@ -55,31 +56,61 @@ def percentile_table(sim: Simulation, measure: str, title: str) -> Table:
     return t
 
 
-def first_shipment_table(sim: Simulation) -> Table:
-    """First China shipment by calendar quarter (the JSON output keeps months)."""
+def shipment_table(sim: Simulation) -> Table:
+    """Per product, the probability of its first China shipment after the facts
+    (``horizon.as_of``; the horizon start when unset) in each calendar quarter."""
     from rich.table import Table
 
     from ..calendar import calendar_quarter
     from ..risk.simulate import NO_SHIPMENT
 
-    fs = sim.first_shipment_distribution()
-    quarters = fs["month"].map(lambda m: m if m == NO_SHIPMENT else calendar_quarter(m))
-    by_q = fs.groupby(quarters, sort=False)["probability"].sum()
-    t = Table(title="First China shipment by calendar quarter", title_justify="left")
-    for c in ("quarter", "probability", "cumulative"):
-        t.add_column(c, justify="left" if c == "quarter" else "right")
-    for q, p, c in zip(by_q.index, by_q, by_q.cumsum(), strict=True):
-        t.add_row(str(q), f"{p:.1%}", f"{c:.1%}")
+    def by_quarter(pid: str) -> Any:
+        fs = sim.next_shipment_distribution(pid)
+        quarters = fs["month"].map(lambda m: m if m == NO_SHIPMENT else calendar_quarter(m))
+        return fs.groupby(quarters, sort=False)["probability"].sum()
+
+    cols = {pid: by_quarter(pid) for pid in sim.product_ids}
+    order = sorted({q for c in cols.values() for q in c.index if q != NO_SHIPMENT})
+    after = f" after {sim.as_of}" if sim.as_of else ""
+    t = Table(
+        title=f"First China shipment{after}, probability by calendar quarter",
+        title_justify="left",
+    )
+    t.add_column("quarter")
+    for pid in sim.product_ids:
+        t.add_column(pid, justify="right")
+    for q in [*order, NO_SHIPMENT]:
+        t.add_row(q, *(f"{cols[pid].get(q, 0.0):.1%}" for pid in sim.product_ids))
     return t
 
 
-def regression_table(reg: Regression, output: str, measure: str) -> Table:
+def headline_lines(sim: Simulation) -> list[str]:
+    """The figures the docs quote, one per line, in a stable wording."""
+    h = sim.headline()
+    lines = [
+        f"China gross revenue over the horizon: mean ${h['china_gross_revenue_mean'] / 1e9:.2f}B"
+        f" (± {h['china_gross_revenue_se'] / 1e9:.2f}B), P50 "
+        f"${h['china_gross_revenue_p50'] / 1e9:.2f}B",
+        f"Probability of no China revenue: {h['p_no_china_revenue']:.1%}",
+    ]
+    after = f" after {sim.as_of}" if sim.as_of else ""
+    by_product = ", ".join(
+        f"{pid} {p:.1%}" for pid, p in h["p_no_china_revenue_after_facts_by_product"].items()
+    )
+    if sim.as_of:
+        lines.append(
+            f"Probability of no China revenue{after}: {h['p_no_china_revenue_after_facts']:.1%}"
+        )
+    lines.append(f"Probability of no China revenue{after}, by product: {by_product}")
+    return lines
+
+
+def regression_table(reg: Regression, output: str, measure: str, product: str) -> Table:
     from rich.table import Table
 
-    from ..analysis import ALL
     from ..risk.sensitivity import describe_output
 
-    what = describe_output(output, measure, ALL)
+    what = describe_output(output, measure, product)
     t = Table(
         title=f"Regression sensitivity of {what} (standardised OLS coefficients, "
         f"R² = {reg.r_squared:.3f})",
@@ -96,18 +127,14 @@ def regression_table(reg: Regression, output: str, measure: str) -> Table:
     return t
 
 
-def _check_simulate(args: argparse.Namespace, loaded: Loaded) -> None:
-    """Every bad option at once, before the progress bar starts."""
-    from ..analysis import ALL
-    from ..risk.sensitivity import check_output
+def _check_run(args: argparse.Namespace, loaded: Loaded, products: list[str]) -> None:
+    """Every bad run option at once, before the progress bar starts."""
     from ..risk.simulate import check_run, product_selection
 
-    problems = (
-        check_output(loaded.assumptions, args.output, args.measure, ALL) if args.output else []
-    )
+    problems = []
     for check in (
         lambda: check_run(args.paths, args.chunk, args.seed),
-        lambda: product_selection(loaded.assumptions, args.product or None),
+        lambda: product_selection(loaded.assumptions, products or None),
     ):
         try:
             check()
@@ -117,19 +144,18 @@ def _check_simulate(args: argparse.Namespace, loaded: Loaded) -> None:
         raise InputError(problems)
 
 
-def cmd_simulate(args: argparse.Namespace) -> int:
+def _warn(spec: RiskSpec) -> None:
+    for w in spec.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace, loaded: Loaded, spec: RiskSpec, products: list[str]) -> Any:
+    """The Monte Carlo with a progress bar on standard error."""
     from tqdm import tqdm
 
-    from ..fileio import atomic_write_text, json_text
     from ..risk.dask_runner import dask_chunks
-    from ..risk.schema import load_risk
-    from ..risk.sensitivity import regression_sensitivity
     from ..risk.simulate import local_chunks, simulate
 
-    out = out_path(args.json, "--json") if args.json else None
-    loaded = _load(args)
-    spec = load_risk(args.risk, loaded.assumptions)
-    _check_simulate(args, loaded)
     with tqdm(
         total=args.paths,
         unit="path",
@@ -142,18 +168,29 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         def progress(done: int, total: int) -> None:
             bar.update(done - bar.n)
 
-        sim = simulate(
+        return simulate(
             loaded.assumptions,
             spec,
             args.paths,
             args.seed,
             chunk=args.chunk,
-            products=args.product or None,
+            products=products or None,
             progress=progress,
             map_chunks=local_chunks if args.dask is None else dask_chunks(args.dask),
             base_name=loaded.name,
         )
-    reg = regression_sensitivity(sim, args.output, args.measure) if args.output else None
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from ..fileio import atomic_write_text, json_text
+    from ..risk.schema import load_risk
+
+    out = out_path(args.json, "--json") if args.json else None
+    loaded = _load(args)
+    spec = load_risk(args.risk, loaded.assumptions)
+    _check_run(args, loaded, args.product)
+    _warn(spec)
+    sim = _run(args, loaded, spec, args.product)
     con = console(args.width)
     con.print(
         f"Monte Carlo: {sim.n_paths:,} paths, seed {sim.seed}, risk file "
@@ -161,34 +198,27 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     )
     con.print(percentile_table(sim, "total", "Totals over the horizon, $ billions"))
     con.print(percentile_table(sim, "npv", "NPV, $ billions"))
-    con.print(f"Probability of no China revenue: {sim.p_no_revenue:.1%}")
-    con.print(first_shipment_table(sim))
-    if reg is not None:
-        con.print(regression_table(reg, args.output, args.measure))
+    con.print(shipment_table(sim))
+    for line in headline_lines(sim):
+        con.print(line, highlight=False)
     if out is not None:
-        data = sim.to_dict()
-        if reg is not None:
-            data["regression"] = reg.to_dict()
-        atomic_write_text(out, json_text(data))
+        atomic_write_text(out, json_text(sim.to_dict()))
         print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK
 
 
-def declare_simulate(p: argparse.ArgumentParser) -> None:
+def _run_options(p: argparse.ArgumentParser, what: str) -> None:
     from ..risk.simulate import DEFAULT_CHUNK
 
-    _common(p)
-    p.add_argument("--risk", required=True, help="risk YAML (e.g. assumptions/risk.yaml)")
-    p.add_argument("--paths", type=int, default=10_000, help="number of paths (default 10000)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--paths", type=int, default=10_000, help=f"{what}: number of paths (default 10000)"
+    )
+    p.add_argument("--seed", type=int, default=0, help=f"{what}: random seed (default 0)")
     p.add_argument(
         "--chunk",
         type=int,
         default=DEFAULT_CHUNK,
         help=f"paths per chunk (default {DEFAULT_CHUNK}); results do not depend on it",
-    )
-    p.add_argument(
-        "--product", action="append", default=[], help="only these products (repeat); default all"
     )
     p.add_argument(
         "--dask",
@@ -199,30 +229,29 @@ def declare_simulate(p: argparse.ArgumentParser) -> None:
         help="run on Dask: a local 2-process cluster, or a scheduler address "
         "(tcp://host:8786); same results as the local run",
     )
-    _output(p, "vendor_gross_profit")
-    p.add_argument("--json", help="write every statistic to this JSON file (atomically)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def declare_simulate(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    p.add_argument("--risk", required=True, help="risk YAML (e.g. assumptions/risk.yaml)")
+    _run_options(p, "Monte Carlo")
+    p.add_argument(
+        "--product", action="append", default=[], help="only these products (repeat); default all"
+    )
+    p.add_argument("--json", help="write every statistic to this JSON file (atomically)")
 
 
 # ---------------------------------------------------------------- tornado
 
 
-def cmd_tornado(args: argparse.Namespace) -> int:
+def tornado_table(result: Tornado) -> Table:
     from rich.table import Table
 
-    from ..fileio import atomic_write_text, json_text
-    from ..risk.schema import load_risk
-    from ..risk.sensitivity import describe_output, parse_range, tornado
+    from ..risk.sensitivity import describe_output
 
-    out = out_path(args.json, "--json") if args.json else None
-    loaded = _load(args)
-    a = loaded.assumptions
-    spec = load_risk(args.risk, a) if args.risk else None
-    ranges = dict(parse_range(r) for r in args.range)
-    params = list(dict.fromkeys([*args.param, *ranges])) if args.param else None
-    result = tornado(a, args.output, args.measure, args.product, params, ranges, spec)
     t = Table(
-        title=f"Tornado: {describe_output(args.output, args.measure, args.product)}, "
+        title=f"Tornado: {describe_output(result.output, result.measure, result.product)}, "
         f"$ billions (base {billions(result.base)})",
         title_justify="left",
     )
@@ -238,9 +267,47 @@ def cmd_tornado(args: argparse.Namespace) -> int:
             billions(r.swing),
             str(r.range),
         )
-    console(args.width).print(t)
+    return t
+
+
+def _check_tornado(args: argparse.Namespace, loaded: Loaded) -> list[str]:
+    """The products of the regression's Monte Carlo; refuses bad options all at once."""
+    from ..analysis import ALL
+
+    products = [] if args.product == ALL else [args.product]
+    if not args.regression:
+        return products
+    if not args.risk:
+        raise InputError([Problem("--regression", "", "needs a risk file to draw from (--risk)")])
+    _check_run(args, loaded, products)
+    return products
+
+
+def cmd_tornado(args: argparse.Namespace) -> int:
+    from ..fileio import atomic_write_text, json_text
+    from ..risk.schema import load_risk
+    from ..risk.sensitivity import parse_range, regression_sensitivity, tornado
+
+    out = out_path(args.json, "--json") if args.json else None
+    loaded = _load(args)
+    a = loaded.assumptions
+    spec = load_risk(args.risk, a) if args.risk else None
+    products = _check_tornado(args, loaded)
+    ranges = dict(parse_range(r) for r in args.range)
+    params = list(dict.fromkeys([*args.param, *ranges])) if args.param else None
+    result = tornado(a, args.output, args.measure, args.product, params, ranges, spec)
+    reg = None
+    if args.regression and spec is not None:
+        _warn(spec)
+        sim = _run(args, loaded, spec, products)
+        reg = regression_sensitivity(sim, args.output, args.measure)
+    con = console(args.width)
+    con.print(tornado_table(result))
+    if reg is not None:
+        con.print(regression_table(reg, args.output, args.measure, args.product))
     if out is not None:
-        atomic_write_text(out, json_text(result.to_dict()))
+        data = result.to_dict() | ({"regression": reg.to_dict()} if reg is not None else {})
+        atomic_write_text(out, json_text(data))
         print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK
 
@@ -266,7 +333,14 @@ def declare_tornado(p: argparse.ArgumentParser) -> None:
     )
     _output(p, "vendor_gross_profit")
     p.add_argument("--product", default=ALL, help="a product id, or 'all' (default)")
-    p.add_argument("--json", help="write the bars to this JSON file (atomically)")
+    p.add_argument(
+        "--regression",
+        action="store_true",
+        help="also rank the risk file's inputs by a regression on a Monte Carlo of it "
+        "(needs --risk; statsmodels)",
+    )
+    _run_options(p, "--regression")
+    p.add_argument("--json", help="write the bars (and the regression) to this JSON file")
 
 
 # ---------------------------------------------------------------- forecast
@@ -398,14 +472,15 @@ def register(sub: Commands) -> None:
         cmd_simulate,
         declare_simulate,
         help="Monte Carlo over a risk file: percentiles, fan "
-        "chart data, first-shipment distribution",
+        "chart data, first-shipment distribution, chances of no China revenue",
     )
     add_command(
         sub,
         "tornado",
         cmd_tornado,
         declare_tornado,
-        help="one-at-a-time sensitivity of an output",
+        help="one-at-a-time sensitivity of an output; --regression: a regression on "
+        "a Monte Carlo as well",
     )
     add_command(
         sub,

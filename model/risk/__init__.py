@@ -1,8 +1,11 @@
 """Risk: Monte Carlo, sensitivity and the revenue forecast, on the calculation core.
 
 - :mod:`~model.risk.schema`: the risk file (distributions of uncertain inputs);
+- :mod:`~model.risk.pace`: the pace of China's future allowance batches, path by path;
 - :mod:`~model.risk.distributions`: inverse CDFs and the Gaussian copula;
 - :mod:`~model.risk.simulate`: the Monte Carlo in seeded, chunked blocks;
+- :mod:`~model.risk.results`: per-path results and their statistics
+  (:mod:`~model.risk.stats`: one sort per output);
 - :mod:`~model.risk.dask_runner`: the same chunks on a Dask cluster;
 - :mod:`~model.risk.sensitivity`: tornado and regression sensitivity;
 - :mod:`~model.risk.forecast`: ETS forecast of the vendor's China revenue;
@@ -18,12 +21,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .pace import Pace
 from .parties import MAIN_PARTIES, SUPPLIER_PREFIX, party_keys, party_label
 from .schema import KINDS, Marginal, RiskSpec, load_risk, validate_risk
 from .simulate import (
     BLOCK,
     DEFAULT_CHUNK,
     DEFAULT_FAN,
+    FAN_PATHS,
     MAX_PATHS,
     NO_SHIPMENT,
     PERCENTILES,
@@ -97,6 +102,7 @@ __all__ = [
     "BLOCK",
     "DEFAULT_CHUNK",
     "DEFAULT_FAN",
+    "FAN_PATHS",
     "KINDS",
     "MAIN_PARTIES",
     "MAX_PATHS",
@@ -108,6 +114,7 @@ __all__ = [
     "ChunkResult",
     "Forecast",
     "Marginal",
+    "Pace",
     "Regression",
     "RiskSpec",
     "Simulation",

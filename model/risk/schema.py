@@ -21,28 +21,43 @@ assumption files::
         low: 0.5
         mode: 1.0
         high: 1.2
+      products.h200.china_allocations.units_per_buyer:   # a batch pace (model.risk.pace)
+        kind: triangular
+        low: 5000
+        mode: 10000
+        high: 15000
+      products.h200.china_allocations.months_between:
+        kind: uniform
+        low: 2
+        high: 6
     correlations:
       - between: [demand.erosion_per_month, products.*.china_demand_units_per_month]
         rho: -0.3
+
+Months drawn at or before ``horizon.as_of`` are facts rather than risks: they are
+reported as warnings (``RiskSpec.warnings``), and refused for a batch pace.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from ..encoding import DISCRETE_ONLY, MONTH_KINDS, encode, in_range
+from ..encoding import DISCRETE_ONLY, MONTH_KINDS, decode, encode, in_range
 from ..gate import InputError, Problem, read_yaml
 from ..loader import check_probabilities
 from ..schema import Assumptions
-from ..targets import Target, resolve
+from ..targets import Target
+from ..targets import resolve as resolve_assumption
 from . import distributions as dist
+from . import pace
+from .pace import Pace
 
 Value = float | str | bool | None
 KINDS = ("discrete", "uniform", "triangular", "normal")
@@ -141,6 +156,7 @@ class Marginal:
     #                            normal (mean, sd, low, high); empty for a pmf
     pmf: dist.DiscretePMF | None
     source: str = ""
+    component: str = ""  # a batch-pace component (model.risk.pace), else empty
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """The draw ``F⁻¹(u)`` in the distribution's own units (before ``apply``)."""
@@ -165,6 +181,8 @@ class RiskSpec:
     marginals: tuple[Marginal, ...]
     correlation: np.ndarray  # (D, D), the identity when no correlation is given
     file: str = ""
+    paces: tuple[Pace, ...] = ()  # China's batch paces, one per product that has one
+    warnings: tuple[Problem, ...] = ()  # drawn months that are already facts
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -179,6 +197,19 @@ class RiskSpec:
 
     def marginal(self, path: str) -> Marginal:
         return next(m for m in self.marginals if m.path == path)
+
+    @property
+    def ordinary(self) -> tuple[int, ...]:
+        """Columns of the inputs written straight into the engine (not a batch pace)."""
+        return tuple(i for i, m in enumerate(self.marginals) if not m.component)
+
+
+def resolve(path: str, a: Assumptions) -> Target | str:
+    """The :class:`Target` of a risk-file path: a batch-pace component
+    (:func:`model.risk.pace.resolve`) or an assumption (:func:`model.targets.resolve`)."""
+    if pace.split(path) is not None:
+        return pace.resolve(path, a)
+    return resolve_assumption(path, a)
 
 
 # ---------------------------------------------------------------- validation
@@ -225,6 +256,7 @@ def validate_risk(
         if m is not None:
             marginals.append(m)
     _check_overlaps(marginals, file, problems)
+    paces = _paces(marginals, assumptions, file, problems)
     corr = _correlation(model, [m.path for m in marginals], file, problems)
     if problems:
         raise InputError(problems)
@@ -234,6 +266,8 @@ def validate_risk(
         marginals=tuple(marginals),
         correlation=corr,
         file=file,
+        paces=paces,
+        warnings=tuple(_past_months(marginals, assumptions, file)),
     )
 
 
@@ -245,10 +279,32 @@ def _marginal(
     if isinstance(target, str):
         problems.append(Problem(file, where, target))
         return None
+    rules = _fit_problems(d, target, a, file, where)
+    if rules:
+        problems += rules
+        return None
+    m = _distribution(d, target, a, file, where, problems)
+    if m is None:
+        return None
+    _check_support(m, a, file, where, problems)
+    if m.target.field == pace.FIELD:
+        m = replace(m, component=m.target.info.key)
+        _check_after_facts(m, a, file, where, problems)
+    return m
+
+
+def _fit_problems(d: Any, target: Target, a: Assumptions, file: str, where: str) -> list[Problem]:
+    """Whether the entry's apply, kind and never fit the parameter."""
     kind = target.info.kind
-    before = len(problems)
-    if d.apply != "value" and kind in (*MONTH_KINDS, "integer", *DISCRETE_ONLY):
-        problems.append(
+    out = []
+    if d.apply != "value" and target.field == pace.FIELD:
+        out.append(
+            Problem(
+                file, f"{where}.apply", "a batch-pace component takes apply: value", d.apply, True
+            )
+        )
+    elif d.apply != "value" and kind in (*MONTH_KINDS, "integer", *DISCRETE_ONLY):
+        out.append(
             Problem(
                 file,
                 f"{where}.apply",
@@ -264,7 +320,7 @@ def _marginal(
             for j, b in zip(target.products, target.base, strict=True)
             if not math.isfinite(b)
         ]
-        problems.append(
+        out.append(
             Problem(
                 file,
                 f"{where}.apply",
@@ -276,38 +332,111 @@ def _marginal(
             )
         )
     if kind in DISCRETE_ONLY and not isinstance(d, DiscreteDist):
-        problems.append(
+        out.append(
             Problem(file, f"{where}.kind", f"a {kind} parameter needs kind discrete", d.kind, True)
         )
     if getattr(d, "never", 0.0) > 0 and kind not in ("month_or_never", "month_or_null"):
-        problems.append(
+        out.append(
             Problem(
                 file,
                 f"{where}.never",
-                "only approval and levy-end months can be never",
+                "only months that may never come can be never (approvals, licence and "
+                "levy ends, the stop of China's batches)",
                 d.never,
                 True,
             )
         )
-    if len(problems) > before:
-        return None
+    return out
+
+
+def _distribution(
+    d: Any, target: Target, a: Assumptions, file: str, where: str, problems: list[Problem]
+) -> Marginal | None:
+    """The marginal of an entry whose kind fits its parameter."""
     if isinstance(d, DiscreteDist):
         pmf = _discrete(d, target, a, file, where, problems)
         if pmf is None:
             return None
-        m = Marginal(path, target, d.apply, "discrete", (), pmf, d.source)
-    elif kind in (*MONTH_KINDS, "integer"):
-        m_or_none = _integer_range(d, target, a, file, where, problems)
-        if m_or_none is None:
-            return None
-        m = m_or_none
-    else:
-        m_or_none = _continuous(d, target, file, where, problems)
-        if m_or_none is None:
-            return None
-        m = m_or_none
-    _check_support(m, a, file, where, problems)
-    return m
+        return Marginal(target.path, target, d.apply, "discrete", (), pmf, d.source)
+    if target.info.kind in (*MONTH_KINDS, "integer"):
+        return _integer_range(d, target, a, file, where, problems)
+    return _continuous(d, target, file, where, problems)
+
+
+def _first_month(m: Marginal) -> float:
+    """The earliest finite month a month marginal can draw (+inf if only never)."""
+    assert m.pmf is not None  # months are always discrete
+    finite = m.pmf.values[np.isfinite(m.pmf.values)]
+    return float(finite.min()) if len(finite) else math.inf
+
+
+def _facts_text(a: Assumptions) -> str:
+    if a.horizon.as_of is None:
+        return f"the horizon start ({a.horizon.start}; horizon.as_of is unset)"
+    return f"horizon.as_of ({a.horizon.as_of})"
+
+
+def _check_after_facts(
+    m: Marginal, a: Assumptions, file: str, where: str, problems: list[Problem]
+) -> None:
+    """A batch pace's months must come after the facts: batches up to them are given."""
+    if m.component not in pace.AFTER_FACTS:
+        return
+    first = _first_month(m)
+    if first <= pace.facts_month(a):
+        problems.append(
+            Problem(
+                file,
+                where,
+                f"draws reach {decode(m.target.info, first, a.horizon.start)}, not after "
+                f"{_facts_text(a)}: the batches up to then are the facts in the assumptions",
+            )
+        )
+
+
+def _past_months(marginals: list[Marginal], a: Assumptions, file: str) -> list[Problem]:
+    """Warnings: dates drawn at or before ``horizon.as_of`` (already facts, not risks)."""
+    if a.horizon.as_of is None:
+        return []
+    out = []
+    facts = pace.facts_month(a)
+    for m in marginals:
+        if (
+            m.component
+            or m.target.info.kind not in MONTH_KINDS
+            or m.path == "demand.reference_start"
+        ):
+            continue
+        first = _first_month(m)
+        if first <= facts:
+            out.append(
+                Problem(
+                    file,
+                    f"distributions.{m.path}",
+                    f"draws reach {decode(m.target.info, first, a.horizon.start)}, not after "
+                    f"{_facts_text(a)}: a month already past is a fact, not a risk "
+                    "(start the range after it unless the date itself is unknown)",
+                )
+            )
+    return out
+
+
+def _paces(
+    marginals: list[Marginal], a: Assumptions, file: str, problems: list[Problem]
+) -> tuple[Pace, ...]:
+    """One batch pace per product with pace entries; each needs its required components."""
+    parts = [(m.target.products[0], m.component, i) for i, m in enumerate(marginals) if m.component]
+    paces = pace.build(a, parts)
+    for p, component in pace.missing(paces):
+        have = ", ".join(c for c, _ in p.columns)
+        problems.append(
+            Problem(
+                file,
+                f"distributions.products.{p.product_id}.{pace.KEY}.{component}",
+                f"is required for a batch pace (this file gives {have})",
+            )
+        )
+    return paces
 
 
 def _discrete(
@@ -496,7 +625,8 @@ def _check_support(
 def _check_overlaps(marginals: list[Marginal], file: str, problems: list[Problem]) -> None:
     seen: dict[tuple[str, int], str] = {}
     for m in marginals:
-        slots = [(m.target.field, j) for j in m.target.products] or [(m.target.field, -1)]
+        field = m.path if m.component else m.target.field  # pace components: one slot each
+        slots = [(field, j) for j in m.target.products] or [(field, -1)]
         for slot in slots:
             if slot in seen and seen[slot] != m.path:
                 problems.append(

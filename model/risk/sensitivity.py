@@ -4,10 +4,15 @@ The tornado moves one input at a time to its low and its high value, every other
 input at its base, and ranks inputs by the swing of a chosen output. All ``2K + 1``
 variants are evaluated in one vectorised call of the core.
 
+With a risk file whose batch paces draw China's future batches, every variant uses
+each pace at the medians of its components (the pace replaces the base file's batches
+after the facts), and a pace component swings like any other input.
+
 The regression fits the chosen Monte Carlo output on the draws by ordinary least
-squares (statsmodels) after standardising both sides; each coefficient is the change
-in the output, in standard deviations, for one standard deviation of the input with
-the others held fixed, and ``R²`` says how much of the variance a linear model explains.
+squares (statsmodels, imported only here) after standardising both sides; each
+coefficient is the change in the output, in standard deviations, for one standard
+deviation of the input with the others held fixed, and ``R²`` says how much of the
+variance a linear model explains.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from ..analysis import ALL, party_arrays
 from ..encoding import DISCRETE_ONLY, MONTH_KINDS, decode, encode
@@ -31,12 +35,12 @@ from ..targets import (
     GLOBAL_TARGETS,
     PRODUCT_TARGETS,
     Target,
-    resolve,
     with_columns,
     writable_columns,
 )
+from . import pace
 from .parties import party_keys, party_label
-from .schema import RiskSpec
+from .schema import RiskSpec, resolve
 from .simulate import Simulation, regression_matrix
 
 MEASURES = ("total", "npv")
@@ -174,6 +178,17 @@ def _swing(
     start: str,
     problems: list[Problem],
 ) -> Swing | None:
+    if target.field == pace.FIELD and not _paced(spec, target.products[0]):
+        pid = path.split(".")[1]
+        problems.append(
+            Problem(
+                "--param",
+                path,
+                f"a batch-pace component moves with the rest of its pace: give the risk "
+                f"file that draws the pace of products.{pid} (--risk)",
+            )
+        )
+        return None
     if path in ranges:
         ends = [_user_value(target, v, start) for v in ranges[path]]
         bad = [(v, e) for v, e in zip(ranges[path], ends, strict=True) if isinstance(e, str)]
@@ -209,6 +224,10 @@ def _swing(
         )
         return None
     return Swing(path, target, info.low, info.high, "value", "schema range")
+
+
+def _paced(spec: RiskSpec | None, product: int) -> bool:
+    return spec is not None and any(p.product == product for p in spec.paces)
 
 
 def check_output(a: Assumptions, output: str, measure: str, product: str) -> list[Problem]:
@@ -270,11 +289,13 @@ def tornado(
         raise InputError(problems)
     base = Inputs.from_assumptions([a])
     stacked = base.repeat(1 + 2 * len(sw))
-    cols = writable_columns(stacked, [s.target for s in sw])
-    for i, s in enumerate(sw):
+    direct = [(i, s) for i, s in enumerate(sw) if s.target.field != pace.FIELD]
+    cols = writable_columns(stacked, [s.target for _, s in direct])
+    for i, s in direct:
         rows = np.array([2 * i + 1, 2 * i + 2])
         s.target.write(cols, np.array([s.low, s.high]), s.apply, rows)
-    y = output_values(with_columns(stacked, cols), output, measure, product)
+    variants = with_paces(with_columns(stacked, cols), spec, sw)
+    y = output_values(variants, output, measure, product)
     start = a.horizon.start
     table = pd.DataFrame(
         {
@@ -289,6 +310,22 @@ def tornado(
     )
     table = table.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
     return Tornado(output, measure, product, float(y[0]), table)
+
+
+def with_paces(inputs: Inputs, spec: RiskSpec | None, sw: Sequence[Swing]) -> Inputs:
+    """The tornado's variants with each batch pace of ``spec`` at the medians of its
+    components, and a pace component at its low and high in its own two rows."""
+    if spec is None or not spec.paces:
+        return inputs
+    n = inputs.n
+    allowances = []
+    for p in spec.paces:
+        values = {c: np.full(n, spec.marginals[col].quantile(0.5)) for c, col in p.columns}
+        for i, s in enumerate(sw):
+            if s.target.field == pace.FIELD and s.target.products[0] == p.product:
+                values[s.target.info.key][[2 * i + 1, 2 * i + 2]] = (s.low, s.high)
+        allowances.append(p.allowance(values))
+    return pace.with_allowances(inputs, spec.paces, allowances)
 
 
 # ---------------------------------------------------------------- regression
@@ -331,6 +368,8 @@ def regression_sensitivity(
     coefficient. ``R²`` is that of the fit; when it is low the ranking says little
     and the tornado or the fan chart should be read instead.
     """
+    import statsmodels.api as sm  # only the regression needs it (a second to import)
+
     y = sim.values(output, measure)
     x = regression_matrix(sim)
     sd = x.std(axis=0, ddof=0)

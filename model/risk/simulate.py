@@ -10,43 +10,69 @@ seeded by ``SeedSequence(seed).spawn(k + 1)[k]``. A path's draws therefore depen
 only on the seed and its index, never on the chunk size or on which worker ran it,
 and every statistic is computed once over the assembled per-path arrays: the same
 seed gives bit-identical results locally, in any chunking, and on Dask.
+
+Memory: the kept arrays take about 0.3 GB per million paths (draws, totals and NPV of
+every party), plus the fan chart's monthly series, which are kept for the first
+:data:`FAN_PATHS` paths only (4 bytes per path-month and party).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .. import equations as eq
 from ..analysis import ALL, expected_value, party_series, party_totals
-from ..calendar import month_labels
 from ..encoding import MONTH_KINDS
-from ..engine import Inputs, project
+from ..engine import Inputs, Projection, project
 from ..gate import InputError, Problem
 from ..schema import Assumptions
 from ..targets import with_columns, writable_columns
 from . import distributions as dist
-from .parties import party_label
+from . import pace
+from .results import BLOCK, NO_SHIPMENT, PERCENTILES, Simulation
 from .schema import RiskSpec
+
+__all__ = [
+    "BLOCK",
+    "DEFAULT_CHUNK",
+    "DEFAULT_FAN",
+    "FAN_PATHS",
+    "MAX_PATHS",
+    "NO_SHIPMENT",
+    "PERCENTILES",
+    "ChunkConfig",
+    "ChunkMapper",
+    "ChunkResult",
+    "Simulation",
+    "apply_draws",
+    "check_run",
+    "draws",
+    "exact_expected_value",
+    "local_chunks",
+    "product_selection",
+    "regression_matrix",
+    "simulate",
+    "simulate_chunk",
+]
 
 Array = np.ndarray
 Progress = Callable[[int, int], None]
 
-#: Paths per seeded block (fixed: changing it changes every draw).
-BLOCK = 1000
-DEFAULT_CHUNK = 2000
-PERCENTILES = (5, 10, 50, 90, 95)
+#: Paths per chunk: a chunk's engine arrays then stay in the processor's cache.
+DEFAULT_CHUNK = 1000
 #: Parties whose monthly series are kept for the fan chart (4 bytes per path-month each).
 DEFAULT_FAN = ("china_gross_revenue", "vendor_gross_profit", "us_government", "suppliers")
-#: Per-path results and fan series take about 1.3 GB per million paths (36 months).
+#: Paths whose monthly series are kept for the fan chart: the first this many. Percentile
+#: bands from 250,000 paths are exact to far below a chart's resolution, and a
+#: million-path run stays well under 1 GB.
+FAN_PATHS = 250_000
+#: Per-path results take about 0.3 GB per million paths (36 months, 11 parties).
 MAX_PATHS = 5_000_000
-#: First-shipment label of the paths that never ship to China within the horizon.
-NO_SHIPMENT = "none within horizon"
 
 
 # ---------------------------------------------------------------- draws
@@ -83,15 +109,18 @@ def apply_draws(base: Inputs, spec: RiskSpec, x: Array) -> Inputs:
     """The base repeated once per path with the draws ``x`` (n, inputs) written in.
 
     Global inputs are written before product inputs, so a product's own levy rate wins
-    over a drawn ``policy.share_rate``, as a product override does in a YAML file.
+    over a drawn ``policy.share_rate``, as a product override does in a YAML file. A
+    batch pace then replaces its product's cumulative allowance, (n, P, H).
     """
     stacked = base.repeat(len(x))
-    cols = writable_columns(stacked, [m.target for m in spec.marginals])
-    order = sorted(range(len(spec.marginals)), key=lambda i: spec.marginals[i].target.is_product)
-    for i in order:
+    ordinary = spec.ordinary
+    cols = writable_columns(stacked, [spec.marginals[i].target for i in ordinary])
+    for i in sorted(ordinary, key=lambda i: spec.marginals[i].target.is_product):
         m = spec.marginals[i]
         m.target.write(cols, x[:, i], m.apply)
-    return with_columns(stacked, cols)
+    out = with_columns(stacked, cols)
+    allowances = [p.allowance(p.drawn(x)) for p in spec.paces]
+    return pace.with_allowances(out, spec.paces, allowances)
 
 
 # ---------------------------------------------------------------- one chunk
@@ -99,10 +128,13 @@ def apply_draws(base: Inputs, spec: RiskSpec, x: Array) -> Inputs:
 
 @dataclass(frozen=True)
 class ChunkConfig:
-    """What each chunk keeps: the products summed, and the parties kept month by month."""
+    """What each chunk keeps: the products summed, the parties kept month by month (for
+    the first ``fan_paths`` paths) and the last month of facts (``idx(as_of)`` or -1)."""
 
     products: tuple[int, ...]
     fan: tuple[str, ...]
+    facts: int = -1
+    fan_paths: int = FAN_PATHS
 
 
 @dataclass(frozen=True)
@@ -113,7 +145,48 @@ class ChunkResult:
     totals: Array  # (n, parties)
     npv: Array  # (n, parties)
     first_shipment: Array  # (n,), month index, +inf = none within the horizon
-    monthly: dict[str, Array]  # party -> (n, H) float32
+    monthly: dict[str, Array]  # party -> (paths kept for the fan, H) float32
+    next_shipment: Array  # (n, products), first shipment after the facts, +inf = none
+    after_facts: Array  # (n, products), China gross revenue after the facts
+
+
+def over_products(series: Array, products: Sequence[int]) -> Array:
+    """``series`` (n, P, H) summed over the chosen products, (n, H), in product order."""
+    out = np.array(series[:, products[0], :])
+    for j in products[1:]:
+        out += series[:, j, :]
+    return out
+
+
+def first_month(positive: Array, after: int = -1) -> Array:
+    """The first month after ``after`` where ``positive`` (..., H) is true, +inf if none;
+    shape (...)."""
+    tail = positive[..., after + 1 :]
+    if tail.shape[-1] == 0:
+        return np.full(positive.shape[:-1], np.inf)
+    return np.where(tail.any(axis=-1), tail.argmax(axis=-1) + after + 1.0, np.inf)
+
+
+def reduce_paths(
+    proj: Projection, config: ChunkConfig, keep: int
+) -> tuple[Array, Array, dict[str, Array], Array]:
+    """Per path: each party's total and NPV (n, parties), the monthly series of the fan
+    parties for the first ``keep`` paths, and each selected product's China gross revenue
+    after the facts (n, products)."""
+    sel = config.products
+    factors = eq.discount_factors(proj.inputs.discount_rate, proj.inputs.months)
+    series = party_series(proj)
+    n = proj.inputs.n
+    totals, npv = np.empty((n, len(series))), np.empty((n, len(series)))
+    monthly: dict[str, Array] = {}
+    after = series["china_gross_revenue"][:, list(sel), config.facts + 1 :].sum(axis=-1)
+    for k, (key, s) in enumerate(series.items()):
+        m = over_products(s, sel)
+        totals[:, k] = m.sum(axis=-1)
+        npv[:, k] = eq.npv(m, factors)
+        if key in config.fan:
+            monthly[key] = m[:keep].astype(np.float32)
+    return totals, npv, monthly, after
 
 
 def simulate_chunk(
@@ -121,29 +194,21 @@ def simulate_chunk(
 ) -> ChunkResult:
     """Draw, project and reduce paths ``start … stop-1`` (a pure function, run anywhere)."""
     x = draws(spec, seed, start, stop)
-    inputs = apply_draws(base, spec, x)
-    proj = project(inputs)
-    sel = list(config.products)
-    every = len(sel) == len(inputs.product_ids)
-    factors = eq.discount_factors(inputs.discount_rate, inputs.months)
-    series = party_series(proj)
-    totals, npv, monthly = [], [], {}
-    for key, s in series.items():
-        m = s.sum(axis=1) if every else s[:, sel, :].sum(axis=1)
-        totals.append(m.sum(axis=-1))
-        npv.append(eq.npv(m, factors))
-        if key in config.fan:
-            monthly[key] = m.astype(np.float32)
-    shipped = proj.volumes.shipments[:, sel, :].sum(axis=1) > 0
-    first = np.where(shipped.any(axis=1), shipped.argmax(axis=1), np.inf)
+    proj = project(apply_draws(base, spec, x))
+    keep = max(0, min(stop, config.fan_paths) - start)
+    totals, npv, monthly, after = reduce_paths(proj, config, keep)
+    shipped = np.greater(proj.volumes.shipments[:, list(config.products), :], 0.0)
+    any_shipped: Array = shipped.any(axis=1)
     return ChunkResult(
         start,
         stop,
         x,
-        np.stack(totals, axis=1),
-        np.stack(npv, axis=1),
-        first.astype(float),
+        totals,
+        npv,
+        first_month(any_shipped),
         monthly,
+        first_month(shipped, config.facts),
+        after,
     )
 
 
@@ -166,155 +231,6 @@ def local_chunks(
         yield simulate_chunk(base, spec, seed, start, stop, config)
 
 
-# ---------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class Simulation:
-    """Per-path results of a Monte Carlo run and the statistics drawn from them."""
-
-    spec: RiskSpec
-    seed: int
-    n_paths: int
-    chunk: int
-    start: str
-    months: int
-    product_ids: tuple[str, ...]
-    parties: tuple[str, ...]
-    samples: Array
-    totals: Array
-    npv: Array
-    first_shipment: Array
-    monthly: dict[str, Array] = field(default_factory=dict)
-    base_name: str = "base"
-
-    @property
-    def month_labels(self) -> list[str]:
-        return month_labels(self.start, self.months)
-
-    def values(self, party: str, measure: str = "total") -> Array:
-        """Per-path horizon total or NPV of a party, shape (paths,)."""
-        if party not in self.parties:
-            raise InputError(
-                [
-                    Problem(
-                        "output",
-                        "",
-                        "unknown party; choose one of " + ", ".join(self.parties),
-                        party,
-                        True,
-                    )
-                ]
-            )
-        if measure not in ("total", "npv"):
-            raise InputError([Problem("measure", "", "choose total or npv", measure, True)])
-        k = self.parties.index(party)
-        return (self.totals if measure == "total" else self.npv)[:, k]
-
-    def summary(self) -> pd.DataFrame:
-        """P5/P10/P50/P90/P95, mean and its standard error for every party and measure.
-
-        Notes
-        -----
-        Percentiles are linear interpolations of the empirical distribution; the
-        standard error of the mean is ``s / sqrt(n)`` with ``s`` the sample standard
-        deviation (``ddof = 1``).
-        """
-        rows = []
-        for measure, arr in (("total", self.totals), ("npv", self.npv)):
-            pct = np.percentile(arr, PERCENTILES, axis=0)
-            mean = arr.mean(axis=0)
-            se = (
-                arr.std(axis=0, ddof=1) / np.sqrt(len(arr))
-                if len(arr) > 1
-                else np.full(arr.shape[1], np.nan)
-            )
-            for k, party in enumerate(self.parties):
-                rows.append(
-                    {
-                        "party": party,
-                        "label": party_label(party),
-                        "measure": measure,
-                        **{f"p{q}": pct[i, k] for i, q in enumerate(PERCENTILES)},
-                        "mean": mean[k],
-                        "se": se[k],
-                    }
-                )
-        return pd.DataFrame(rows)
-
-    @property
-    def p_no_revenue(self) -> float:
-        """Share of paths with no China revenue at all over the horizon."""
-        return float(np.mean(self.values("china_gross_revenue") == 0.0))
-
-    def first_shipment_distribution(self) -> pd.DataFrame:
-        """Probability that the first China shipment falls in each month (or never)."""
-        labels = self.month_labels
-        idx, counts = np.unique(self.first_shipment, return_counts=True)
-        rows = [
-            (labels[int(i)] if np.isfinite(i) else NO_SHIPMENT, c / self.n_paths)
-            for i, c in zip(idx, counts, strict=True)
-        ]
-        df = pd.DataFrame(rows, columns=["month", "probability"])
-        df["cumulative"] = df["probability"].cumsum()
-        return df
-
-    def bands(self, party: str) -> pd.DataFrame:
-        """Monthly percentile bands (fan chart data) of a party's money, all paths."""
-        if party not in self.monthly:
-            raise InputError(
-                [
-                    Problem(
-                        "fan party",
-                        "",
-                        "no monthly series kept; choose one of " + ", ".join(self.monthly),
-                        party,
-                        True,
-                    )
-                ]
-            )
-        m = self.monthly[party]
-        pct = np.percentile(m, PERCENTILES, axis=0).astype(float)
-        df = pd.DataFrame({"month": self.month_labels})
-        for i, q in enumerate(PERCENTILES):
-            df[f"p{q}"] = pct[i]
-        df["mean"] = m.mean(axis=0, dtype=float)
-        return df
-
-    def inputs_frame(self) -> pd.DataFrame:
-        """The draws, one column per uncertain input (months as indices, never = inf)."""
-        return pd.DataFrame(self.samples, columns=list(self.spec.paths))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Everything the JSON output holds, in plain types."""
-        summary = self.summary()
-        return {
-            "risk": self.spec.name,
-            "assumptions": self.base_name,
-            "seed": self.seed,
-            "paths": self.n_paths,
-            "chunk": self.chunk,
-            "block": BLOCK,
-            "products": list(self.product_ids),
-            "percentiles": list(PERCENTILES),
-            "summary": _records(summary),
-            "p_no_china_revenue": self.p_no_revenue,
-            "first_shipment": _records(self.first_shipment_distribution()),
-            "bands": {p: _records(self.bands(p)) for p in self.monthly},
-            "inputs": [
-                {"path": m.path, "kind": m.shape, "apply": m.apply, "source": m.source}
-                for m in self.spec.marginals
-            ],
-        }
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
-        for r in df.to_dict(orient="records")
-    ]
-
-
 # ---------------------------------------------------------------- running
 
 
@@ -330,7 +246,7 @@ def check_run(paths: int, chunk: int, seed: int) -> None:
             Problem(
                 "--paths",
                 "",
-                f"must be between 1 and {MAX_PATHS:,} (about 1.3 GB of memory per million paths)",
+                f"must be between 1 and {MAX_PATHS:,} (about 0.3 GB of memory per million paths)",
                 paths,
                 True,
             )
@@ -386,41 +302,59 @@ def simulate(
     base = Inputs.from_assumptions([assumptions])
     sel = product_selection(assumptions, products)
     parties = tuple(party_series(project(base)).keys())
-    config = ChunkConfig(products=sel, fan=tuple(p for p in fan if p in parties))
-    d, h = len(spec.marginals), base.months
-    out = {
-        "samples": np.empty((paths, d)),
-        "totals": np.empty((paths, len(parties))),
-        "npv": np.empty((paths, len(parties))),
-        "first": np.empty(paths),
-    }
-    monthly = {p: np.empty((paths, h), dtype=np.float32) for p in config.fan}
-    done = 0
+    facts = int(min(max(pace.facts_month(assumptions), -1), base.months - 1))
+    config = ChunkConfig(sel, tuple(p for p in fan if p in parties), facts, FAN_PATHS)
+    out = _Collector(paths, len(spec.marginals), len(parties), base.months, config)
     for r in map_chunks(base, spec, seed, chunk_ranges(paths, chunk), config):
-        sl = slice(r.start, r.stop)
-        out["samples"][sl], out["totals"][sl], out["npv"][sl] = r.samples, r.totals, r.npv
-        out["first"][sl] = r.first_shipment
-        for p in config.fan:
-            monthly[p][sl] = r.monthly[p]
-        done += r.stop - r.start
+        out.add(r)
         if progress:
-            progress(done, paths)
+            progress(out.done, paths)
     return Simulation(
         spec=spec,
         seed=seed,
         n_paths=paths,
         chunk=chunk,
         start=base.start,
-        months=h,
+        months=base.months,
         product_ids=tuple(base.product_ids[j] for j in sel),
         parties=parties,
-        samples=out["samples"],
-        totals=out["totals"],
-        npv=out["npv"],
-        first_shipment=out["first"],
-        monthly=monthly,
+        samples=out.samples,
+        totals=out.totals,
+        npv=out.npv,
+        first_shipment=out.first,
+        monthly=out.monthly,
         base_name=base_name,
+        next_shipment=out.next,
+        after_facts=out.after,
+        facts=facts,
+        as_of=assumptions.horizon.as_of,
     )
+
+
+class _Collector:
+    """The per-path arrays of a run, filled in place by path index as chunks arrive."""
+
+    def __init__(self, paths: int, inputs: int, parties: int, months: int, config: ChunkConfig):
+        self.samples = np.empty((paths, inputs))
+        self.totals = np.empty((paths, parties))
+        self.npv = np.empty((paths, parties))
+        self.first = np.empty(paths)
+        self.next = np.empty((paths, len(config.products)))
+        self.after = np.empty((paths, len(config.products)))
+        keep = min(paths, config.fan_paths)
+        self.monthly = {p: np.empty((keep, months), dtype=np.float32) for p in config.fan}
+        self.done = 0
+
+    def add(self, r: ChunkResult) -> None:
+        sl = slice(r.start, r.stop)
+        self.samples[sl], self.totals[sl], self.npv[sl] = r.samples, r.totals, r.npv
+        self.first[sl] = r.first_shipment
+        self.next[sl] = r.next_shipment
+        self.after[sl] = r.after_facts
+        for p, m in self.monthly.items():
+            kept = r.monthly[p]
+            m[r.start : r.start + len(kept)] = kept
+        self.done += r.stop - r.start
 
 
 # ---------------------------------------------------------------- exact expectation
