@@ -18,6 +18,8 @@ import math
 import os
 import re
 import stat
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -810,3 +812,332 @@ def test_typing_over_the_shown_value_column_is_a_warning(
     (warning,) = got.warnings
     assert f"Inputs!{coord} (policy_share_rate)" in warning and "0.33" in warning
     assert "edited.xlsx" in warning and "scenario 'a'" in warning
+
+
+# ---------------------------------------------------------------- the command line
+
+RISK = {
+    "name": "r",
+    "distributions": {"policy.share_rate": {"kind": "uniform", "low": 0.1, "high": 0.3}},
+}
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    """A tiny base, a scenario, a set, a risk file and a history file, in a fresh folder."""
+    from model.shipped import HISTORY
+
+    (tmp_path / "sub").mkdir()
+    out = {
+        "base": write_yaml(tmp_path / "base.yaml", TINY),
+        "scenario": write_yaml(
+            tmp_path / "sc.yaml", {"name": "low", "overrides": {"policy.share_rate": 0.1}}
+        ),
+        "risk": write_yaml(tmp_path / "risk.yaml", RISK),
+        "history": tmp_path / "history.csv",
+    }
+    out["set"] = write_yaml(
+        tmp_path / "set.yaml",
+        {"name": "s", "scenarios": [{"scenario": "sc.yaml", "probability": 1.0}]},
+    )
+    out["history"].write_bytes(HISTORY.read_bytes())
+    return out
+
+
+def cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run ``python -m model`` in-process: exit status, standard output and error."""
+    from model.cli import main
+
+    rc = main(argv)
+    got = capsys.readouterr()
+    return rc, got.out, got.err
+
+
+def assert_refused(rc: int, err: str, *needles: str) -> None:
+    """Exit 2, a message per line starting 'error:', naming what it must, no traceback."""
+    assert rc == 2, err
+    assert "Traceback" not in err and "unexpected failure" not in err, err
+    assert all(line.startswith("error: ") for line in err.strip().splitlines()), err
+    for needle in needles:
+        assert needle in err, err
+
+
+def _spellings(target: Path) -> list[str]:
+    """The same file as written directly, through ``sub/..`` and through a symbolic link."""
+    link = target.parent / f"link-to-{target.stem}.out"
+    if not link.exists():
+        link.symlink_to(target.name)
+    return [str(target), str(target.parent / "sub" / ".." / target.name), str(link)]
+
+
+COMMANDS_WRITING = {
+    "project --csv": lambda f, out: ["project", str(f["base"]), "--csv", out],
+    "project --scenario --csv": lambda f, out: [
+        "project",
+        str(f["base"]),
+        "--scenario",
+        str(f["scenario"]),
+        "--csv",
+        out,
+    ],
+    "summary --csv": lambda f, out: ["summary", str(f["base"]), "--csv", out],
+    "summary --set --csv": lambda f, out: [
+        "summary",
+        str(f["base"]),
+        "--set",
+        str(f["set"]),
+        "--csv",
+        out,
+    ],
+    "simulate --json": lambda f, out: [
+        "simulate",
+        str(f["base"]),
+        "--risk",
+        str(f["risk"]),
+        "--paths",
+        "200",
+        "--quiet",
+        "--json",
+        out,
+    ],
+    "forecast --csv": lambda f, out: [
+        "forecast",
+        str(f["base"]),
+        "--vendor",
+        "Vendor",
+        "--history",
+        str(f["history"]),
+        "--csv",
+        out,
+    ],
+    "forecast --json": lambda f, out: [
+        "forecast",
+        str(f["base"]),
+        "--vendor",
+        "Vendor",
+        "--history",
+        str(f["history"]),
+        "--json",
+        out,
+    ],
+}
+#: Which input each command is asked to overwrite.
+TARGETS = {
+    "project --csv": ["base"],
+    "project --scenario --csv": ["scenario"],
+    "summary --csv": ["base"],
+    "summary --set --csv": ["set", "scenario"],  # the set's member, named inside the set
+    "simulate --json": ["risk", "base"],
+    "forecast --csv": ["history"],
+    "forecast --json": ["history", "base"],
+}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS_WRITING))
+def test_no_command_writes_over_its_input(
+    command: str, files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = digest(*files.values())
+    for key in TARGETS[command]:
+        for spelled in _spellings(files[key]):
+            rc, _, err = cli(COMMANDS_WRITING[command](files, spelled), capsys)
+            assert_refused(rc, err, spelled, "is the input file")
+    assert digest(*files.values()) == before
+
+
+def test_a_failed_command_leaves_the_previous_output(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "out.csv"
+    out.write_text("previous\n")
+    bad = write_yaml(tmp_path / "bad.yaml", {"name": "x", "overrides": {"policy.share_rate": 7}})
+    rc, _, err = cli(
+        ["project", str(files["base"]), "--scenario", str(bad), "--csv", str(out)], capsys
+    )
+    assert_refused(rc, err, "bad.yaml", "policy.share_rate")
+    assert out.read_text() == "previous\n"
+
+
+def test_the_same_scenario_twice_is_refused(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    sc = str(files["scenario"])
+    rc, _, err = cli(["summary", str(files["base"]), "--scenario", sc, "--scenario", sc], capsys)
+    assert_refused(rc, err, "sc.yaml", "name", "unique")
+    twice = write_yaml(
+        tmp_path / "twice.yaml",
+        {
+            "name": "t",
+            "scenarios": [
+                {"scenario": "sc.yaml", "probability": 0.5},
+                {"scenario": "sc.yaml", "probability": 0.5},
+            ],
+        },
+    )
+    rc, _, err = cli(["summary", str(files["base"]), "--set", str(twice)], capsys)
+    assert_refused(rc, err, "sc.yaml", "unique")
+
+
+@pytest.mark.parametrize("month", ["0000-01", "9999-12", "2026-1", " 2026-01", "2026-13"])
+def test_impossible_months_are_a_message(
+    month: str, files: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    raw = copy.deepcopy(TINY)
+    raw["horizon"]["start"] = month
+    base = write_yaml(tmp_path / "months.yaml", raw)
+    out = tmp_path / "o.csv"
+    rc, _, err = cli(["project", str(base), "--csv", str(out)], capsys)
+    assert_refused(rc, err, "months.yaml", "horizon.start")
+    assert not out.exists()
+
+
+def test_unreadable_inputs_are_messages(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = str(tmp_path / "o.csv")
+    rc, _, err = cli(["project", str(tmp_path), "--csv", out], capsys)
+    assert_refused(rc, err, str(tmp_path), "is not a regular file")
+    rc, _, err = cli(
+        ["project", str(files["base"]), "--scenario", "/proc/self/mem", "--csv", out], capsys
+    )
+    assert_refused(rc, err, "/proc/self/mem", "cannot be read")
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)
+    rc, _, err = cli(["project", str(pipe), "--csv", out], capsys)
+    assert_refused(rc, err, "pipe.yaml", "is not a regular file")
+    rc, _, err = cli(["forecast", str(files["base"]), "--history", str(tmp_path)], capsys)
+    assert_refused(rc, err, "is not a regular file")
+    assert not Path(out).exists()
+
+
+@pytest.mark.skipif(IS_ROOT, reason="root writes into read-only folders")
+def test_read_only_output_folder_is_a_message(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    rc, _, err = cli(["project", str(files["base"]), "--csv", str(locked / "o.csv")], capsys)
+    assert_refused(rc, err, "not writable")
+
+
+def test_summary_csv_neutralises_formulas_and_keeps_negative_numbers(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import csv
+
+    evil = write_yaml(
+        tmp_path / "evil.yaml",
+        {"name": '=HYPERLINK("http://x","y")', "overrides": {"timeline.us_approval": "2026-04"}},
+    )
+    rc, out, err = cli(
+        ["summary", str(files["base"]), "--scenario", str(evil), "--csv", "-"], capsys
+    )
+    assert rc == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows and {r["scenario"] for r in rows} == {'\'=HYPERLINK("http://x","y")'}
+    numbers = [r["cost_of_delay_usd"] for r in rows if r["cost_of_delay_usd"]]
+    assert any(v.startswith("-") for v in numbers + [r["total_usd"] for r in rows]) or numbers
+    for r in rows:
+        for key, v in r.items():
+            if key != "scenario" and v.startswith("-"):
+                float(v)  # a negative number stays a number
+
+
+def test_import_xlsx_prints_the_warning_for_a_typed_over_value(
+    tmp_path: Path, multi_bytes: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "three.xlsx"
+    src.write_bytes(multi_bytes)
+    wb = openpyxl.load_workbook(src)
+    wb["Inputs"][_named_cell(multi_bytes, "policy_share_rate")] = 0.33
+    wb.save(src)
+    rc, _, err = cli(["import-xlsx", str(src), "--yaml", str(tmp_path / "back.yaml")], capsys)
+    assert rc == 0, err
+    assert "warning: " in err and "0.33" in err and "policy_share_rate" in err
+    rc, _, err = cli(["import-xlsx", str(src), "--yaml", str(src)], capsys)
+    assert_refused(rc, err, "must end in .yaml")
+
+
+# ---------------------------------------------------------------- end to end, as a user runs it
+
+
+def run(
+    *argv: str, cwd: Path, umask: int | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("CHIP_EXPORT_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "model", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=(lambda: os.umask(umask)) if umask is not None else None,
+    )
+
+
+def test_end_to_end_stdout_umask_devices_and_a_pipe(files: dict[str, Path], tmp_path: Path) -> None:
+    res = run("project", "base.yaml", "--csv", "-", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("month,product,metric,value\n")
+    assert "wrote standard output" in res.stderr
+    res = run("project", "base.yaml", "--csv", "out.csv", cwd=tmp_path, umask=0o027)
+    assert res.returncode == 0, res.stderr
+    assert stat.S_IMODE((tmp_path / "out.csv").stat().st_mode) == 0o640
+    null = os.stat("/dev/null")
+    res = run("project", "base.yaml", "--csv", "/dev/null", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert os.stat("/dev/null").st_ino == null.st_ino and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    os.mkfifo(tmp_path / "nobody.csv")
+    res = run("project", "base.yaml", "--csv", "nobody.csv", cwd=tmp_path, timeout=30)
+    assert res.returncode == 2 and "pipe that nobody reads" in res.stderr
+    assert stat.S_ISFIFO((tmp_path / "nobody.csv").stat().st_mode)
+
+
+def test_end_to_end_hostile_yaml_is_exit_2_without_traceback(tmp_path: Path) -> None:
+    (tmp_path / "deep.yaml").write_text("a: " + "[" * 10_000 + "]" * 10_000 + "\n")
+    (tmp_path / "dup.yaml").write_text(yaml.safe_dump(TINY) + "discount_rate: 0.5\n")
+    with (tmp_path / "big.yaml").open("wb") as fh:
+        fh.truncate(50 * 1024 * 1024)
+    for name, needle in [
+        ("deep.yaml", "nested more than"),
+        ("dup.yaml", "duplicate key 'discount_rate'"),
+        ("big.yaml", "over the import limit of 5 MB"),
+    ]:
+        res = run("project", name, "--csv", "o.csv", cwd=tmp_path)
+        assert res.returncode == 2, res.stderr
+        assert needle in res.stderr and name in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_end_to_end_zip_bomb_is_refused_quickly_with_bounded_memory(
+    tmp_path: Path, book_bytes: bytes
+) -> None:
+    _zip_bomb(tmp_path / "bomb.xlsx", book_bytes, 190)
+    probe = (  # the libraries first: the figures are the refusal's own
+        "import resource, sys, time\n"
+        "from model.cli import main\n"
+        "import model.cli.workbook, reports.xlsx_import, reports.inputs_sheet\n"
+        "def rss(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "before = rss()\n"
+        "t = time.perf_counter()\n"
+        "rc = main(sys.argv[1:])\n"
+        "took = time.perf_counter() - t\n"
+        "print(f'PROBE {took:.4f} {rss() - before:.1f}', file=sys.stderr)\n"
+        "sys.exit(rc)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    res = subprocess.run(
+        [sys.executable, "-c", probe, "import-xlsx", "bomb.xlsx", "--yaml", "back.yaml"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 2 and "possible zip bomb" in res.stderr, res.stderr
+    seconds, extra_mb = map(float, res.stderr.split("PROBE ")[1].split())
+    assert seconds < 1 and extra_mb < 20, (seconds, extra_mb)
+    assert not (tmp_path / "back.yaml").exists()
