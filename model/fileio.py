@@ -281,9 +281,9 @@ def distinct_outputs(*outputs: Output | None) -> None:
     """Refuse two outputs of one command that are the same file (one would be lost)."""
     seen: dict[str, Output] = {}
     for out in outputs:
-        if out is None or out.kind != "file" or out.path is None:
+        if out is None or out.kind == "device":
             continue
-        key = str(out.path)
+        key = STDOUT if out.kind == "stdout" else str(out.path)
         if key in seen:
             first = seen[key]
             raise _refuse(

@@ -458,7 +458,15 @@ def test_random_sets_give_success_or_a_message(
 @given(
     dists=st.dictionaries(
         st.sampled_from(
-            ["policy.share_rate", "timeline.us_approval", "products.*.asp_usd", "nowhere"]
+            [
+                "policy.share_rate",
+                "timeline.us_approval",
+                "timeline.ramp_months",
+                "products.*.asp_usd",
+                "products.*.production_paused",
+                "products.*.licence_cap_units",
+                "nowhere",
+            ]
         )
         | _TEXT,
         st.fixed_dictionaries(
@@ -500,6 +508,111 @@ def test_random_bytes_give_success_or_a_message(workdir: Path, data: bytes) -> N
     _only_input_errors(lambda: load_scenario(path), "noise.yaml")
     _only_input_errors(lambda: load_set(path), "noise.yaml")
     _only_input_errors(lambda: _risk_loader()(path, tiny()), "noise.yaml")
+
+
+# ---------------------------------------------------------------- risk files and history
+
+
+def _risk_problems(tmp_path: Path, dist: dict[str, Any], path: str = "policy.share_rate") -> str:
+    f = write_yaml(tmp_path / "risk.yaml", {"name": "r", "distributions": {path: dist}})
+    with pytest.raises(InputError) as info:
+        _risk_loader()(f, tiny())
+    return "\n".join(messages(info))
+
+
+@pytest.mark.parametrize(
+    ("dist", "field"),
+    [
+        ({"kind": "discrete", "values": [0.1, 0.2], "probabilities": ["0.5", "0.5"]}, "0"),
+        ({"kind": "discrete", "values": [0.1, 0.2], "probabilities": [True, False]}, "0"),
+        ({"kind": "discrete", "values": [0.1, float("nan")], "probabilities": [0.5, 0.5]}, "1"),
+        ({"kind": "uniform", "low": True, "high": 0.3}, "low"),
+        ({"kind": "uniform", "low": 0.1, "high": float("inf")}, "high"),
+        ({"kind": "triangular", "low": 0.1, "mode": "0.2", "high": 0.3}, "mode"),
+        ({"kind": "normal", "mean": float("nan"), "sd": 0.1}, "mean"),
+        ({"kind": "normal", "mean": 0.2, "sd": "0.1"}, "sd"),
+        ({"kind": "normal", "mean": 0.2, "sd": 0.1, "high": float("inf")}, "high"),
+    ],
+    ids=[
+        "probability-text",
+        "probability-bool",
+        "value-nan",
+        "low-bool",
+        "high-inf",
+        "mode-text",
+        "mean-nan",
+        "sd-text",
+        "truncation-inf",
+    ],
+)
+def test_risk_numbers_are_numbers_and_finite(
+    tmp_path: Path, dist: dict[str, Any], field: str
+) -> None:
+    text = _risk_problems(tmp_path, dist)
+    assert "risk.yaml: distributions.policy.share_rate." in text and field in text, text
+
+
+def test_risk_non_finite_for_integer_and_correlation_is_named(tmp_path: Path) -> None:
+    text = _risk_problems(
+        tmp_path,
+        {"kind": "discrete", "values": [1, float("inf")], "probabilities": [0.5, 0.5]},
+        "timeline.ramp_months",
+    )
+    assert "distributions.timeline.ramp_months.values.1: must be a finite number" in text
+    f = write_yaml(
+        tmp_path / "corr.yaml",
+        {
+            **RISK,
+            "distributions": {
+                **RISK["distributions"],
+                "demand.erosion_per_month": {"kind": "uniform", "low": 0.0, "high": 0.1},
+            },
+            "correlations": [
+                {"between": ["policy.share_rate", "demand.erosion_per_month"], "rho": ".nan"}
+            ],
+        },
+    )
+    f.write_text(f.read_text().replace("'.nan'", ".nan"))
+    refused(lambda: _risk_loader()(f, tiny()), "corr.yaml", "correlations.0.rho", "finite")
+
+
+HISTORY_HEAD = "fiscal_quarter,revenue_usd_billions,verified,source\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        ("1e400", "finite number"),
+        ("inf", "must be a number >= 0"),
+        ("nan", "must be a number >= 0"),
+        ("true", "must be a number >= 0"),
+        ("1_000", "must be a number >= 0"),
+        ("0x10", "must be a number >= 0"),
+    ],
+)
+def test_history_revenue_must_be_a_plain_finite_number(value: str, rule: str) -> None:
+    from model.risk.forecast import parse_history
+
+    rows = "".join(f"FY2025-Q{q},{1 + q / 10},true,s\n" for q in range(1, 5))
+    text = HISTORY_HEAD + rows + f"FY2026-Q1,{value},true,s\n"
+    refused(lambda: parse_history(text, "h.csv"), "h.csv: line 6.revenue_usd_billions", rule, value)
+
+
+def test_history_file_limits(tmp_path: Path) -> None:
+    from model.risk.forecast import load_history
+
+    big = tmp_path / "big.csv"
+    with big.open("wb") as fh:
+        fh.truncate(6 * 1024 * 1024)
+    refused(lambda: load_history(big), "big.csv", "over the import limit of 5 MB for CSV files")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(
+        HISTORY_HEAD.encode() + "FY2025-Q1,1,true,Bundesbank \xe9\n".encode("latin-1")
+    )
+    refused(lambda: load_history(latin), "latin.csv", "not UTF-8", "line 2")
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(HISTORY_HEAD.encode() + b"FY2025-Q1,1,true,a\x00b\n")
+    refused(lambda: load_history(nul), "nul.csv")
 
 
 # ---------------------------------------------------------------- the output gate
@@ -956,6 +1069,27 @@ def test_a_failed_command_leaves_the_previous_output(
     )
     assert_refused(rc, err, "bad.yaml", "policy.share_rate")
     assert out.read_text() == "previous\n"
+
+
+def test_forecast_outputs_must_differ_and_may_go_to_standard_output(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    same = str(tmp_path / "both.out")
+    args = [
+        "forecast",
+        str(files["base"]),
+        "--vendor",
+        "Vendor",
+        "--history",
+        str(files["history"]),
+    ]
+    rc, _, err = cli([*args, "--json", same, "--csv", same], capsys)
+    assert_refused(rc, err, "--csv", "same file as --json")
+    rc, _, err = cli([*args, "--json", "-", "--csv", "-"], capsys)
+    assert_refused(rc, err, "same file as --json")
+    rc, out, err = cli([*args, "--csv", "-"], capsys)
+    assert rc == 0, err
+    assert out.startswith("fiscal_quarter,") and "China revenue by fiscal quarter" in err
 
 
 def test_the_same_scenario_twice_is_refused(

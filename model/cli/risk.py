@@ -182,16 +182,17 @@ def _run(args: argparse.Namespace, loaded: Loaded, spec: RiskSpec, products: lis
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from ..fileio import atomic_write_text, json_text
+    from ..fileio import json_text, write_output
     from ..risk.schema import load_risk
 
-    out = out_path(args.json, "--json") if args.json else None
+    inputs = [args.assumptions, args.scenario, args.risk]
+    out = out_path(args.json, "--json", inputs) if args.json else None
     loaded = _load(args)
     spec = load_risk(args.risk, loaded.assumptions)
     _check_run(args, loaded, args.product)
     _warn(spec)
     sim = _run(args, loaded, spec, args.product)
-    con = console(args.width)
+    con = console(args.width, stderr=out is not None and out.is_stdout)
     con.print(
         f"Monte Carlo: {sim.n_paths:,} paths, seed {sim.seed}, risk file "
         f"'{spec.name}' on '{loaded.name}' (products: {', '.join(sim.product_ids)})"
@@ -202,7 +203,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     for line in headline_lines(sim):
         con.print(line, highlight=False)
     if out is not None:
-        atomic_write_text(out, json_text(sim.to_dict()))
+        write_output(out, json_text(sim.to_dict()))
         print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK
 
@@ -284,11 +285,12 @@ def _check_tornado(args: argparse.Namespace, loaded: Loaded) -> list[str]:
 
 
 def cmd_tornado(args: argparse.Namespace) -> int:
-    from ..fileio import atomic_write_text, json_text
+    from ..fileio import json_text, write_output
     from ..risk.schema import load_risk
     from ..risk.sensitivity import parse_range, regression_sensitivity, tornado
 
-    out = out_path(args.json, "--json") if args.json else None
+    inputs = [args.assumptions, args.scenario, args.risk]
+    out = out_path(args.json, "--json", inputs) if args.json else None
     loaded = _load(args)
     a = loaded.assumptions
     spec = load_risk(args.risk, a) if args.risk else None
@@ -301,13 +303,13 @@ def cmd_tornado(args: argparse.Namespace) -> int:
         _warn(spec)
         sim = _run(args, loaded, spec, products)
         reg = regression_sensitivity(sim, args.output, args.measure)
-    con = console(args.width)
+    con = console(args.width, stderr=out is not None and out.is_stdout)
     con.print(tornado_table(result))
     if reg is not None:
         con.print(regression_table(reg, args.output, args.measure, args.product))
     if out is not None:
         data = result.to_dict() | ({"regression": reg.to_dict()} if reg is not None else {})
-        atomic_write_text(out, json_text(data))
+        write_output(out, json_text(data))
         print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK
 
@@ -367,7 +369,7 @@ def _cell(v: Any, star: bool = False) -> str:
 def cmd_forecast(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from ..fileio import atomic_write_text, json_text
+    from ..fileio import distinct_outputs, json_text, write_output
     from ..risk.forecast import (
         chart_frame,
         default_quarters,
@@ -376,7 +378,11 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         projected_revenue,
     )
 
-    outs = {k: out_path(v, f"--{k}") for k, v in (("json", args.json), ("csv", args.csv)) if v}
+    inputs = [args.assumptions, args.scenario, args.history]
+    outs = {
+        k: out_path(v, f"--{k}", inputs) for k, v in (("json", args.json), ("csv", args.csv)) if v
+    }
+    distinct_outputs(*outs.values())
     _check_forecast(args)
     loaded = _load(args)
     history = load_history(args.history)
@@ -384,7 +390,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     quarters = args.quarters or default_quarters(history, projected)
     fc = fit_forecast(history, quarters, args.level)
     frame = chart_frame(fc, projected)
-    con = console(args.width)
+    con = console(args.width, stderr=any(o.is_stdout for o in outs.values()))
     con.print(
         f"{args.vendor} China revenue by fiscal quarter, $ billions: model "
         f"{fc.model} (lowest AICc), {fc.level:.0%} prediction intervals; "
@@ -417,9 +423,9 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             "vendor": args.vendor,
             "history_file": str(args.history),
         }
-        atomic_write_text(outs["json"], json_text(data))
+        write_output(outs["json"], json_text(data))
     if "csv" in outs:
-        atomic_write_text(outs["csv"], frame.to_csv(index=False, float_format="%.6g"))
+        write_output(outs["csv"], frame.to_csv(index=False, float_format="%.6g"))
     for path in outs.values():
         print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
