@@ -11,7 +11,8 @@ import streamlit as st
 from model.loader import InputError
 from webapp import compute, files, kpis, state, tabs, widgets
 from webapp.catalog import catalog
-from webapp.fmt import escape_md
+from webapp.levers import lever_map
+from webapp.notices import headline, plural, problems_text, summary
 from webapp.view import View
 
 st.set_page_config(page_title="Chip Export Impact", page_icon=":material/memory:", layout="wide")
@@ -19,46 +20,40 @@ cat = catalog()
 state.boot(cat)
 ref = widgets.sidebar(cat)
 current = state.overrides(ref)
-state.sync_url(ref.id, current)
+levers = lever_map(ref.assumptions)
 
 st.title("Chip Export Impact")
 title, toggle = st.columns([3, 1])
-title.markdown(
-    f"What-if on **{escape_md(ref.name)}**: "
-    + (
-        "; ".join(escape_md(widgets.change_text(ref, k, v)) for k, v in current.items())
-        if current
-        else "no changes yet; move a lever."
-    )
-)
+title.markdown(headline(ref.name, [widgets.change_text(ref, k, v) for k, v in current.items()]))
 measure = (
     toggle.segmented_control(
         "Measure",
         list(kpis.MEASURES),
-        key="measure",
+        key=state.MEASURE_KEY,
         default="total_usd",
         format_func=lambda m: kpis.MEASURES[m],
         required=True,
         label_visibility="collapsed",
         help=kpis.MEASURE_HELP,
+        bind="query-params",
     )
     or "total_usd"
 )
-notices = st.session_state.get(state.NOTICE_KEY) or []
-if notices:
-    st.warning("Ignored from the link:\n\n" + "\n".join(f"- {escape_md(n)}" for n in notices))
+ignored = state.notices(ref.id, current)
+if ignored:
+    st.warning(summary(f"{plural(len(ignored), 'value')} ignored from the link:", ignored))
 try:
     raw, whatif = state.whatif(ref, current)
 except InputError as exc:
-    st.error(
-        "The what-if is not valid; change these levers:\n\n"
-        + "\n".join(f"- {escape_md(str(p))}" for p in exc.problems)
-    )
+    state.sync_address(ref.id, current, levers)
+    st.error(problems_text("The what-if is not valid; change these levers:", exc.problems))
     st.stop()
+state.sync_address(ref.id, current, levers)
 
 key = compute.cache_key(raw)
 results = compute.results(key)
 ref_results = compute.results(compute.cache_key(ref.raw))
 kpis.show(results, ref_results, ref.name, measure)
+kpis.show_checks(whatif)
 files.download_buttons(cat, ref, current, key, raw, whatif)
 tabs.show(View(cat, ref, current, key, whatif, results, ref_results, measure))

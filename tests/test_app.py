@@ -1,5 +1,10 @@
 """The Streamlit app driven through ``AppTest``: it runs on every shipped scenario and every
-tab, its figures are the core's, links restore the what-if, and bad input is reported."""
+tab, its figures are the core's, the levers and tables change them, links restore the
+what-if, and bad input is reported, never raised.
+
+Expected figures are computed from the core on the same inputs, so the tests hold
+whatever the shipped numbers are.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +19,23 @@ from streamlit.testing.v1 import AppTest
 
 from model.analysis import ALL, Results, expected_value, run
 from model.loader import Scenario, load, load_many, load_set
+from model.outputs import long_frame
 from model.schema import param_info
-from webapp import files, fmt, state
+from webapp import files, fmt, kpis, state
 from webapp.catalog import catalog
 from webapp.files import XLSX_MIME
 from webapp.levers import bound_levers
+from webapp.tabs import LABELS
 
 from .conftest import BASE, ROOT, SCENARIOS
 
 APP = str(ROOT / "app.py")
-TABS = ("Timeline", "Split", "Volumes", "Scenarios", "Assumptions", "Risk", "Forecast")
+SCENARIO_DIR = ROOT / "assumptions" / "scenarios"
+KPI_COUNT = len(kpis.KPIS)
 
 
 def start(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=90)
     at.query_params.update(params)
     return at.run()
 
@@ -42,21 +50,36 @@ def plain(markdown: str) -> str:
     return markdown.replace("\\", "")
 
 
-def kpis(at: AppTest) -> dict[str, Any]:
+def kpi_values(at: AppTest) -> dict[str, Any]:
     """Headline metrics by label: (value text, delta text, help text)."""
-    return {m.label: (m.value, m.delta, m.help) for m in at.main.metric[:10]}
+    return {m.label: (m.value, m.delta, m.help) for m in at.main.metric[:KPI_COUNT]}
 
 
-def core(overrides: dict[str, Any] | None = None, scenario: Path | None = None) -> Results:
-    """The calculation core's results for the base, a scenario file or inline overrides."""
-    sc = Scenario(name="inline", overrides=overrides) if overrides is not None else scenario
-    lo = load(BASE, sc)
-    return run([lo.assumptions], [lo.name])
+def overrides_of(stem: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((SCENARIO_DIR / f"{stem}.yaml").read_text())["overrides"])
 
 
-def party_total(r: Results, party: str) -> float:
-    t = r.totals
-    return float(t[(t["product"] == ALL) & (t["party"] == party)]["total_usd"].iloc[0])
+def core(overrides: dict[str, Any] | None = None, scenario: str | None = None) -> Results:
+    """The core's results for the base, with a shipped scenario's and inline overrides."""
+    merged = {**(overrides_of(scenario) if scenario else {}), **(overrides or {})}
+    lo = load(BASE, Scenario(name="inline", overrides=merged))
+    return run([lo.assumptions], ["inline"])
+
+
+def total(r: Results, party: str, frame: str = "totals", column: str = "total_usd") -> float:
+    t = getattr(r, frame)
+    return float(t[(t["product"] == ALL) & (t["party"] == party)][column].iloc[0])
+
+
+def gross(r: Results) -> str:
+    return fmt.money(total(r, "china_gross_revenue"))
+
+
+def every_tab(at: AppTest) -> None:
+    for tab in LABELS:
+        at.session_state[state.TAB_KEY] = tab
+        ok(at.run())
+        assert not at.error, (tab, [e.value for e in at.error])
 
 
 # ---------------------------------------------------------------- runs everywhere
@@ -64,256 +87,227 @@ def party_total(r: Results, party: str) -> float:
 
 def test_defaults_run_on_every_tab() -> None:
     at = ok(start())
-    assert len(kpis(at)) == 10
+    assert list(kpi_values(at)) == [k.label for k in kpis.KPIS]
     assert not at.warning and not at.error
-    for tab in TABS:
-        at.session_state["tab"] = tab
-        ok(at.run())
-        assert not at.error, (tab, [e.value for e in at.error])
+    every_tab(at)
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_every_shipped_scenario_runs(path: Path) -> None:
+def test_every_shipped_scenario_runs_on_every_tab(path: Path) -> None:
     at = ok(start(scenario=path.stem))
     assert at.sidebar.selectbox(key="scenario").value == path.stem
     assert not at.warning and not at.error
-    expected = core(scenario=path)
-    assert kpis(at)["China gross revenue"][0] == fmt.money(
-        party_total(expected, "china_gross_revenue")
-    )
-    for tab in TABS[1:]:
-        at.session_state["tab"] = tab
-        ok(at.run())
-        assert not at.error, (tab, [e.value for e in at.error])
+    assert kpi_values(at)["China gross revenue"][0] == gross(core(scenario=path.stem))
+    every_tab(at)
 
 
 # ---------------------------------------------------------------- figures are the core's
 
 
-def test_levy_slider_25_to_15_gives_the_core_us_government_take() -> None:
+def test_kpis_are_the_core_s_including_delay_and_next_month() -> None:
     at = ok(start())
-    before = kpis(at)["US government"]
-    assert at.sidebar.slider(key="policy.share_rate").value == 25.0
-    at.sidebar.slider(key="policy.share_rate").set_value(15.0)
+    shown, r = kpi_values(at), core()
+    assert shown["US government"][0] == fmt.money(total(r, "us_government"))
+    assert shown["Cost of delay"][0] == fmt.money(
+        total(r, "china_gross_revenue", "delay_cost", "total_usd")
+    )
+    assert shown["Delay cost per month"][0] == fmt.money(
+        total(r, "china_gross_revenue", "delay_cost", "total_per_month_usd")
+    )
+    assert shown["Cost of the next month"][0] == fmt.money(
+        total(r, "china_gross_revenue", "next_month", "total_usd")
+    )
+    at.segmented_control(key=state.MEASURE_KEY).set_value("npv_usd")
     ok(at.run())
-    value, delta, help_ = kpis(at)["US government"]
-    expected = party_total(core({"policy.share_rate": 0.15}), "us_government")
-    base_value = party_total(core({}), "us_government")
+    assert kpi_values(at)["Cost of the next month"][0] == fmt.money(
+        total(r, "china_gross_revenue", "next_month", "npv_usd")
+    )
+
+
+def test_levy_slider_gives_the_core_us_government_take() -> None:
+    at = ok(start())
+    before = kpi_values(at)["US government"]
+    slider = at.sidebar.slider(key="policy.share_rate")
+    assert slider.value == pytest.approx(0.25)
+    slider.set_value(0.15)
+    ok(at.run())
+    value, delta, help_ = kpi_values(at)["US government"]
+    expected = total(core({"policy.share_rate": 0.15}), "us_government")
+    base_value = total(core(), "us_government")
     assert value == fmt.money(expected) != before[0]
     assert f"What-if: {fmt.exact_money(expected)};" in help_  # exact to the dollar
     assert delta == fmt.signed(fmt.money(expected - base_value), expected - base_value)
-    assert delta.startswith("-")
 
 
 def test_preset_button_sets_the_levy() -> None:
     at = ok(start())
     next(b for b in at.sidebar.button if b.label == "15 %").click()
     ok(at.run())
-    assert at.sidebar.slider(key="policy.share_rate").value == 15.0
-    assert at.query_params["policy.share_rate"] == "0.15"
+    assert at.sidebar.slider(key="policy.share_rate").value == pytest.approx(0.15)
+    assert at.query_params["policy.share_rate"] == "0.15"  # a value set by the app is linked
 
 
-def test_scenario_switch_changes_the_kpis() -> None:
+def test_scenario_switch_changes_the_kpis_and_the_address() -> None:
     at = ok(start())
-    before = kpis(at)
-    at.sidebar.selectbox(key="scenario").set_value("approved_now")
+    at.sidebar.selectbox(key="scenario").set_value("levy_struck_down")
     ok(at.run())
-    after = kpis(at)
-    expected = core(scenario=ROOT / "assumptions/scenarios/approved_now.yaml")
-    assert after["China gross revenue"][0] == fmt.money(
-        party_total(expected, "china_gross_revenue")
+    assert kpi_values(at)["US government"][0] == fmt.money(
+        total(core(scenario="levy_struck_down"), "us_government")
     )
-    assert after["China gross revenue"][0] != before["China gross revenue"][0]
-    assert after["Cost of delay"][0] == fmt.money(0.0)
-    assert at.query_params == {"scenario": "approved_now"}
+    assert at.sidebar.select_slider(key="policy.levy_ends").value == "2027-07"
+    assert dict(at.query_params) == {"scenario": "levy_struck_down"}
 
 
 def test_reset_returns_to_the_scenario() -> None:
-    at = ok(start(scenario="us_delay_6m"))
-    reference = kpis(at)
+    at = ok(start(scenario="licence_revoked"))
+    reference = kpi_values(at)
     at.sidebar.slider(key="timeline.test_lag_months").set_value(4)
+    at.sidebar.select_slider(key="products.h200.china_approval").set_value("2027-01")
     ok(at.run())
-    assert kpis(at) != reference
+    assert kpi_values(at) != reference
     next(b for b in at.sidebar.button if b.label.startswith("Reset")).click()
     ok(at.run())
-    assert kpis(at) == reference
-    assert at.query_params == {"scenario": "us_delay_6m"}
+    assert kpi_values(at) == reference
+    assert at.sidebar.select_slider(key="products.h200.china_approval").value == (
+        "inherits timeline"
+    )
 
 
 def test_invalid_what_if_is_reported_not_raised() -> None:
     at = ok(start())
     at.sidebar.number_input(key="products.h200.unit_cost_usd").set_value(1000.0)
     ok(at.run())
-    assert "products.h200" in at.error[0].value and "bill of materials" in at.error[0].value
+    message = plain(at.error[0].value)
+    assert "products.h200" in message and "bill of materials" in message
     at.sidebar.number_input(key="products.h200.unit_cost_usd").set_value(4800.0)
     ok(at.run())
-    assert not at.error and len(kpis(at)) == 10
+    assert not at.error and len(kpi_values(at)) == KPI_COUNT
 
 
-# ---------------------------------------------------------------- links
+# ---------------------------------------------------------------- version-2 levers
 
 
-def test_url_round_trip_restores_the_same_what_if() -> None:
-    at = ok(start(scenario="us_delay_6m"))
-    sb = at.sidebar
-    sb.slider(key="policy.share_rate").set_value(15.0)
-    sb.select_slider(key="timeline.china_approval").set_value("never")
-    sb.select_slider(key="policy.levy_ends").set_value("2027-07")
-    sb.number_input(key="products.h200.asp_usd").set_value(31000.0)
-    sb.number_input(key="products.mi325x.licence_cap_units").set_value(120000.0)
-    sb.toggle(key="products.h200.production_paused").set_value(False)
-    sb.number_input(key="policy.us_min_share").set_value(0.5)
-    ok(at.run())
-    params = dict(at.query_params)
-    assert params == {
-        "scenario": "us_delay_6m",
-        "policy.share_rate": "0.15",
-        "policy.levy_ends": "2027-07",
-        "policy.us_min_share": "0.5",
-        "timeline.china_approval": "never",
-        "products.h200.asp_usd": "31000",
-        "products.h200.production_paused": "false",
-        "products.mi325x.licence_cap_units": "120000",
-    }
-    again = ok(start(**params))
-    assert not again.warning
-    assert dict(again.query_params) == params
-    assert kpis(again) == kpis(at)
-    for key in (
-        "policy.share_rate",
-        "timeline.china_approval",
-        "products.h200.asp_usd",
-        "products.h200.production_paused",
-        "products.mi325x.licence_cap_units",
-    ):
-        widgets = [w for w in again.sidebar.get(_kind(key)) if w.key == key]
-        assert widgets[0].value == at.session_state[key], key
-
-
-def _kind(key: str) -> str:
-    return {
-        "policy.share_rate": "slider",
-        "timeline.china_approval": "select_slider",
-        "products.h200.production_paused": "toggle",
-    }.get(key, "number_input")
-
-
-def test_invalid_link_parameters_are_ignored_with_a_warning() -> None:
-    at = ok(
-        start(
-            **{
-                "scenario": "us_delay_3m",
-                "policy.share_rate": "0.2",  # kept
-                "policy.bogus": "1",  # unknown parameter
-                "products.h999.asp_usd": "1",  # unknown product
-                "demand.erosion_per_month": "abc",  # not a number
-                "demand.backlog_retention": "1.5",  # out of range
-                "timeline.us_approval": "2026-13",  # not a month
-                "products.h200.unit_cost_usd": "100",  # below its bill of materials
-                "discount_rate": "0.08",  # no widget, still a valid override
-            }
-        )
-    )
-    warning = plain(at.warning[0].value)
-    for word in (
-        "policy.bogus",
-        "h999",
-        "erosion_per_month",
-        "backlog_retention",
-        "us_approval",
-        "unit_cost_usd",
-    ):
-        assert word in warning, word
-    assert at.sidebar.slider(key="policy.share_rate").value == 20.0
-    assert dict(at.query_params) == {
-        "scenario": "us_delay_3m",
-        "policy.share_rate": "0.2",
-        "discount_rate": "0.08",
-    }
-    sc = yaml.safe_load((ROOT / "assumptions/scenarios/us_delay_3m.yaml").read_text())
-    expected = core({**sc["overrides"], "policy.share_rate": 0.2, "discount_rate": 0.08})
-    assert kpis(at)["US government"][0] == fmt.money(party_total(expected, "us_government"))
-
-
-def test_unknown_scenario_in_link_falls_back_to_the_base() -> None:
-    at = ok(start(scenario="no_such_thing"))
-    assert "no_such_thing" in plain(at.warning[0].value)
-    assert at.sidebar.selectbox(key="scenario").value == "base"
-
-
-# ---------------------------------------------------------------- uploads
-
-
-def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
-    at.sidebar.file_uploader(key="upload").set_value((name, data, "application/x-yaml"))
-    return ok(at.run())
-
-
-def test_bad_upload_shows_an_error_and_the_app_keeps_working() -> None:
+def test_product_dates_inherit_the_timeline_until_set() -> None:
     at = ok(start())
-    _upload(at, "broken.yaml", b"policy: [unclosed")
-    assert "broken.yaml: malformed YAML" in at.sidebar.error[0].value
-    assert "Traceback" not in at.sidebar.error[0].value
-    at.sidebar.slider(key="policy.share_rate").set_value(15.0)
+    dates = at.sidebar.select_slider(key="products.h200.china_approval")
+    assert dates.value == "inherits timeline" and dates.options[0] == "inherits timeline"
+    dates.set_value("2026-09")
     ok(at.run())
-    expected = party_total(core({"policy.share_rate": 0.15}), "us_government")
-    assert kpis(at)["US government"][0] == fmt.money(expected)
+    want = core({"products.h200.china_approval": "2026-09"})
+    assert kpi_values(at)["China gross revenue"][0] == gross(want)
 
 
-def test_upload_with_several_invalid_values_lists_them_all() -> None:
-    raw = yaml.safe_load(BASE.read_text())
-    raw["policy"]["share_rate"] = 7
-    raw["products"][0]["asp_usd"] = -1
-    raw["timeline"]["ramp_months"] = 0
-    at = _upload(ok(start()), "mine.yaml", yaml.safe_dump(raw).encode())
-    text = plain(at.sidebar.error[0].value)
-    for path in ("policy.share_rate", "products.h200.asp_usd", "timeline.ramp_months"):
-        assert f"mine.yaml: {path}" in text, path
-    assert at.sidebar.selectbox(key="scenario").value == "base"
-
-
-def test_assumptions_upload_becomes_the_custom_scenario() -> None:
-    raw = yaml.safe_load(BASE.read_text())
-    raw["policy"]["share_rate"] = 0.1
-    at = _upload(ok(start()), "low levy.yaml", yaml.safe_dump(raw).encode())
-    assert at.sidebar.selectbox(key="scenario").value == "custom"
-    expected = party_total(core({"policy.share_rate": 0.1}), "us_government")
-    assert kpis(at)["US government"][0] == fmt.money(expected)
-    assert at.query_params == {"scenario": "custom"}
-
-
-def test_scenario_upload_applies_its_overrides_to_the_base() -> None:
-    text = (ROOT / "assumptions/scenarios/us_delay_12m.yaml").read_bytes()
-    at = _upload(ok(start()), "us_delay_12m.yaml", text)
-    expected = core(scenario=ROOT / "assumptions/scenarios/us_delay_12m.yaml")
-    assert kpis(at)["China gross revenue"][0] == fmt.money(
-        party_total(expected, "china_gross_revenue")
+def test_production_rule_vendor_tax_and_timeline_licence_end() -> None:
+    at = ok(start())
+    at.sidebar.selectbox(key="products.h200.production_rule").set_value("capacity")
+    at.sidebar.number_input(key="vendors.Nvidia.tax_rate").set_value(0.3)
+    at.sidebar.select_slider(key="timeline.licence_ends").set_value("2027-07")
+    ok(at.run())
+    want = core(
+        {
+            "products.h200.production_rule": "capacity",
+            "vendors.Nvidia.tax_rate": 0.3,
+            "timeline.licence_ends": "2027-07",
+        }
     )
-    assert at.query_params["timeline.us_approval"] == "2027-03"
+    assert kpi_values(at)["Stranded inventory"][0] == fmt.money(
+        float(want.inventory.loc[want.inventory["product"] == ALL].iloc[0, -1])
+    )
+    assert kpi_values(at)["China gross revenue"][0] == gross(want)
 
 
-def test_scenario_upload_renaming_a_product_is_shown_in_the_headline() -> None:
-    text = b"name: renamed\noverrides:\n  products.h200.name: H200 (renamed)\n"
-    at = _upload(ok(start()), "renamed.yaml", text)
-    assert not at.sidebar.error
-    assert "Nvidia H200 → H200 (renamed)" in plain(at.main.markdown[0].value)
-    assert at.query_params == {"products.h200.name": "H200 (renamed)"}
+def _edit_table(at: AppTest, pid: str, edits: dict[str, Any]) -> None:
+    key = next(k for k in at.session_state if str(k).startswith(f"products.{pid}.china_all"))
+    table = next(
+        k for k in at.session_state if str(k).startswith(f"products.{pid}.china_allocations:table:")
+    )
+    assert key
+    at.session_state[table] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [], **edits}
 
 
-def test_custom_link_without_the_file_warns() -> None:
-    at = ok(start(scenario="custom", **{"policy.share_rate": "0.1"}))
-    assert "uploaded file" in at.warning[0].value
-    assert at.query_params == {}
-
-
-# ---------------------------------------------------------------- scenarios tab
-
-
-def test_scenarios_tab_expected_value_is_the_core_s() -> None:
-    at = start()
-    at.session_state["tab"] = "Scenarios"
+def test_allowance_table_edits_change_the_figures_and_the_link() -> None:
+    at = ok(start())
+    batches = [b.model_dump() for b in load(BASE).assumptions.product("h200").china_allocations]
+    _edit_table(at, "h200", {"edited_rows": {0: {"units": 60000}}})
     ok(at.run())
-    ev = {m.label: m.value for m in at.main.metric[10:]}
+    batches[0]["units"] = 60000.0
+    want = core({"products.h200.china_allocations": batches})
+    assert kpi_values(at)["China gross revenue"][0] == gross(want)
+    text = at.query_params["products.h200.china_allocations"]
+    assert text.startswith(f"{batches[0]['month']}:60000,")
+    again = ok(start(**{"products.h200.china_allocations": text}))
+    assert not again.warning
+    assert kpi_values(again)["China gross revenue"][0] == gross(want)
+
+
+def test_allowance_rows_added_and_deleted() -> None:
+    at = ok(start())
+    _edit_table(
+        at, "h200", {"deleted_rows": [5], "added_rows": [{"month": "2027-03", "units": 5000}]}
+    )
+    ok(at.run())
+    batches = [b.model_dump() for b in load(BASE).assumptions.product("h200").china_allocations]
+    want = core(
+        {"products.h200.china_allocations": [*batches[:5], {"month": "2027-03", "units": 5000}]}
+    )
+    assert kpi_values(at)["China gross revenue"][0] == gross(want)
+
+
+def test_rationing_switched_off_means_unlimited() -> None:
+    at = ok(start())
+    toggle = next(t for t in at.sidebar.toggle if str(t.key).startswith("products.h200.china_al"))
+    toggle.set_value(False)
+    ok(at.run())
+    assert kpi_values(at)["China gross revenue"][0] == gross(
+        core({"products.h200.china_allocations": None})
+    )
+    assert at.query_params["products.h200.china_allocations"] == "unlimited"
+
+
+def test_actuals_are_shown_read_only_with_their_source() -> None:
+    at = ok(start())
+    ref = catalog().base
+    reported = ref.assumptions.product("h200").actual_shipments or {}
+    tables = [
+        d.value for d in at.sidebar.dataframe if list(d.value.columns)[:2] == ["month", "units"]
+    ]
+    actual = next(t for t in tables if set(t["month"]) == set(reported))
+    month = sorted(reported)[-1]
+    row = actual[actual["month"] == month].iloc[0]
+    assert row["units"] == reported[month]
+    assert row["source"] == ref.source(f"products.h200.actual_shipments.{month}") != ""
+
+
+def test_policy_warning_names_the_chip_above_the_limits() -> None:
+    at = ok(start(**{"products.h200.tpp": "25000"}))
+    notes = plain(" ".join(i.value for i in at.main.info))
+    assert "Nvidia H200" in notes and "TPP 25,000" in notes
+
+
+# ---------------------------------------------------------------- the views
+
+
+def test_vendor_view_shows_the_core_s_eps_by_fiscal_year() -> None:
+    at = ok(start(tab="Vendors"))
+    r = core().vendors
+    want = r[(r["vendor"] == "AMD") & (r["period_kind"] == "fiscal_year")].iloc[0]
+    table = next(d.value for d in at.main.dataframe if "EPS effect ($/share)" in d.value.columns)
+    amd = table[table["Vendor"] == "AMD"].iloc[0]
+    assert amd["EPS effect ($/share)"] == pytest.approx(want["eps_usd"], rel=1e-12)
+    assert str(amd["Fiscal year"]).startswith(str(want["period"]))
+
+
+def test_compute_view_totals_the_core_s_h100_equivalents() -> None:
+    at = ok(start(tab="Compute"))
+    frame = long_frame(core().projection)
+    h100e = frame.loc[frame["metric"] == "compute_h100_equivalents", "value"].sum()
+    metric = next(m for m in at.main.metric if m.label.startswith("Compute exported"))
+    assert metric.value == fmt.compact(h100e)
+
+
+def test_scenarios_tab_shows_the_core_s_expected_value_and_next_month() -> None:
+    at = ok(start(tab="Scenarios"))
+    ev = {m.label: m.value for m in at.main.metric[KPI_COUNT:]}
     entries = load_set(ROOT / "assumptions/sets/expected_value.yaml")
     loaded = load_many(BASE, [sc for sc, _ in entries])
     res = run([lo.assumptions for lo in loaded], [lo.name for lo in loaded])
@@ -322,63 +316,163 @@ def test_scenarios_tab_expected_value_is_the_core_s() -> None:
     )
     want = want[want["product"] == ALL].set_index("party")["total_usd"]
     assert ev["US government"] == fmt.money(float(want["us_government"]))
-    assert ev["China gross revenue"] == fmt.money(float(want["china_gross_revenue"]))
+    table = at.main.dataframe[0].value
+    row = table[table["Scenario"] == "Levy struck down"].iloc[0]
+    nxt = total(core(scenario="levy_struck_down"), "china_gross_revenue", "next_month")
+    assert row["Cost of the next month"] == pytest.approx(nxt / 1e6, rel=1e-9, abs=1e-9)
+    assert {"Cost of delay", "Cost of the next month"} <= set(table.columns)
 
 
-def test_emptying_a_required_number_restores_the_scenario_value() -> None:
-    at = ok(start())
-    at.sidebar.number_input(key="products.h200.asp_usd").set_value(None)
-    ok(at.run())
-    assert at.sidebar.number_input(key="products.h200.asp_usd").value == 27000.0
-    assert not at.error and at.query_params == {}
+# ---------------------------------------------------------------- links
 
 
-def test_optional_numbers_can_be_emptied() -> None:
-    at = ok(start(scenario="cap_75k"))
-    at.sidebar.number_input(key="products.h200.licence_cap_units").set_value(None)
-    ok(at.run())
-    assert at.query_params["products.h200.licence_cap_units"] == "null"
-    expected = core({"products.mi325x.licence_cap_units": 150000.0})
-    assert kpis(at)["China gross revenue"][0] == fmt.money(
-        party_total(expected, "china_gross_revenue")
+LINK = {
+    "scenario": "next_batch_6m",
+    "policy.share_rate": "0.15",
+    "policy.mechanism": "revenue share",
+    "timeline.china_approval": "never",
+    "policy.levy_ends": "2027-07",
+    "products.h200.asp_usd": "31000",
+    "products.h200.us_approval": "2026-02",
+    "products.mi325x.licence_cap_units": "120000",
+    "products.h200.production_paused": "false",
+    "vendors.AMD.fiscal_year_end_month": "Jun",
+    "products.mi308.china_allocations": "2026-06:1000,2027-01:500",
+    "discount_rate": "0.08",
+    "tab": "Split",
+    "measure": "NPV",
+}
+LINK_VALUES = {
+    "policy.share_rate": 0.15,
+    "policy.mechanism": "revenue_share",
+    "timeline.china_approval": "never",
+    "policy.levy_ends": "2027-07",
+    "products.h200.asp_usd": 31000.0,
+    "products.h200.us_approval": "2026-02",
+    "products.mi325x.licence_cap_units": 120000.0,
+    "products.h200.production_paused": False,
+    "vendors.AMD.fiscal_year_end_month": 6,
+    "products.mi308.china_allocations": [
+        {"month": "2026-06", "units": 1000.0},
+        {"month": "2027-01", "units": 500.0},
+    ],
+    "discount_rate": 0.08,
+}
+
+
+def test_a_link_restores_the_whole_what_if_and_view() -> None:
+    at = ok(start(**LINK))
+    assert not at.warning
+    assert at.sidebar.selectbox(key="scenario").value == "next_batch_6m"
+    assert at.sidebar.slider(key="policy.share_rate").value == pytest.approx(0.15)
+    assert at.sidebar.select_slider(key="products.h200.us_approval").value == "2026-02"
+    assert at.sidebar.selectbox(key="vendors.AMD.fiscal_year_end_month").value == 6
+    assert at.session_state[state.TAB_KEY] == "Split"
+    want = core(LINK_VALUES, "next_batch_6m")
+    assert kpi_values(at)["China gross revenue"][0] == fmt.money(
+        total(want, "china_gross_revenue", column="npv_usd")
+    )
+    # what no widget writes stays in the address; the widgets keep their own
+    assert at.query_params["products.mi308.china_allocations"] == "2026-06:1000,2027-01:500"
+    assert at.query_params["discount_rate"] == "0.08"
+
+
+def test_link_words_of_the_schema_are_read_too() -> None:
+    at = ok(
+        start(
+            **{
+                "policy.mechanism": "revenue_share",
+                "products.h200.us_approval": "null",
+                "timeline.test_lag_months": "3.0",
+            }
+        )
+    )
+    assert not at.warning
+    assert at.sidebar.selectbox(key="policy.mechanism").value == "revenue_share"
+    assert at.sidebar.slider(key="timeline.test_lag_months").value == 3
+    assert kpi_values(at)["China gross revenue"][0] == gross(
+        core({"policy.mechanism": "revenue_share", "timeline.test_lag_months": 3})
     )
 
 
-def _edited_workbook(share_rate: float) -> bytes:
-    """A workbook downloaded from the app, its levy cell edited and saved (openpyxl)."""
-    ref = catalog().base
-    raw, whatif = state.whatif(ref, {})
-    wb = openpyxl.load_workbook(
-        io.BytesIO(files.workbook_bytes(*files.workbook_args(ref, {}, raw, whatif)))
-    )
-    sheet, cell = wb.defined_names["policy_share_rate"].attr_text.replace("$", "").split("!")
-    wb[sheet.strip("'")][cell] = share_rate
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+BAD_LINK = {
+    "scenario": "next_batch_3m",
+    "policy.share_rate": "0.2",  # kept
+    "policy.bogus": "1",  # unknown parameter
+    "products.h999.asp_usd": "1",  # unknown product
+    "demand.erosion_per_month": "abc",  # not a number
+    "demand.backlog_retention": "1.5",  # out of range
+    "timeline.us_approval": "2026-13",  # not a month
+    "products.h200.unit_cost_usd": "100",  # below its bill of materials
+    "products.h200.china_allocations": "soon:5",  # not month:units
+    "discount_rate": "0.08",  # no widget, still a valid override
+}
 
 
-def test_edited_workbook_upload_becomes_the_custom_scenario() -> None:
-    at = ok(start())
-    at.sidebar.file_uploader(key="upload").set_value(
-        ("edited.xlsx", _edited_workbook(0.2), XLSX_MIME)
-    )
+def test_invalid_link_values_are_ignored_with_one_warning() -> None:
+    at = ok(start(**BAD_LINK))
+    warning = plain(at.warning[0].value)
+    assert warning.startswith("7 values ignored from the link:")
+    for word in (
+        "policy.bogus",
+        "h999",
+        "erosion_per_month",
+        "backlog_retention",
+        "us_approval",
+        "unit_cost_usd",
+        "china_allocations",
+    ):
+        assert word in warning, word
+    assert at.sidebar.slider(key="policy.share_rate").value == pytest.approx(0.2)
+    assert at.sidebar.number_input(key="products.h200.unit_cost_usd").value == 4800.0
+    want = core({"policy.share_rate": 0.2, "discount_rate": 0.08}, "next_batch_3m")
+    assert kpi_values(at)["US government"][0] == fmt.money(total(want, "us_government"))
+    for gone in ("policy.bogus", "products.h999.asp_usd", "products.h200.unit_cost_usd"):
+        assert gone not in at.query_params, gone
+
+
+def test_a_long_hostile_link_is_summarised_and_clipped() -> None:
+    params = {f"policy.junk{i}": "x" * 500 for i in range(30)}
+    params["x" * 3000] = "y" * 3000
+    at = ok(start(**params))
+    warning = plain(at.warning[0].value)
+    assert warning.startswith("31 values ignored from the link:")
+    assert "… and 11 more" in warning
+    assert max(len(line) for line in warning.splitlines()) < 300
+    assert "x" * 61 not in warning and "y" * 61 not in warning
+
+
+def test_link_warnings_clear_when_the_user_moves_on() -> None:
+    at = ok(start(**{"policy.bogus": "1"}))
+    assert at.warning
+    at.session_state[state.TAB_KEY] = "Split"  # looking around keeps the message
     ok(at.run())
-    assert not at.sidebar.error
-    assert at.sidebar.selectbox(key="scenario").value == "custom"
-    expected = party_total(core({"policy.share_rate": 0.2}), "us_government")
-    assert kpis(at)["US government"][0] == fmt.money(expected)
-
-
-def test_bad_workbook_upload_shows_an_error_and_the_app_keeps_working() -> None:
-    at = ok(start())
-    at.sidebar.file_uploader(key="upload").set_value(
-        ("edited.xlsx", b"PK\x03\x04 broken", XLSX_MIME)
-    )
+    assert at.warning
+    at.sidebar.slider(key="policy.share_rate").set_value(0.2)
     ok(at.run())
-    assert at.sidebar.error[0].value.startswith("The file was not loaded")
-    assert "edited.xlsx" in plain(at.sidebar.error[0].value)
-    assert at.sidebar.selectbox(key="scenario").value == "base" and len(kpis(at)) == 10
+    assert not at.warning
+
+
+def test_an_implausible_link_shows_a_warning_not_300_digit_figures() -> None:
+    at = ok(start(**{"products.h200.asp_usd": "1e300"}))
+    warning = plain(at.warning[0].value)
+    assert "implausible" in warning and "products.h200.asp_usd" in warning
+    assert all(len(v[0]) < 16 for v in kpi_values(at).values())
+    at = ok(start(**{"products.h200.unit_cost_usd": "30000"}))
+    assert "loses money" in plain(at.warning[0].value)
+
+
+def test_unknown_scenario_in_link_falls_back_to_the_base() -> None:
+    at = ok(start(scenario="no_such_thing"))
+    assert "no_such_thing" in plain(at.warning[0].value)
+    assert at.sidebar.selectbox(key="scenario").value == "base"
+
+
+def test_custom_link_without_the_file_warns_and_drops_its_changes() -> None:
+    at = ok(start(scenario="custom", **{"policy.share_rate": "0.1", "discount_rate": "0.2"}))
+    assert "uploaded file" in plain(at.warning[0].value)
+    assert at.sidebar.slider(key="policy.share_rate").value == pytest.approx(0.25)
+    assert dict(at.query_params) == {}
 
 
 def test_link_values_beyond_the_widget_ranges_are_kept() -> None:
@@ -392,23 +486,17 @@ def test_link_values_beyond_the_widget_ranges_are_kept() -> None:
         )
     )
     assert not at.warning
-    assert at.sidebar.slider(key="policy.share_rate").value == 80.0
-    assert at.sidebar.slider(key="policy.share_rate").max == 80.0
+    slider = at.sidebar.slider(key="policy.share_rate")
+    assert slider.value == pytest.approx(0.8) and slider.max == pytest.approx(0.8)
     assert at.sidebar.select_slider(key="timeline.china_approval").value == "2035-01"
-    expected = core(
+    want = core(
         {"policy.share_rate": 0.8, "timeline.china_approval": "2035-01", "horizon.months": 24}
     )
-    assert kpis(at)["China gross revenue"][0] == fmt.money(
-        party_total(expected, "china_gross_revenue")
-    )
-    for tab in TABS:
-        at.session_state["tab"] = tab
-        ok(at.run())
-        assert not at.error, tab
-    at.sidebar.slider(key="policy.share_rate").set_value(30.0)  # the range does not shrink
+    assert kpi_values(at)["China gross revenue"][0] == gross(want)
+    every_tab(at)
+    at.sidebar.slider(key="policy.share_rate").set_value(0.3)  # the range does not shrink
     ok(at.run())
-    assert at.sidebar.slider(key="policy.share_rate").max == 80.0
-    assert at.query_params["policy.share_rate"] == "0.3"
+    assert at.sidebar.slider(key="policy.share_rate").max == pytest.approx(0.8)
 
 
 def test_headline_names_each_change_for_people() -> None:
@@ -440,11 +528,122 @@ def _extreme(path: str, high: bool) -> str:
 def test_every_lever_at_an_end_of_its_range_never_crashes(high: bool) -> None:
     levers = bound_levers(catalog().base.assumptions)
     at = ok(start(**{b.path: _extreme(b.path, high) for b in levers}))
-    for tab in TABS:
-        at.session_state["tab"] = tab
-        ok(at.run())
-    # whatever the link kept is what the app shows and puts back in the address
-    kept = dict(at.query_params)
-    again = ok(start(**kept))
-    assert dict(again.query_params) == kept
-    assert not again.warning
+    every_tab(at)
+
+
+# ---------------------------------------------------------------- uploads
+
+
+def _upload(at: AppTest, name: str, data: bytes, mime: str = "application/x-yaml") -> AppTest:
+    at.sidebar.file_uploader(key="upload").set_value((name, data, mime))
+    return ok(at.run())
+
+
+def test_bad_upload_shows_an_error_and_the_app_keeps_working() -> None:
+    at = ok(start())
+    _upload(at, "broken.yaml", b"policy: [unclosed")
+    assert "broken.yaml" in plain(at.sidebar.error[0].value)
+    assert "Traceback" not in at.sidebar.error[0].value
+    at.sidebar.slider(key="policy.share_rate").set_value(0.15)
+    ok(at.run())
+    assert kpi_values(at)["US government"][0] == fmt.money(
+        total(core({"policy.share_rate": 0.15}), "us_government")
+    )
+
+
+def test_upload_over_the_limit_is_refused_before_reading() -> None:
+    at = ok(start())
+    assert any("5 MB" in c.value for c in at.sidebar.caption)
+    _upload(at, "huge.yaml", b"#" * (files.MAX_UPLOAD_BYTES + 1))
+    assert "over the import limit of 5 MB" in plain(at.sidebar.error[0].value)
+
+
+def test_upload_with_several_invalid_values_lists_them_all() -> None:
+    raw = yaml.safe_load(BASE.read_text())
+    raw["policy"]["share_rate"] = 7
+    raw["products"][0]["asp_usd"] = -1
+    raw["timeline"]["ramp_months"] = 0
+    at = _upload(ok(start()), "mine.yaml", yaml.safe_dump(raw).encode())
+    text = plain(at.sidebar.error[0].value)
+    for path in ("policy.share_rate", "products.h200.asp_usd", "timeline.ramp_months"):
+        assert f"mine.yaml: {path}" in text, path
+    assert at.sidebar.selectbox(key="scenario").value == "base"
+
+
+def test_assumptions_upload_becomes_the_custom_scenario() -> None:
+    raw = yaml.safe_load(BASE.read_text())
+    raw["policy"]["share_rate"] = 0.1
+    at = _upload(ok(start()), "low levy.yaml", yaml.safe_dump(raw).encode())
+    assert at.sidebar.selectbox(key="scenario").value == "custom"
+    assert kpi_values(at)["US government"][0] == fmt.money(
+        total(core({"policy.share_rate": 0.1}), "us_government")
+    )
+    assert at.query_params["scenario"] == "custom"
+
+
+def test_scenario_upload_applies_its_overrides_and_tables() -> None:
+    text = (SCENARIO_DIR / "next_batch_12m.yaml").read_bytes()
+    at = _upload(ok(start()), "next_batch_12m.yaml", text)
+    assert kpi_values(at)["China gross revenue"][0] == gross(core(scenario="next_batch_12m"))
+    assert "products.h200.china_allocations" in at.query_params
+
+
+def test_scenario_upload_renaming_a_product_is_shown_in_the_headline() -> None:
+    text = b"name: renamed\noverrides:\n  products.h200.name: H200 (renamed)\n"
+    at = _upload(ok(start()), "renamed.yaml", text)
+    assert not at.sidebar.error
+    assert "Nvidia H200 → H200 (renamed)" in plain(at.main.markdown[0].value)
+    assert at.query_params["products.h200.name"] == "H200 (renamed)"
+
+
+def _edited_workbook(share_rate: float) -> bytes:
+    """A workbook downloaded from the app, its levy cell edited and saved (openpyxl)."""
+    ref = catalog().base
+    raw, whatif = state.whatif(ref, {})
+    wb = openpyxl.load_workbook(
+        io.BytesIO(files.workbook_bytes(*files.workbook_args(ref, {}, raw, whatif)))
+    )
+    sheet, cell = wb.defined_names["policy_share_rate"].attr_text.replace("$", "").split("!")
+    wb[sheet.strip("'")][cell] = share_rate
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_edited_workbook_upload_becomes_the_custom_scenario() -> None:
+    at = _upload(ok(start()), "edited.xlsx", _edited_workbook(0.2), XLSX_MIME)
+    assert not at.sidebar.error
+    assert at.sidebar.selectbox(key="scenario").value == "custom"
+    assert kpi_values(at)["US government"][0] == fmt.money(
+        total(core({"policy.share_rate": 0.2}), "us_government")
+    )
+
+
+def test_bad_workbook_upload_shows_an_error_and_the_app_keeps_working() -> None:
+    at = _upload(ok(start()), "edited.xlsx", b"PK\x03\x04 broken", XLSX_MIME)
+    assert at.sidebar.error[0].value.startswith("The file was not loaded")
+    assert "edited.xlsx" in plain(at.sidebar.error[0].value)
+    assert at.sidebar.selectbox(key="scenario").value == "base"
+    assert len(kpi_values(at)) == KPI_COUNT
+
+
+def test_emptying_a_required_number_keeps_the_scenario_value() -> None:
+    at = ok(start())
+    at.sidebar.number_input(key="products.h200.asp_usd").set_value(None)
+    ok(at.run())
+    assert at.sidebar.number_input(key="products.h200.asp_usd").value == 27000.0
+    assert not at.error
+
+
+def test_an_optional_number_can_be_set_and_emptied() -> None:
+    at = ok(start())
+    rate = at.sidebar.number_input(key="products.h200.share_rate")
+    assert rate.value is None  # the policy rate
+    rate.set_value(0.1)
+    ok(at.run())
+    assert kpi_values(at)["US government"][0] == fmt.money(
+        total(core({"products.h200.share_rate": 0.1}), "us_government")
+    )
+    at.sidebar.number_input(key="products.h200.share_rate").set_value(None)
+    ok(at.run())
+    assert kpi_values(at)["US government"][0] == fmt.money(total(core(), "us_government"))

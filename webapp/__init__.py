@@ -1,9 +1,14 @@
 """The Streamlit what-if app's helpers; ``app.py`` at the repository root stays thin.
 
-Modules: :mod:`fmt` (numbers for people), :mod:`catalog` (shipped files and
-references), :mod:`levers` (which parameters the sidebar edits and how), :mod:`state`
-(overrides, the page URL and session state), :mod:`compute` (cached model calls),
-:mod:`widgets` (the sidebar), :mod:`kpis` (headline figures), :mod:`files`
-(downloads and uploads), :mod:`view` (what each tab receives), :mod:`tabs` (the tab
-list) with :mod:`charts`, :mod:`scenarios_tab` and :mod:`assumptions_tab`.
+Modules: :mod:`fmt` (numbers for people), :mod:`notices` (short messages: lists
+summarised, values clipped), :mod:`catalog` (shipped files and references),
+:mod:`levers` (which parameters the sidebar edits and how), :mod:`allowances` (China's
+allowance batches as a table and as link text), :mod:`links` (reading a shared link),
+:mod:`state` (overrides, session state and the part of the page address no widget
+writes), :mod:`compute` (cached model calls), :mod:`widgets` (the sidebar),
+:mod:`kpis` (headline figures and the checks beside them), :mod:`files` (downloads
+and uploads), :mod:`view` (what each tab receives), :mod:`tabs` (the tab list) with
+:mod:`charts`, :mod:`vendors_tab`, :mod:`scenarios_tab`, :mod:`assumptions_tab`,
+:mod:`risk_tab` and :mod:`forecast_tab`; :mod:`server` and :mod:`browser` serve the app
+and drive it in headless Chromium for the browser tests and the benchmark.
 """

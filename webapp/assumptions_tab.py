@@ -8,8 +8,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from model.schema import Assumptions, param_info, parameter_table
+from model.schema import Assumptions, ParamInfo, param_info, parameter_table
 
+from . import allowances
 from .catalog import CUSTOM_ID
 from .levers import same, value_at
 from .view import View
@@ -18,28 +19,52 @@ UNSET = "(not set)"
 
 
 def paths(a: Assumptions) -> list[str]:
-    """Every scalar dotted path of these assumptions, in schema order, then each BOM."""
+    """Every dotted path of these assumptions, in schema order: the sections, each
+    vendor's keys, then each product's keys, allowance batches, actuals and BOM."""
     out = []
     for info in parameter_table():
         if info.section == "top":
             out.append(info.key)
-        elif info.section != "product":
+        elif info.section not in ("product", "vendor"):
             out.append(f"{info.section}.{info.key}")
+    vendor_keys = [i.key for i in parameter_table() if i.section == "vendor"]
+    for v in a.vendor_names:
+        out += [f"vendors.{v}.{k}" for k in vendor_keys]
     product_keys = [i.key for i in parameter_table() if i.section == "product"]
     for p in a.products:
         out += [f"products.{p.id}.{k}" for k in product_keys]
+        out.append(f"products.{p.id}.{allowances.FIELD}")
+        out += [f"products.{p.id}.actual_shipments.{m}" for m in sorted(p.actual_shipments or {})]
         out += [f"products.{p.id}.bom_usd_per_unit.{s}" for s in p.bom_usd_per_unit]
     return out
+
+
+ALLOCATION_INFO = ParamInfo(
+    key=allowances.FIELD,
+    section="product",
+    description="Batches of imports China approves (month:units); unlimited = China limits "
+    "no volume once it approves; none = nothing may ship.",
+    unit="YYYY-MM:units",
+    kind="text",
+)
+
+
+def info_of(path: str) -> ParamInfo:
+    """A path's metadata (the allowance batches have none in the parameter table)."""
+    found = param_info(path)
+    return found if found is not None else ALLOCATION_INFO
 
 
 def _value(a: Assumptions, path: str) -> Any:
     try:
         return value_at(a, path)
-    except (StopIteration, AttributeError):
+    except KeyError:
         return UNSET
 
 
 def _text(v: Any) -> str:
+    if isinstance(v, list):
+        return allowances.encode(v)
     if v is None:
         return "null"
     if isinstance(v, float):
@@ -51,10 +76,9 @@ def full_table(view: View) -> pd.DataFrame:
     base = view.catalog.base.assumptions
     rows = []
     for path in paths(view.whatif):
-        info = param_info(path)
-        assert info is not None, path
+        info = info_of(path)
         value = _value(view.whatif, path)
-        source = "what-if set in the app" if path in view.overrides else view.reference.source(path)
+        source = "what-if set in the app" if path in view.overrides else _source(view, path)
         rows.append(
             {
                 "Parameter": path,
@@ -69,6 +93,18 @@ def full_table(view: View) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _source(view: View, path: str) -> str:
+    """The source of a value; the batches' sources one by one."""
+    if path.endswith("." + allowances.FIELD):
+        batches = _value(view.reference.assumptions, path)
+        count = len(batches) if isinstance(batches, list) else 0
+        found = [view.reference.source(path)] + [
+            view.reference.source(f"{path}.{i}") for i in range(count)
+        ]
+        return " | ".join(s for s in found if s)
+    return view.reference.source(path)
+
+
 def diff_table(view: View) -> pd.DataFrame:
     """Parameters whose what-if value differs from the base, and what changed them."""
     base = view.catalog.base.assumptions
@@ -76,7 +112,7 @@ def diff_table(view: View) -> pd.DataFrame:
     rows = []
     for path in dict.fromkeys([*paths(view.whatif), *paths(base)]):
         now, was = _value(view.whatif, path), _value(base, path)
-        if same(now, was):
+        if _text(now) == _text(was) or same(now, was):
             continue
         by = (
             "you (in the app)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from typing import Any
 
 import altair as alt
@@ -9,22 +10,29 @@ import pandas as pd
 import streamlit as st
 
 from model.analysis import ALL, PARTY_LABELS
-from model.outputs import SUPPLIER_PREFIX, aggregate, metric_info
+from model.outputs import SUPPLIER_PREFIX, aggregate, metric_info, period_labels
 
 BILLION = 1e9
+REPORTED, FORECAST = "reported", "forecast"
+# reported periods solid, forecast periods lighter (the same colours)
+BASIS_OPACITY = alt.Scale(domain=[REPORTED, FORECAST], range=[1.0, 0.45])
 # flows of the buyers' money that add up (stacked) and the suppliers' revenue (a line)
 STACKED = ("vendor_retained_usd", "us_government_usd", "test_lab_usd", "china_tariff_usd")
 SUPPLIERS = PARTY_LABELS["suppliers"]
 PERIODS = {
     "month": "Monthly",
     "calendar_quarter": "Calendar quarter",
-    "fiscal_quarter": "Vendor fiscal quarter",
+    "calendar_year": "Calendar year",
+    "fiscal_quarter": "Fiscal quarter",
+    "fiscal_year": "Fiscal year",
 }
+FISCAL = ("fiscal_quarter", "fiscal_year")
 FLOW_METRICS = (
     "china_demand_units",
     "open_orders_units",
     "china_shipments_units",
     "quota_room_units",
+    "china_allowance_units",
     "us_shipments_units",
 )
 STOCK_METRIC = "inventory_units"
@@ -47,10 +55,35 @@ def _product(frame: pd.DataFrame, product: str) -> pd.DataFrame:
     return frame if product == ALL else frame[frame["product"] == product]
 
 
+def one_calendar(calendars: dict[str, int], product: str) -> int | None:
+    """The fiscal year-end month shared by the products shown, or None when their vendors'
+    calendars differ (a roll-up across vendors then uses calendar periods)."""
+    shown = {fye for pid, fye in calendars.items() if product in (ALL, pid)}
+    return shown.pop() if len(shown) == 1 else None
+
+
+def period_basis(
+    months: list[str], period: str, fiscal_year_end_month: int, as_of: str | None
+) -> dict[str, str]:
+    """Each period's basis: reported when its last month is at or before the date of the
+    latest facts, else forecast."""
+    last: dict[str, str] = {}
+    for month, label in zip(
+        months, period_labels(months, period, fiscal_year_end_month), strict=True
+    ):
+        last[label] = max(last.get(label, month), month)
+    return {k: REPORTED if as_of is not None and m <= as_of else FORECAST for k, m in last.items()}
+
+
 def party_frame(
-    monthly: pd.DataFrame, period: str, product: str, fiscal_year_end_month: int
+    monthly: pd.DataFrame,
+    period: str,
+    product: str,
+    fiscal_year_end_month: int,
+    as_of: str | None = None,
 ) -> pd.DataFrame:
-    """Money by party and period: ``period, party, usd, stacked`` (suppliers summed)."""
+    """Money by party and period: ``period, party, usd, stacked, basis`` (suppliers
+    summed; basis says whether the period is reported or forecast)."""
     sub = _product(monthly, product)
     keep = sub["metric"].isin(STACKED) | sub["metric"].str.startswith(SUPPLIER_PREFIX)
     agg = aggregate(sub[keep], period, fiscal_year_end_month)
@@ -60,15 +93,37 @@ def party_frame(
     )
     agg["stacked"] = ~is_sup
     out = agg.groupby(["period", "party", "stacked"], sort=False)["value"].sum().reset_index()
+    basis = period_basis(sorted(monthly["month"].unique()), period, fiscal_year_end_month, as_of)
+    out["basis"] = out["period"].map(basis)
     return out.rename(columns={"value": "usd"})
+
+
+def as_of_rule(frame: pd.DataFrame, x: alt.X, as_of: str | None) -> list[alt.Chart]:
+    """A dashed rule after the last reported period, labelled with the facts' date."""
+    reported = frame.loc[frame["basis"] == REPORTED, "period"] if "basis" in frame else []
+    if as_of is None or not len(reported):
+        return []
+    at = pd.DataFrame(
+        {"period": [list(dict.fromkeys(reported))[-1]], "text": [f"facts to {as_of}"]}
+    )
+    rule = alt.Chart(at).mark_rule(strokeDash=[2, 2], color="#555").encode(x=x)
+    text = (
+        alt.Chart(at)
+        .mark_text(align="left", dx=4, dy=-4, baseline="top", color="#555")
+        .encode(x=x, y=alt.value(0), text="text:N")
+    )
+    return [rule, text]
 
 
 def party_order() -> list[str]:
     return [metric_info(m).label for m in STACKED] + [SUPPLIERS]
 
 
-def timeline_chart(frame: pd.DataFrame, period_title: str) -> alt.TopLevelMixin:
-    """Stacked bars of the buyers' money by party, with the suppliers' revenue as a line."""
+def timeline_chart(
+    frame: pd.DataFrame, period_title: str, as_of: str | None = None
+) -> alt.TopLevelMixin:
+    """Stacked bars of the buyers' money by party, with the suppliers' revenue as a line;
+    reported periods solid, forecast periods lighter, a rule at the facts' date."""
     data = frame.assign(billions=frame["usd"] / BILLION)
     order = party_order()
     periods = list(dict.fromkeys(data["period"]))
@@ -92,8 +147,9 @@ def timeline_chart(frame: pd.DataFrame, period_title: str) -> alt.TopLevelMixin:
             x=x,
             y=alt.Y("billions:Q", title="$ billions", stack="zero"),
             color=color,
+            opacity=alt.Opacity("basis:N", title="Basis", scale=BASIS_OPACITY),
             order=alt.Order("party_rank:Q"),
-            tooltip=tooltip,
+            tooltip=[*tooltip, alt.Tooltip("basis:N", title="Basis")],
         )
         .transform_calculate(party_rank=f"indexof({order!r}, datum.party)")
     )
@@ -102,7 +158,7 @@ def timeline_chart(frame: pd.DataFrame, period_title: str) -> alt.TopLevelMixin:
         .mark_line(point=True, strokeDash=[4, 3])
         .encode(x=x, y="billions:Q", color=color, tooltip=tooltip)
     )
-    return alt.layer(bars, line).properties(height=380)
+    return alt.layer(bars, line, *as_of_rule(data, x, as_of)).properties(height=380)
 
 
 def waterfall_frame(steps: list[tuple[str, float, bool]]) -> pd.DataFrame:
@@ -165,23 +221,94 @@ def stock_frame(monthly: pd.DataFrame, product: str, cap: float | None) -> pd.Da
     return pd.concat(frames, ignore_index=True)
 
 
-def lines_chart(frame: pd.DataFrame, y_title: str, height: int = 320) -> alt.Chart:
-    return (
+def actual_months(monthly: pd.DataFrame, product: str) -> list[str]:
+    """Months in which China shipments are a reported actual (for the product or any)."""
+    sub = _product(monthly, product)
+    flags = sub[(sub["metric"] == "shipments_actual") & (sub["value"] > 0)]
+    return sorted(flags["month"].unique())
+
+
+def lines_chart(
+    frame: pd.DataFrame,
+    y_title: str,
+    height: int = 320,
+    as_of: str | None = None,
+    actuals: list[str] | None = None,
+) -> alt.TopLevelMixin:
+    """Monthly lines by series; the reported months of China shipments as filled points
+    and a rule at the date of the latest facts."""
+    x = alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=-45))
+    color = alt.Color(
+        "series:N",
+        title=None,
+        legend=alt.Legend(orient="bottom"),
+        sort=list(dict.fromkeys(frame["series"])),
+    )
+    lines = (
         alt.Chart(frame)
         .mark_line()
         .encode(
-            x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=-45)),
+            x=x,
             y=alt.Y("value:Q", title=y_title),
-            color=alt.Color(
-                "series:N",
-                title=None,
-                legend=alt.Legend(orient="bottom"),
-                sort=list(dict.fromkeys(frame["series"])),
-            ),
+            color=color,
             tooltip=["month:O", "series:N", alt.Tooltip("value:Q", format=",.0f")],
         )
-        .properties(height=height)
     )
+    layers: list[alt.Chart] = [lines]
+    shipped = metric_info("china_shipments_units").label
+    reported = frame[(frame["series"] == shipped) & frame["month"].isin(actuals or [])]
+    if len(reported):
+        layers.append(
+            alt.Chart(reported.assign(basis="reported actual"))
+            .mark_point(filled=True, size=60, shape="diamond")
+            .encode(
+                x=x,
+                y="value:Q",
+                color=color,
+                tooltip=["month:O", "basis:N", alt.Tooltip("value:Q", format=",.0f")],
+            )
+        )
+    if as_of is not None and as_of in set(frame["month"]):
+        at = pd.DataFrame({"month": [as_of], "text": [f"facts to {as_of}"]})
+        layers.append(alt.Chart(at).mark_rule(strokeDash=[2, 2], color="#555").encode(x=x))
+        layers.append(
+            alt.Chart(at)
+            .mark_text(align="left", dx=4, baseline="top", color="#555")
+            .encode(x=x, y=alt.value(0), text="text:N")
+        )
+    return alt.layer(*layers).properties(height=height)
+
+
+def period_bars(
+    frame: pd.DataFrame,
+    value: str,
+    y_title: str,
+    color: str,
+    period_title: str,
+    as_of: str | None = None,
+    height: int = 300,
+) -> alt.TopLevelMixin:
+    """Stacked bars of ``value`` by ``period`` and ``color`` (reported periods solid,
+    forecast lighter, a rule after the last reported period)."""
+    periods = list(dict.fromkeys(frame["period"]))
+    x = alt.X("period:O", title=period_title, sort=periods, axis=alt.Axis(labelAngle=-45))
+    bars = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=x,
+            y=alt.Y(f"{value}:Q", title=y_title, stack="zero"),
+            color=alt.Color(f"{color}:N", title=None, legend=alt.Legend(orient="bottom")),
+            opacity=alt.Opacity("basis:N", title="Basis", scale=BASIS_OPACITY),
+            tooltip=[
+                alt.Tooltip("period:O", title=period_title),
+                alt.Tooltip(f"{color}:N"),
+                alt.Tooltip(f"{value}:Q", title=y_title, format=",.4~f"),
+                alt.Tooltip("basis:N", title="Basis"),
+            ],
+        )
+    )
+    return alt.layer(bars, *as_of_rule(frame, x, as_of)).properties(height=height)
 
 
 def scenario_bars(
@@ -208,3 +335,36 @@ def scenario_bars(
         )
     )
     return alt.layer(bars, rule).properties(height=28 * len(frame) + 40)
+
+
+COMPUTE_METRIC = "compute_h100_equivalents"
+
+
+def compute_frame(
+    monthly: pd.DataFrame,
+    period: str,
+    product: str,
+    fiscal_year_end_month: int,
+    as_of: str | None = None,
+) -> pd.DataFrame:
+    """Exported compute by period and product: ``period, product, h100e, basis`` (empty
+    when no product shown reports its TPP)."""
+    sub = _product(monthly, product)
+    sub = sub[sub["metric"] == COMPUTE_METRIC]
+    if sub.empty:
+        return pd.DataFrame(columns=["period", "product", "h100e", "basis"])
+    agg = aggregate(sub, period, fiscal_year_end_month)
+    basis = period_basis(sorted(monthly["month"].unique()), period, fiscal_year_end_month, as_of)
+    agg["basis"] = agg["period"].map(basis)
+    return agg.rename(columns={"value": "h100e"})[["period", "product", "h100e", "basis"]]
+
+
+def total_compute(monthly: pd.DataFrame, product: str) -> float:
+    """Compute exported over the horizon, in H100-equivalents."""
+    sub = _product(monthly, product)
+    return float(sub.loc[sub["metric"] == COMPUTE_METRIC, "value"].sum())
+
+
+def month_name(month: int) -> str:
+    """``1`` -> ``"January"``."""
+    return calendar.month_name[month]

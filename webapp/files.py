@@ -21,6 +21,7 @@ from typing import Any
 import streamlit as st
 import yaml
 
+from model.gate import MB, check_size
 from model.loader import (
     InputError,
     Loaded,
@@ -38,7 +39,6 @@ from .catalog import (
     BASE_FILE,
     BASE_ID,
     CUSTOM_ID,
-    ROOT,
     Catalog,
     Reference,
     catalog,
@@ -46,10 +46,20 @@ from .catalog import (
 )
 from .fmt import escape_md
 from .levers import same, value_at
-from .state import CUSTOM_KEY, NOTICE_KEY, REF_KEY, clear_levers, set_overrides
+from .notices import clip, plural, problems_text, summary
+from .state import (
+    CUSTOM_KEY,
+    NOTICE_KEY,
+    REF_KEY,
+    reset,
+    set_overrides,
+)
 
 UPLOAD_KEY, UPLOAD_ERRORS, UPLOAD_DONE = "upload", "upload_errors", "upload_done"
+UPLOAD_WARNINGS = "upload_warnings"
+#: Every uploader's limit, also ``server.maxUploadSize`` in ``.streamlit/config.toml``.
 MAX_UPLOAD_MB = 5
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * MB
 APP_SOURCE = "what-if set in the Chip Export Impact app"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -203,17 +213,18 @@ class Upload:
     reference: Reference | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _shown(problems: list[Problem], tmp: Path, name: str) -> list[str]:
     """Problems naming the uploaded file (not the temporary copy) and the base relatively."""
-    names = {str(tmp): name, str(BASE_FILE): str(BASE_FILE.relative_to(ROOT))}
+    names = {str(tmp): name, str(BASE_FILE): "assumptions/base.yaml"}
     return [str(dataclasses.replace(p, file=names.get(p.file, p.file))) for p in problems]
 
 
 def _safe_name(name: str) -> str:
     base = Path(name).name or "upload.yaml"
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", base)
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", base)[:100]
 
 
 def _yaml_upload(tmp: Path, name: str) -> Upload:
@@ -239,38 +250,47 @@ def _yaml_upload(tmp: Path, name: str) -> Upload:
 
 
 def _workbook_upload(tmp: Path, name: str) -> Upload:
-    from reports.xlsx_import import read_inputs  # on demand: keeps the start fast
+    from reports.xlsx_import import import_inputs  # on demand: keeps the start fast
 
     try:
-        a = read_inputs(tmp)
+        imported = import_inputs(tmp)
     except InputError as exc:
         return Upload("invalid", problems=_shown(exc.problems, tmp, name))
+    a = imported.assumptions
     ref = custom_reference(
         name, f"Inputs sheet of the uploaded workbook {name}.", a, dump_assumptions(a)
     )
-    return Upload("assumptions", reference=ref)
+    warnings = [w.replace(str(tmp), name) for w in imported.warnings]
+    return Upload("assumptions", reference=ref, warnings=warnings)
 
 
 def read_upload(name: str, data: bytes) -> Upload:
     """Check an uploaded file: assumptions YAML or an edited workbook (a new reference),
-    or a scenario YAML (overrides on the base)."""
+    or a scenario YAML (overrides on the base). The size is checked before anything is
+    parsed; the YAML loader and the workbook importer bound the rest of the work."""
+    shown_name = clip(name, 100)
+    try:
+        check_size(len(data), MAX_UPLOAD_BYTES, shown_name, "uploads")
+    except InputError as exc:
+        return Upload("invalid", problems=[str(p) for p in exc.problems])
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder) / _safe_name(name)
         tmp.write_bytes(data)
         suffix = tmp.suffix.lower()
         if suffix in (".yaml", ".yml"):
-            return _yaml_upload(tmp, name)
+            return _yaml_upload(tmp, shown_name)
         if suffix == ".xlsx":
-            return _workbook_upload(tmp, name)
+            return _workbook_upload(tmp, shown_name)
         return Upload(
             "invalid",
-            problems=[f"{name}: unsupported file type; upload a .yaml, .yml or .xlsx file"],
+            problems=[f"{shown_name}: unsupported file type; upload a .yaml, .yml or .xlsx file"],
         )
 
 
 def _on_upload() -> None:
     f = st.session_state.get(UPLOAD_KEY)
     st.session_state[UPLOAD_ERRORS], st.session_state[UPLOAD_DONE] = [], ""
+    st.session_state[UPLOAD_WARNINGS] = []
     if f is None:
         return
     up = read_upload(f.name, f.getvalue())
@@ -278,18 +298,22 @@ def _on_upload() -> None:
         st.session_state[UPLOAD_ERRORS] = up.problems
         return
     st.session_state[NOTICE_KEY] = []
-    if up.kind == "assumptions":
+    st.session_state[UPLOAD_WARNINGS] = list(up.warnings)
+    name = clip(f.name, 100)
+    if up.kind == "assumptions" and up.reference is not None:
         st.session_state[CUSTOM_KEY] = up.reference
         st.session_state[REF_KEY] = CUSTOM_ID
-        clear_levers()
-        st.session_state[UPLOAD_DONE] = f"Loaded {f.name} as the custom scenario."
+        reset(up.reference)
+        st.session_state[UPLOAD_DONE] = f"Loaded {name} as the custom scenario."
     else:
-        cat = catalog()
         st.session_state[REF_KEY] = BASE_ID
-        set_overrides(cat.base, up.overrides)
+        set_overrides(catalog().base, up.overrides)
         st.session_state[UPLOAD_DONE] = (
-            f"Applied {len(up.overrides)} overrides from {f.name} to the base assumptions."
+            f"Applied {len(up.overrides)} overrides from {name} to the base assumptions."
         )
+
+
+UPLOAD_CAPTION = f"Up to {MAX_UPLOAD_MB} MB: .yaml, .yml or .xlsx."
 
 
 def upload_widget() -> None:
@@ -303,8 +327,12 @@ def upload_widget() -> None:
         "Inputs sheet, becomes the 'Custom' scenario; a scenario file (name, "
         "description, overrides) is applied to the base assumptions.",
     )
+    st.caption(UPLOAD_CAPTION)
     errors = st.session_state.get(UPLOAD_ERRORS) or []
     if errors:
-        st.error("The file was not loaded:\n\n" + "\n".join(f"- {escape_md(e)}" for e in errors))
+        st.error(problems_text("The file was not loaded:", errors))
     elif st.session_state.get(UPLOAD_DONE):
-        st.success(st.session_state[UPLOAD_DONE])
+        st.success(escape_md(st.session_state[UPLOAD_DONE]))
+    warnings = st.session_state.get(UPLOAD_WARNINGS) or []
+    if warnings:
+        st.warning(summary(f"{plural(len(warnings), 'cell')} ignored by the import:", warnings))

@@ -30,6 +30,9 @@ def compact(v: float) -> str:
         text = f"{a:.2f}".rstrip("0").rstrip(".")
         return "0" if text == "0" else ("-" if v < 0 else "") + text
     sign = "-" if v < 0 else ""
+    if a >= 999.5e12:  # beyond trillions: scientific, never a 300-digit figure
+        mantissa, exponent = f"{a:.2e}".split("e")
+        return f"{sign}{mantissa}e{int(exponent)}"
     for factor, suffix in _SCALES:
         if a >= factor * 0.9995:
             return f"{sign}{_sig3(a / factor)} {suffix}"
@@ -70,9 +73,12 @@ def is_zero(v: float, scale: float = 1.0) -> bool:
 
 
 def exact_money(v: float | None) -> str:
-    """The full figure to the dollar, for hover texts: ``"$4,117,234,567"``."""
+    """The full figure to the dollar, for hover texts: ``"$4,117,234,567"``; beyond a
+    quadrillion, scientific."""
     if v is None or not math.isfinite(v):
         return MISSING
+    if abs(v) >= 1e15:
+        return f"-${abs(v):.6e}" if v < 0 else f"${v:.6e}"
     return f"-${abs(v):,.0f}" if v < 0 else f"${v:,.0f}"
 
 

@@ -11,9 +11,11 @@ import pandas as pd
 import streamlit as st
 
 from model.analysis import ALL, PARTIES, Results
-from model.schema import param_info
+from model.plausibility import plausibility_warnings
+from model.schema import Assumptions, param_info
 
 from . import fmt
+from .notices import clip, plural, summary
 
 MEASURES = {"total_usd": "Horizon total", "npv_usd": "NPV"}
 _DISCOUNT = param_info("discount_rate")
@@ -48,6 +50,12 @@ def _stranded(r: Results, measure: str, column: str = "stranded_inventory_usd") 
     return float(inv.loc[inv["product"] == ALL, column].iloc[0])
 
 
+def _next_month(r: Results, measure: str) -> float:
+    d = r.next_month
+    row = d[(d["product"] == ALL) & (d["party"] == COD_PARTY)]
+    return float(row[measure].iloc[0])
+
+
 def _delay(column: str) -> Callable[[Results, str], float]:
     def get(r: Results, measure: str) -> float:
         d = r.delay_cost
@@ -70,16 +78,27 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         "cost_of_delay",
         "Cost of delay",
-        "China gross revenue lost against the same assumptions with both approvals at the "
-        "horizon start (approved now).",
+        "China gross revenue lost against the same assumptions with every chip licensed, "
+        "in the US and in China, when demand began (demand.reference_start), China's "
+        "allowance batches and the reported actuals removed, everything else unchanged.",
         _delay("total_usd"),
         inverse=True,
     ),
     Kpi(
         "cost_of_delay_per_month",
         "Delay cost per month",
-        "Cost of delay divided by the months of delay; n/a without delay or without a licence.",
+        "Each chip's cost of delay divided by its own months of delay, added up over the "
+        "chips with a delay; n/a when no chip has one.",
         _delay("total_per_month_usd"),
+        inverse=True,
+    ),
+    Kpi(
+        "next_month",
+        "Cost of the next month",
+        "What one more month of waiting costs from here: China gross revenue of this "
+        "what-if minus the same with every approval still to come (after the date of the "
+        "latest facts) one month later. Approvals already in the past do not move.",
+        _next_month,
         inverse=True,
     ),
 )
@@ -135,3 +154,29 @@ def table(r: Results, measure: str) -> pd.DataFrame:
     """The KPI values as a frame (label, value) for tables and tests."""
     v = values(r, measure)
     return pd.DataFrame({"kpi": [k.label for k in KPIS], "value": [v[k.key] for k in KPIS]})
+
+
+def show_checks(a: Assumptions) -> None:
+    """Beside the figures: values that look implausible (a warning: check the input) and
+    chips outside the January 2026 licence policy (a note: legal, but noteworthy)."""
+    doubtful = plausibility_warnings(a)
+    if doubtful:
+        st.warning(
+            summary(
+                f"{plural(len(doubtful), 'value')} in this what-if "
+                f"{'looks' if len(doubtful) == 1 else 'look'} implausible; the figures above "
+                "use them as they are:",
+                [clip(m, 300) for m in doubtful],
+            ),
+            icon=":material/error:",
+        )
+    policy = a.licence_policy_warnings()
+    if policy:
+        st.info(
+            summary(
+                "Outside the January 2026 licence policy (TPP below 21,000 and DRAM "
+                "bandwidth below 6,500 GB/s):",
+                policy,
+            ),
+            icon=":material/policy:",
+        )

@@ -39,6 +39,8 @@ from model.schema import Assumptions
 from model.shipped import RISK as RISK_FILE
 
 from . import fmt
+from .catalog import catalog
+from .notices import problems_text
 
 PATH_OPTIONS = (1_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 BILLION = 1e9
@@ -342,6 +344,27 @@ def _editors(raw: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return dists, corrs
 
 
+def without_inapplicable(
+    edited: dict[str, Any], problems: list[Problem]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """The risk mapping without the distributions the problems name (a distribution of
+    a value this what-if does not have, say), and those problems; the correlations that
+    mention a dropped distribution go too."""
+    dists = dict(edited.get("distributions") or {})
+    named = {
+        key
+        for key in dists
+        for p in problems
+        if p.path == f"distributions.{key}" or p.path.startswith(f"distributions.{key}.")
+    }
+    if not named or len(named) == len(dists):
+        return edited, []
+    kept = {k: v for k, v in dists.items() if k not in named}
+    corrs = [c for c in edited.get("correlations") or [] if not set(c.get("between", ())) & named]
+    out = {**edited, "distributions": kept, "correlations": corrs}
+    return out, [p for p in problems if any(p.path.startswith(f"distributions.{k}") for k in named)]
+
+
 def _spec(assumptions: Assumptions) -> tuple[RiskSpec | None, dict[str, Any]]:
     raw = _shipped_raw()
     with st.expander(f"Distributions: {raw.get('name', 'risk file')}", expanded=False):
@@ -350,13 +373,36 @@ def _spec(assumptions: Assumptions) -> tuple[RiskSpec | None, dict[str, Any]]:
         edited = raw_from_rows(
             str(raw.get("name", "edited")), str(raw.get("description", "")), dists, corrs
         )
+    except InputError as exc:
+        st.error(problems_text("The distributions are not valid:", exc.problems))
+        return None, {}
+    try:
         return validate_risk(edited, assumptions, TABLE), edited
     except InputError as exc:
-        st.error(
-            "The distributions are not valid:\n\n"
-            + "\n".join(f"- {fmt.escape_md(str(p))}" for p in exc.problems)
-        )
+        problems = exc.problems
+    # distributions valid on the base assumptions that this what-if cannot take (a value
+    # it does not have) are left out with a warning; anything else is an error
+    fits_base = _valid(edited, catalog().base.assumptions) is not None
+    trimmed, dropped = without_inapplicable(edited, problems) if fits_base else (edited, [])
+    spec = _valid(trimmed, assumptions) if dropped else None
+    if spec is None:
+        st.error(problems_text("The distributions are not valid:", problems))
         return None, {}
+    st.warning(
+        problems_text(
+            f"{len(dropped)} distribution problems: those distributions are left out of "
+            "this run (this what-if cannot take them):",
+            dropped,
+        )
+    )
+    return spec, trimmed
+
+
+def _valid(raw: dict[str, Any], assumptions: Assumptions) -> RiskSpec | None:
+    try:
+        return validate_risk(raw, assumptions, TABLE)
+    except InputError:
+        return None
 
 
 def _run(

@@ -14,10 +14,12 @@ from model.loader import InputError
 
 from . import charts, compute, fmt
 from .kpis import COD_PARTY, MEASURES
+from .state import PARTY_KEY
 from .view import View
 
 WHATIF = "Your what-if"
 PROBABILITY = "Probability"
+NEXT_MONTH = "Cost of the next month"
 
 
 def comparison(view: View) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -30,12 +32,14 @@ def comparison(view: View) -> tuple[pd.DataFrame, pd.DataFrame]:
     totals = pd.concat([shipped.totals, wi.totals.assign(scenario=WHATIF)], ignore_index=True)
     inv = pd.concat([shipped.inventory, wi.inventory.assign(scenario=WHATIF)], ignore_index=True)
     cod = pd.concat([shipped.delay_cost, wi.delay_cost.assign(scenario=WHATIF)], ignore_index=True)
+    nxt = pd.concat([shipped.next_month, wi.next_month.assign(scenario=WHATIF)], ignore_index=True)
     m = view.measure
     rows = []
     for name, prob in [*zip(names, probs, strict=True), (WHATIF, 0.0)]:
         t = totals[(totals["scenario"] == name) & (totals["product"] == ALL)].set_index("party")
         c = cod[(cod["scenario"] == name) & (cod["product"] == ALL)].set_index("party")
         i = inv[(inv["scenario"] == name) & (inv["product"] == ALL)]
+        n = nxt[(nxt["scenario"] == name) & (nxt["product"] == ALL)].set_index("party")
         per = c.loc[COD_PARTY, "total_per_month_usd" if m == "total_usd" else "npv_per_month_usd"]
         row = {
             "Scenario": name,
@@ -46,6 +50,7 @@ def comparison(view: View) -> tuple[pd.DataFrame, pd.DataFrame]:
         row |= {
             "Cost of delay": c.loc[COD_PARTY, m] / charts.BILLION,
             "Per month of delay": per / 1e6,
+            NEXT_MONTH: n.loc[COD_PARTY, m] / 1e6,
             "Stranded inventory": float(i["stranded_inventory_usd"].iloc[0]) / charts.BILLION,
         }
         rows.append(row)
@@ -65,7 +70,13 @@ def _column_config() -> dict[str, Any]:
         "Per month of delay": st.column_config.NumberColumn(
             "Per month of delay ($ M)",
             format="%.0f",
-            help="Cost of delay (China gross revenue) per month of delay.",
+            help="Each chip's cost of delay (China gross revenue) over its own months of "
+            "delay, added up.",
+        ),
+        NEXT_MONTH: st.column_config.NumberColumn(
+            f"{NEXT_MONTH} ($ M)",
+            format="%.1f",
+            help="China gross revenue lost if every approval still to come is one month later.",
         ),
     }
     for label in [p.label for p in PARTIES] + ["Cost of delay", "Stranded inventory"]:
@@ -78,7 +89,9 @@ def render(view: View) -> None:
     measure = MEASURES[view.measure].lower()
     st.caption(
         f"All products, {measure}, $ billions. Cost of delay is China gross revenue "
-        "lost against approval at the horizon start. Edit the probabilities to weight "
+        "lost against every chip licensed when demand began; the cost of the next month "
+        "is what one more month of waiting for the approvals still to come costs. Edit "
+        "the probabilities to weight "
         f"the expected value (defaults: '{view.catalog.set_name}')."
     )
     locked: list[str] = [str(c) for c in table.columns if c != PROBABILITY]
@@ -100,7 +113,8 @@ def render(view: View) -> None:
         st.selectbox(
             "Party to compare",
             [p.key for p in PARTIES],
-            key="scenario_party",
+            key=PARTY_KEY,
+            bind="query-params",
             format_func=lambda k: PARTY_LABELS[k],
         )
         or PARTIES[0].key

@@ -1,194 +1,66 @@
-"""The what-if's state: overrides on a reference, the page URL and session state.
+"""The what-if's state in the session: the reference, the levers, China's allowance
+tables and the overrides no widget shows; the link read when a session starts, and the
+page address kept in step for what no widget writes.
 
-The what-if is ``reference + overrides`` where overrides map dotted paths to
-values. The sidebar's widgets hold the lever values (keyed by dotted path, in
-display units); overrides that no widget edits (from a link or an uploaded
-scenario file) are kept as *extras*. The page URL carries the reference id and
-every override, so opening it restores the same what-if; anything invalid in a
-link is dropped with a message, never a crash.
+The what-if is ``reference + overrides`` (dotted paths to model values). The levers'
+widgets hold their values under their dotted paths and keep the page address in step
+themselves (``bind="query-params"``). This module writes the rest of the address by
+hand: the scenario (``scenario=<id>``), the allowance tables and the overrides
+without a widget. Everything a link asks for that the what-if cannot keep is dropped
+with a message (see :mod:`webapp.links`), never a crash.
 """
 
 from __future__ import annotations
 
-import math
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-from model.loader import InputError, Problem, apply_overrides, validate_raw
-from model.schema import MONTH_RE, NEVER, Assumptions, ParamInfo, param_info
+from model.loader import InputError, apply_overrides, validate_raw
+from model.schema import Assumptions, format_text
 
+from . import allowances, links
 from .catalog import BASE_ID, CUSTOM_ID, Catalog, Reference
-from .levers import bound_levers, from_display, same, to_display, value_at
+from .levers import bound_levers, equivalent, from_widget, lever_map, to_widget, value_at
 
-SCENARIO_PARAM = "scenario"
-STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})  # Streamlit's own, left alone
-LINK = "link"
-# session-state keys besides the lever widgets (which are keyed by dotted path)
-REF_KEY, CUSTOM_KEY, EXTRA_KEY, NOTICE_KEY, BOOT_KEY = (
-    "scenario",
+# widgets of the main area bound to the page address (their keys are the address's)
+TAB_KEY, MEASURE_KEY, PERIOD_KEY, PRODUCT_KEY = "tab", "measure", "period", "product"
+VENDOR_KEY, VENDOR_PERIOD_KEY, PARTY_KEY, SERIES_KEY = (
+    "vendor",
+    "vendor_period",
+    "party",
+    "flows",
+)
+VIEW_KEYS = frozenset(
+    {TAB_KEY, MEASURE_KEY, PERIOD_KEY, PRODUCT_KEY, VENDOR_KEY, VENDOR_PERIOD_KEY, PARTY_KEY}
+    | {SERIES_KEY}
+)
+# session-state keys besides the widgets
+REF_KEY = "scenario"  # the scenario picker (written to the address by hand: its id)
+CUSTOM_KEY, EXTRA_KEY, TABLES_KEY, TABLE_VALUES_KEY = (
     "custom_reference",
     "extra_overrides",
+    "allowance_bases",
+    "allowance_values",
+)
+GENERATION_KEY, SHOWN_KEY, UNBOUND_KEY, WRITTEN_KEY = (
+    "table_generation",
+    "link_shown",
+    "unbound_once",
+    "address_written",
+)
+NOTICE_KEY, NOTICE_SIGNATURE_KEY, BOOT_KEY, CHECK_KEY = (
     "notices",
+    "notice_signature",
     "booted",
+    "link_check",
 )
 
-_TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
-_NULL = ("null", "none", "")
 
-
-# ---------------------------------------------------------------- text <-> values
-
-
-def _month(info: ParamInfo, t: str) -> Any:
-    if info.kind != "month" and t.lower() == NEVER:
-        return NEVER if info.kind == "month_or_never" else None
-    if info.kind == "month_or_null" and t.lower() in _NULL:
-        return None
-    if not MONTH_RE.match(t):
-        alt = {"month": "", "month_or_never": " or 'never'", "month_or_null": " or 'null'"}
-        raise ValueError(f"must be a month written YYYY-MM{alt[info.kind]}")
-    return t
-
-
-def _choice(info: ParamInfo, t: str) -> Any:
-    if t not in info.choices:
-        raise ValueError(f"must be one of {', '.join(info.choices)}")
-    return t
-
-
-def _bool(info: ParamInfo, t: str) -> Any:
-    if t.lower() not in _TRUE + _FALSE:
-        raise ValueError("must be true or false")
-    return t.lower() in _TRUE
-
-
-def _number(info: ParamInfo, t: str) -> Any:
-    if info.optional and t.lower() in _NULL:
-        return None
-    try:
-        number = float(t)
-    except ValueError:
-        raise ValueError("is not a number") from None
-    if not math.isfinite(number):
-        raise ValueError("must be a finite number")
-    if info.kind == "integer":
-        if not number.is_integer():
-            raise ValueError("must be a whole number")
-        return int(number)
-    return number
-
-
-_PARSERS = {
-    "month": _month,
-    "month_or_never": _month,
-    "month_or_null": _month,
-    "choice": _choice,
-    "bool": _bool,
-    "integer": _number,
-    "number": _number,
-}
-
-
-def parse_text(info: ParamInfo, text: str) -> Any:
-    """A URL parameter's text as a value of the parameter's kind; ValueError says why."""
-    if info.kind == "text":
-        raise ValueError("cannot be changed from a link")
-    return _PARSERS[info.kind](info, text.strip())
-
-
-def encode_value(value: Any) -> str:
-    """A value as URL text that :func:`parse_text` reads back exactly."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    return str(value)
-
-
-# ---------------------------------------------------------------- overrides
-
-
-def _related(key: str, path: str) -> bool:
-    return key == path or key.startswith(path + ".") or path.startswith(key + ".")
-
-
-def _culprits(overrides: Mapping[str, Any], problem: Problem) -> set[str]:
-    """Overrides a validation problem points at (a product-wide rule: cost and BOM first)."""
-    hits = {k for k in overrides if _related(k, problem.path)}
-    if problem.path.count(".") == 1 and problem.path.startswith("products."):
-        narrow = {k for k in hits if k.endswith(".unit_cost_usd") or ".bom_usd_per_unit" in k}
-        hits = narrow or hits
-    return hits
-
-
-def prune(
-    ref_raw: Mapping[str, Any], overrides: Mapping[str, Any], file: str
-) -> tuple[dict[str, Any], list[str]]:
-    """Drop overrides until the what-if validates; the messages say what was dropped and why."""
-    kept = dict(overrides)
-    messages: list[str] = []
-    while True:
-        raw, problems = apply_overrides(ref_raw, kept, file)
-        if not problems:
-            try:
-                validate_raw(raw, file)
-                return kept, messages
-            except InputError as exc:
-                problems = exc.problems
-        bad = set().union(*(_culprits(kept, p) for p in problems))
-        messages += [str(p) for p in problems]
-        if not bad:  # the reference itself is invalid: nothing to keep
-            return {}, messages
-        for key in bad:
-            kept.pop(key)
-
-
-def clean_link(ref: Reference, texts: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """Parse a link's ``path=value`` pairs and keep those the reference validates with
-    (ranges and cross-field rules are the schema's, through :func:`prune`)."""
-    candidates: dict[str, Any] = {}
-    messages = []
-    for path, text in texts.items():
-        info = param_info(path)
-        if info is None:
-            messages.append(f"{LINK}: {path}: unknown parameter")
-            continue
-        try:
-            value = parse_text(info, text)
-        except ValueError as exc:
-            messages.append(f"{LINK}: {path}: {exc} (got {text!r})")
-            continue
-        candidates[path] = value
-    kept, more = prune(ref.raw, candidates, LINK)  # every kept path exists in ref
-    changed = {k: v for k, v in kept.items() if not same(v, value_at(ref.assumptions, k))}
-    return changed, messages + more
-
-
-def whatif_raw(ref: Reference, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    raw, problems = apply_overrides(ref.raw, overrides, "what-if")
-    if problems:
-        raise InputError(problems)
-    return raw
-
-
-def whatif(ref: Reference, overrides: Mapping[str, Any]) -> tuple[dict[str, Any], Assumptions]:
-    """The what-if's raw mapping and validated assumptions (InputError if invalid)."""
-    raw = whatif_raw(ref, overrides)
-    return raw, validate_raw(raw, "what-if")
-
-
-def url_params(ref_id: str, overrides: Mapping[str, Any]) -> dict[str, str]:
-    """The page URL's query parameters for a what-if (empty for the untouched base)."""
-    out = {SCENARIO_PARAM: ref_id} if ref_id != BASE_ID else {}
-    out.update({k: encode_value(v) for k, v in overrides.items()})
-    return out
-
-
-# ---------------------------------------------------------------- session state
+# ---------------------------------------------------------------- the reference
 
 
 def reference(cat: Catalog) -> Reference:
@@ -203,77 +75,181 @@ def reference_ids(cat: Catalog) -> list[str]:
     return cat.ids + ([CUSTOM_ID] if CUSTOM_KEY in st.session_state else [])
 
 
-def _is_lever_key(key: str) -> bool:
-    return "." in key and key.split(".")[0] in ("policy", "timeline", "demand", "products")
+# ---------------------------------------------------------------- setting the levers
 
 
-def clear_levers() -> None:
-    """Forget every lever value and extra override: widgets start from the reference."""
-    for key in [k for k in st.session_state if isinstance(k, str) and _is_lever_key(k)]:
-        del st.session_state[key]
-    st.session_state[EXTRA_KEY] = {}
+def generation() -> int:
+    """Bumped whenever the tables restart from new data (their widget keys carry it)."""
+    return int(st.session_state.get(GENERATION_KEY, 0))
 
 
 def set_overrides(ref: Reference, overrides: Mapping[str, Any]) -> None:
-    """Put overrides into the lever widgets (display units) and the extras."""
-    clear_levers()
-    levers = {b.path: b for b in bound_levers(ref.assumptions)}
-    extra = {}
+    """Show ``ref + overrides``: every lever set (its default where not overridden), the
+    allowance tables restarted, the rest kept as extras. Call from a callback (before
+    the widgets are drawn)."""
+    levers = lever_map(ref.assumptions)
+    for path, b in levers.items():
+        value = overrides[path] if path in overrides else value_at(ref.assumptions, path)
+        st.session_state[path] = to_widget(b, value)
+    tables, extra = {}, {}
     for path, value in overrides.items():
-        if path in levers:
-            st.session_state[path] = to_display(levers[path], value)
-        else:
+        pid = links.allocation_product(path)
+        if pid is not None:
+            tables[pid] = value
+        elif path not in levers:
             extra[path] = value
+    st.session_state[TABLES_KEY] = tables
     st.session_state[EXTRA_KEY] = extra
+    st.session_state[GENERATION_KEY] = generation() + 1
+    st.session_state.pop(TABLE_VALUES_KEY, None)
 
 
-def init_levers(ref: Reference) -> None:
-    """Give every lever without a value the reference's value (before widgets exist)."""
-    for b in bound_levers(ref.assumptions):
-        if b.path not in st.session_state:
-            st.session_state[b.path] = to_display(b, value_at(ref.assumptions, b.path))
+def reset(ref: Reference) -> None:
+    """Every lever back to the reference's value."""
+    set_overrides(ref, {})
+
+
+# ---------------------------------------------------------------- overrides
 
 
 def overrides(ref: Reference) -> dict[str, Any]:
-    """The what-if's overrides on the reference: changed levers, then the extras."""
+    """The what-if's overrides on the reference: changed levers, changed allowance
+    tables, then the overrides without a widget."""
+    a = ref.assumptions
     out: dict[str, Any] = {}
-    for b in bound_levers(ref.assumptions):
-        ref_value = value_at(ref.assumptions, b.path)
-        value = from_display(b, st.session_state[b.path], ref_value)
-        if not same(value, ref_value):
-            out[b.path] = value
-    out.update(st.session_state.get(EXTRA_KEY, {}))
+    for b in bound_levers(a):
+        if b.path in st.session_state:
+            before = value_at(a, b.path)
+            value = from_widget(b, st.session_state[b.path], before)
+            if not equivalent(b, value, before):
+                out[b.path] = value
+    for pid, batches in (st.session_state.get(TABLE_VALUES_KEY) or {}).items():
+        out[f"products.{pid}.{links.ALLOCATIONS}"] = batches
+    out.update(st.session_state.get(EXTRA_KEY) or {})
     return out
 
 
+def whatif(ref: Reference, current: Mapping[str, Any]) -> tuple[dict[str, Any], Assumptions]:
+    """The what-if's raw mapping and validated assumptions (InputError if invalid)."""
+    raw, problems = apply_overrides(ref.raw, current, "what-if")
+    if problems:
+        raise InputError(problems)
+    return raw, validate_raw(raw, "what-if")
+
+
+# ---------------------------------------------------------------- the link
+
+
+def _address() -> dict[str, str]:
+    return {k: v for k, v in st.query_params.to_dict().items() if k not in links.STREAMLIT_PARAMS}
+
+
+def _forget(keys: set[str]) -> None:
+    """Remove keys from the address (only ever keys no widget is bound to yet)."""
+    for k in keys:
+        if k in st.query_params:
+            del st.query_params[k]
+
+
 def boot(cat: Catalog) -> None:
-    """On a session's first run, restore the what-if from the page URL."""
+    """On a session's first run, read the link: the scenario, what each widget will read
+    itself (with room made in its range), what the app sets for it, and what is ignored."""
     if st.session_state.get(BOOT_KEY):
+        st.session_state.pop(UNBOUND_KEY, None)
         return
     st.session_state[BOOT_KEY] = True
-    params = {k: v for k, v in st.query_params.to_dict().items() if k not in STREAMLIT_PARAMS}
-    ref_id = params.pop(SCENARIO_PARAM, BASE_ID)
-    notices = []
-    if ref_id == CUSTOM_ID:  # its overrides are relative to a file the link cannot carry
-        notices.append(
-            f"{LINK}: scenario: the custom assumptions came from an uploaded file, "
-            "which a link cannot carry; upload it again (showing the base, without "
-            "the link's changes)"
-        )
-        ref_id, params = BASE_ID, {}
-    elif cat.get(ref_id) is None:
-        notices.append(f"{LINK}: scenario: unknown scenario {ref_id!r} (showing the base instead)")
-        ref_id = BASE_ID
-    ref = cat.get(ref_id) or cat.base
-    kept, messages = clean_link(ref, params)
-    st.session_state[REF_KEY] = ref_id
-    set_overrides(ref, kept)
-    st.session_state[NOTICE_KEY] = notices + messages
+    texts = _address()
+    got = links.read(cat, texts, VIEW_KEYS)
+    st.session_state[REF_KEY] = got.ref_id
+    # widgets must make room for the values they read (ranges, month options)
+    st.session_state[SHOWN_KEY] = {**got.levers, **got.translate}
+    # the values a widget must not read from the address: drawn unbound this run only
+    st.session_state[UNBOUND_KEY] = got.reject | set(got.translate)
+    ref = cat.get(got.ref_id) or cat.base
+    levers = lever_map(ref.assumptions)
+    for path, value in got.translate.items():
+        st.session_state[path] = to_widget(levers[path], value)
+    _forget(got.reject | got.drop)
+    st.session_state[TABLES_KEY] = dict(got.tables)
+    st.session_state[EXTRA_KEY] = dict(got.extras)
+    st.session_state[CHECK_KEY] = {k: texts[k] for k in got.levers}
+    st.session_state[NOTICE_KEY] = list(got.ignored)
+    st.session_state[WRITTEN_KEY] = set(got.extras) | {
+        f"products.{pid}.{links.ALLOCATIONS}" for pid in got.tables
+    }
 
 
-def sync_url(ref_id: str, current: Mapping[str, Any]) -> None:
-    """Write the what-if into the page URL when it differs from what is there."""
-    want = url_params(ref_id, current)
-    have = {k: v for k, v in st.query_params.to_dict().items() if k not in STREAMLIT_PARAMS}
-    if have != want:
-        st.query_params.from_dict(want)
+def drawn_unbound(path: str) -> bool:
+    """Whether a lever is drawn without its address binding on this run (the app set
+    its value for it, or dropped the address's)."""
+    return path in (st.session_state.get(UNBOUND_KEY) or ())
+
+
+def shown_from_link(path: str) -> list[Any]:
+    """Values from the link a widget must have room for."""
+    shown = st.session_state.get(SHOWN_KEY) or {}
+    return [shown[path]] if path in shown else []
+
+
+def check_link(ref: Reference) -> None:
+    """After the levers are drawn on the first run: any value of the link a widget did
+    not take after all is reported as ignored."""
+    check = st.session_state.pop(CHECK_KEY, None) or {}
+    levers = lever_map(ref.assumptions)
+    wanted = st.session_state.get(SHOWN_KEY) or {}
+    for path, text in check.items():
+        b = levers.get(path)
+        if b is None or path not in st.session_state:
+            continue
+        want = wanted.get(path)
+        if not equivalent(b, from_widget(b, st.session_state[path], want), want):
+            st.session_state.setdefault(NOTICE_KEY, []).append(
+                links.said(path, "the widget could not show it", text)
+            )
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), default=str)
+    return format_text(value)
+
+
+def sync_address(ref_id: str, current: Mapping[str, Any], levers: Mapping[str, Any]) -> None:
+    """Write into the page address what no widget writes: the scenario's id, the
+    allowance tables and the overrides without a widget; remove what this module wrote
+    before and no longer holds."""
+    want = {links.SCENARIO_PARAM: ref_id} if ref_id != BASE_ID else {}
+    for path, value in current.items():
+        if path in levers:
+            continue
+        if links.allocation_product(path) is not None:
+            want[path] = allowances.encode(value)
+        else:
+            want[path] = _scalar_text(value)
+    written: set[str] = st.session_state.get(WRITTEN_KEY) or set()
+    have = _address()
+    try:
+        _forget((written | {links.SCENARIO_PARAM}) - set(want))
+        for k, v in want.items():
+            if have.get(k) != v:
+                st.query_params[k] = v
+    except StreamlitAPIException:  # a key a widget is bound to: the widget writes it
+        pass
+    st.session_state[WRITTEN_KEY] = set(want)
+
+
+# ---------------------------------------------------------------- notices
+
+
+def notices(ref_id: str, current: Mapping[str, Any]) -> list[str]:
+    """Messages about the link, shown until the what-if changes (then cleared)."""
+    signature = json.dumps([ref_id, sorted(current.items())], default=str)
+    found = st.session_state.get(NOTICE_KEY) or []
+    if not found:
+        return []
+    if NOTICE_SIGNATURE_KEY not in st.session_state:
+        st.session_state[NOTICE_SIGNATURE_KEY] = signature
+    if st.session_state[NOTICE_SIGNATURE_KEY] != signature:
+        st.session_state[NOTICE_KEY] = []
+        return []
+    return list(found)

@@ -1,5 +1,8 @@
 """The main area's tabs. Each is ``(label, render)`` with ``render(view: View) -> None``;
 adding a tab is one line in :data:`TABS`. Only the open tab is computed.
+
+The open tab, the period and the product are bound to the page address (keys
+``tab``, ``period``, ``product``), so a link reopens the same view.
 """
 
 from __future__ import annotations
@@ -12,63 +15,106 @@ import streamlit as st
 from model.analysis import ALL, PARTIES, PARTY_LABELS
 from model.outputs import metric_info
 
-from . import assumptions_tab, charts, fmt, forecast_tab, risk_tab, scenarios_tab
+from . import (
+    assumptions_tab,
+    charts,
+    compute,
+    fmt,
+    forecast_tab,
+    risk_tab,
+    scenarios_tab,
+    vendors_tab,
+)
+from .state import PERIOD_KEY, PRODUCT_KEY, SERIES_KEY, TAB_KEY
 from .view import View
 
-TAB_KEY = "tab"
+BIND = "query-params"
 
 
-def _product_picker(view: View, key: str) -> str:
+def product_picker(view: View) -> str:
+    """One chip, or all of them added up (shared by the tabs, bound to the address)."""
     ids = [ALL, *(p.id for p in view.whatif.products)]
-    return st.selectbox(
-        "Product",
-        ids,
-        key=key,
-        format_func=view.product_label,
-        help="One chip, or all of them added up.",
+    return str(
+        st.selectbox(
+            "Product",
+            ids,
+            key=PRODUCT_KEY,
+            format_func=view.product_label,
+            help="One chip, or all of them added up.",
+            bind=BIND,
+        )
+    )
+
+
+def period_picker() -> str:
+    return str(
+        st.segmented_control(
+            "Period",
+            list(charts.PERIODS),
+            key=PERIOD_KEY,
+            default="month",
+            format_func=lambda p: charts.PERIODS[p],
+            required=True,
+            help="Months, calendar quarters or years, or fiscal quarters or years (each "
+            "vendor's own calendar, fiscal years named after the calendar year in which "
+            "they end).",
+            bind=BIND,
+        )
+        or "month"
+    )
+
+
+def shown_period(view: View, period: str, product: str) -> tuple[str, int, str]:
+    """(period shown, fiscal year-end month, a note): fiscal periods fall back to
+    calendar ones when the products shown follow different fiscal calendars."""
+    fye = charts.one_calendar(view.calendars, product)
+    if period in charts.FISCAL and fye is None:
+        calendar = period.replace("fiscal", "calendar")
+        note = (
+            "The vendors' fiscal calendars differ, so all products together are shown by "
+            f"{charts.PERIODS[calendar].lower()}; pick one product for its fiscal periods."
+        )
+        return calendar, 1, note
+    return period, fye or view.whatif.horizon.fiscal_year_end_month, ""
+
+
+def _as_of_note(view: View) -> str:
+    if view.as_of is None:
+        return ""
+    return (
+        f" Periods up to {view.as_of} (the date of the latest facts) are solid, later "
+        "ones lighter: forecast."
     )
 
 
 def timeline(view: View) -> None:
     left, right = st.columns([2, 1])
     with left:
-        period = st.segmented_control(
-            "Period",
-            list(charts.PERIODS),
-            key="timeline_period",
-            default="month",
-            format_func=lambda p: charts.PERIODS[p],
-            required=True,
-            help="Months, calendar quarters, or the vendor's fiscal quarters (fiscal years "
-            "named after the calendar year in which they end).",
-        )
+        period = period_picker()
     with right:
-        product = _product_picker(view, "timeline_product")
-    period = period or "month"
-    frame = charts.party_frame(
-        view.monthly, period, product, view.whatif.horizon.fiscal_year_end_month
-    )
-    charts.show(charts.timeline_chart(frame, charts.PERIODS[period]))
+        product = product_picker(view)
+    period, fye, note = shown_period(view, period, product)
+    frame = charts.party_frame(view.monthly, period, product, fye, view.as_of)
+    charts.show(charts.timeline_chart(frame, charts.PERIODS[period], view.as_of))
     st.caption(
         "Bars stack what Chinese buyers pay: the vendor's retained revenue, the US "
         "levy, the US test labs' fees and China's tariff. The dashed line is the "
         "suppliers' revenue, paid by the vendor for new production, so it is not "
-        "stacked on the buyers' money. Fiscal quarters follow the vendor's year end "
-        f"(month {view.whatif.horizon.fiscal_year_end_month})."
+        "stacked on the buyers' money." + _as_of_note(view) + (f" {note}" if note else "")
     )
 
 
-def _party_value(view: View, results_totals: pd.DataFrame, product: str, party: str) -> float:
-    t = results_totals
-    return float(t[(t["product"] == product) & (t["party"] == party)][view.measure].iloc[0])
+def _party_value(frame: pd.DataFrame, product: str, party: str, column: str) -> float:
+    row = frame[(frame["product"] == product) & (frame["party"] == party)]
+    return float(row[column].iloc[0])
 
 
 def split(view: View) -> None:
-    product = _product_picker(view, "split_product")
+    product = product_picker(view)
     t = view.results.totals
 
     def v(party: str) -> float:
-        return _party_value(view, t, product, party)
+        return _party_value(t, product, party, view.measure)
 
     steps = [
         (PARTY_LABELS["china_gross_revenue"], v("china_gross_revenue"), True),
@@ -85,55 +131,123 @@ def split(view: View) -> None:
     charts.show(charts.waterfall_chart(charts.waterfall_frame(steps)))
     measure = "horizon totals" if view.measure == "total_usd" else "NPV"
     st.caption(f"From China gross revenue to the vendor's gross profit ({measure}, $ billions).")
-    st.subheader("Who bears the cost of delay")
-    cod = view.results.delay_cost
-    cod = cod[cod["product"] == product].set_index("party")
-    d = float(cod["delay_months"].iloc[0])
-    col = view.measure if view.measure == "total_usd" else "npv_usd"
-    per = "total_per_month_usd" if view.measure == "total_usd" else "npv_per_month_usd"
-    table = pd.DataFrame(
+    st.subheader("Who bears the cost of delay, and of the next month")
+    st.dataframe(delay_table(view, product), hide_index=True, width="stretch")
+    st.caption(
+        "Cost of delay: against the same assumptions with every chip licensed in the US "
+        "and in China when demand began, China's batches and the reported actuals "
+        "removed. Per month: each chip's cost over its own months of delay (n/a without "
+        "delay or without a licence). Next month: what one more month of waiting for "
+        f"the approvals still to come costs.{_delay_note(view, product)}"
+    )
+
+
+def delay_table(view: View, product: str) -> pd.DataFrame:
+    """Per party: cost of delay, per month of delay and the cost of the next month."""
+    total = view.measure == "total_usd"
+    col = "total_usd" if total else "npv_usd"
+    per = "total_per_month_usd" if total else "npv_per_month_usd"
+    cod, nxt = view.results.delay_cost, view.results.next_month
+    return pd.DataFrame(
         {
             "Party": [p.label for p in PARTIES],
-            "Cost of delay": [fmt.money(cod.loc[p.key, col]) for p in PARTIES],
-            "Per month of delay": [fmt.money(cod.loc[p.key, per]) for p in PARTIES],
+            "Cost of delay": [fmt.money(_party_value(cod, product, p.key, col)) for p in PARTIES],
+            "Per month of delay": [
+                fmt.money(_party_value(cod, product, p.key, per)) for p in PARTIES
+            ],
+            "Cost of the next month": [
+                fmt.money(_party_value(nxt, product, p.key, col)) for p in PARTIES
+            ],
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch")
-    st.caption(
-        f"Against the same assumptions approved at the horizon start; delay "
-        f"{fmt.months(d)}. Per-month figures are n/a without delay or without a "
-        "licence."
-    )
+
+
+def _delay_note(view: View, product: str) -> str:
+    cod = view.results.delay_cost
+    d = cod[(cod["product"] == product) & (cod["party"] == PARTIES[0].key)]
+    months = float(d["delay_months"].iloc[0])
+    if months != months:  # NaN: the products' delays differ
+        return " The chips' delays differ; pick one to see its delay."
+    return f" Delay: {fmt.months(months)}."
 
 
 def volumes(view: View) -> None:
     left, right = st.columns([2, 1])
     with right:
-        product = _product_picker(view, "volumes_product")
+        product = product_picker(view)
     with left:
         chosen = st.multiselect(
             "Monthly flows",
             list(charts.FLOW_METRICS),
             default=list(charts.FLOW_METRICS),
-            key="volume_series",
+            key=SERIES_KEY,
             format_func=lambda m: metric_info(m).label,
             help="\n\n".join(
                 f"**{metric_info(m).label}**: {metric_info(m).description}"
                 for m in charts.FLOW_METRICS
             ),
+            bind=BIND,
         )
     monthly = view.monthly
+    actuals = charts.actual_months(monthly, product)
     if chosen:
         charts.show(
-            charts.lines_chart(charts.volume_frame(monthly, product, chosen), "units per month")
+            charts.lines_chart(
+                charts.volume_frame(monthly, product, chosen),
+                "units per month",
+                as_of=view.as_of,
+                actuals=actuals,
+            )
         )
     cap = None if product == ALL else view.whatif.product(product).licence_cap_units
-    charts.show(charts.lines_chart(charts.stock_frame(monthly, product, cap), "units", height=260))
+    charts.show(
+        charts.lines_chart(
+            charts.stock_frame(monthly, product, cap), "units", height=260, as_of=view.as_of
+        )
+    )
     st.caption(
         "Top: monthly flows; quota room is what the US-allocation rule allows this "
-        "month (open orders for quota-exempt chips). Bottom: stocks at the end of "
-        "each month: inventory, cumulative China shipments and the licence cap (pick "
-        "a product to see its cap)."
+        "month (open orders for quota-exempt chips); China allowance left is what "
+        "China's batches still allow (chips it rations only). Diamonds mark reported "
+        "shipments; the dotted rule is the date of the latest facts. Bottom: stocks at "
+        "the end of each month: inventory, cumulative China shipments and the licence "
+        "cap (pick a product to see its cap)."
+    )
+
+
+def exported_compute(view: View) -> None:
+    """Exported compute in H100-equivalents over time, by product."""
+    left, right = st.columns([2, 1])
+    with left:
+        period = period_picker()
+    with right:
+        product = product_picker(view)
+    period, fye, note = shown_period(view, period, product)
+    frame = charts.compute_frame(view.monthly, period, product, fye, view.as_of)
+    if frame.empty:
+        st.info("No chip shown reports its TPP, so its exported compute is unknown.")
+        return
+    now = float(frame["h100e"].sum())
+    before = charts.total_compute(compute.monthly(compute.cache_key(view.reference.raw)), product)
+    st.metric(
+        "Compute exported over the horizon (H100-equivalents)",
+        fmt.compact(now),
+        fmt.signed(fmt.compact(now - before), now - before),
+        help=metric_info("compute_h100_equivalents").description,
+        border=True,
+    )
+    charts.show(
+        charts.period_bars(
+            frame, "h100e", "H100-equivalents", "product", charts.PERIODS[period], view.as_of
+        )
+    )
+    missing = [p.name for p in view.whatif.products if p.tpp is None]
+    st.caption(
+        "Compute = TPP (ECCN 3A090: dense TOPS × bit length) × China shipments, in "
+        "H100-equivalents (TPP 15,832)."
+        + (f" Not counted (no TPP reported): {', '.join(missing)}." if missing else "")
+        + _as_of_note(view)
+        + (f" {note}" if note else "")
     )
 
 
@@ -141,16 +255,19 @@ TABS: list[tuple[str, Callable[[View], None]]] = [
     ("Timeline", timeline),
     ("Split", split),
     ("Volumes", volumes),
+    ("Vendors", vendors_tab.render),
+    ("Compute", exported_compute),
     ("Scenarios", scenarios_tab.render),
     ("Assumptions", assumptions_tab.render),
     ("Risk", lambda v: risk_tab.render(v.whatif, v.reference.name)),
     ("Forecast", lambda v: forecast_tab.render(v.whatif)),
 ]
+LABELS = [label for label, _ in TABS]
 
 
 def show(view: View) -> None:
     """Draw the tabs; hidden tabs are skipped (switching tabs reruns the page)."""
-    containers = st.tabs([label for label, _ in TABS], key=TAB_KEY, on_change="rerun")
+    containers = st.tabs(LABELS, key=TAB_KEY, on_change="rerun", bind=BIND)
     for container, (_, render) in zip(containers, TABS, strict=True):
         if container.open is not False:
             with container:

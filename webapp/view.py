@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from model.analysis import ALL, Results
+from model.outputs import fiscal_calendars
 from model.schema import Assumptions
 
 from . import compute
@@ -27,8 +28,18 @@ class View:
 
     @property
     def monthly(self) -> pd.DataFrame:
-        """The what-if's monthly long frame (MODEL_SPEC §5), cached."""
+        """The what-if's monthly long frame (docs/methodology.md §5), cached."""
         return compute.monthly(self.key)
+
+    @property
+    def as_of(self) -> str | None:
+        """The date of the latest facts (months up to it are reported, later forecast)."""
+        return self.whatif.horizon.as_of
+
+    @property
+    def calendars(self) -> dict[str, int]:
+        """Each product's fiscal year-end month (its vendor's calendar)."""
+        return fiscal_calendars(self.results.projection)
 
     def product_label(self, pid: str) -> str:
         if pid == ALL:
