@@ -1275,3 +1275,70 @@ def test_end_to_end_zip_bomb_is_refused_quickly_with_bounded_memory(
     seconds, extra_mb = map(float, res.stderr.split("PROBE ")[1].split())
     assert seconds < 1 and extra_mb < 20, (seconds, extra_mb)
     assert not (tmp_path / "back.yaml").exists()
+
+
+# ---------------------------------------------------------------- random history and workbooks
+
+
+@SETTINGS
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["FY2025-Q1", "FY2025-Q2", "FY9999-Q4", "FY2025-Q5", ""]) | _TEXT,
+            st.sampled_from(["1.5", "-1", "1e400", "nan", "true", ""]) | _TEXT,
+            st.sampled_from(["true", "false", "maybe"]) | _TEXT,
+            _TEXT,
+        ),
+        max_size=12,
+    ),
+    noise=st.binary(max_size=40),
+)
+def test_random_history_gives_a_frame_or_a_message(
+    workdir: Path, rows: list[tuple[str, ...]], noise: bytes
+) -> None:
+    import csv
+
+    from model.risk.forecast import load_history
+
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["fiscal_quarter", "revenue_usd_billions", "verified", "source"])
+    writer.writerows(rows)
+    path = workdir / "history.csv"
+    path.write_bytes(buf.getvalue().encode("utf-8") + noise)
+    frame = _only_input_errors(lambda: load_history(path), "history.csv")
+    if frame is not None:
+        assert frame["revenue_usd_billions"].map(math.isfinite).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_damaged_workbooks_give_assumptions_or_a_message(
+    workdir: Path, book_bytes: bytes, data: st.DataObject
+) -> None:
+    inside = data.draw(st.booleans())  # damage the sheet's XML itself, or the zip
+    part = _inputs_part(book_bytes)
+    src = zipfile.ZipFile(io.BytesIO(book_bytes))
+    raw = bytearray(src.read(part) if inside else book_bytes)
+    for _ in range(data.draw(st.integers(1, 8))):
+        at = data.draw(st.integers(0, len(raw) - 1))
+        raw[at] = data.draw(st.sampled_from(list(b'<>"=/&;0123456789.eE-x ')) | st.integers(0, 255))
+    path = workdir / "damaged.xlsx"
+    if inside:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                body = bytes(raw) if item.filename == part else src.read(item.filename)
+                dst.writestr(item.filename, body)
+    else:
+        path.write_bytes(bytes(raw))
+    _only_input_errors(lambda: read_inputs(path), "damaged.xlsx")
+
+
+@pytest.mark.xfail(reason="scenario and set probabilities are read leniently by the loader")
+@pytest.mark.parametrize("probability", ['"0.5"', "true"])
+def test_scenario_probability_written_as_text_or_true_is_refused(
+    tmp_path: Path, probability: str
+) -> None:
+    sc = tmp_path / "p.yaml"
+    sc.write_text(f"name: p\nprobability: {probability}\noverrides: {{}}\n")
+    refused(lambda: load_scenario(sc), "p.yaml", "probability")
