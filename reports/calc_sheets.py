@@ -227,8 +227,9 @@ def timeline_sections(
         fye = int(x.fiscal_year_end[i, cols[0]])
         years, quarters = fiscal_numbers(labels, fye)
         shifted = f"(YEAR([date])*12+MONTH([date])-1-fye_{lay.vendor_key(vendor)})"
+        # The vendor's name is the row's symbol: a cell the formula compares, not a literal.
         terms = "+".join(
-            f'({lay.product_input_name(x.product_ids[j], "vendor")}="{_quoted(vendor)}")*[P{j}.GP]'
+            f"({lay.product_input_name(x.product_ids[j], 'vendor')}=[gp_{tag}@symbol])*[P{j}.GP]"
             for j in range(len(x.product_ids))
         )
         monthly += [
@@ -252,8 +253,8 @@ def timeline_sections(
             ),
             Series(
                 f"gp_{tag}",
-                f"{vendor}: gross profit, its products",
-                "ΣGP",
+                "Gross profit of the vendor's products",
+                vendor,
                 lay.MONEY_UNIT,
                 "usd",
                 f"={terms}",

@@ -13,6 +13,7 @@ line items, so each reads like the spec:
                :attr:`Grid.aliases` (``[P0.R]``)
 ``[X@sofar]``  the line item from the opening column to this month, a growing range
                (``$F$12:G12``) for sums so far; ``[X@before]`` up to last month
+``[X@symbol]`` the line item's symbol cell (``$B$12``): text compared by formulas
 
 Every formula is written with its cached value, computed by the Python core, so the
 file reads correctly without a recalculation.
@@ -33,7 +34,7 @@ import xlsxwriter.worksheet
 from . import layout as lay
 
 _EPOCH = dt.date(1899, 12, 30)
-_TOKEN = re.compile(r"\[(?:(\w+)\.)?(\w+)(?:(-1)|@(last|range|sofar|before))?\]")
+_TOKEN = re.compile(r"\[(?:(\w+)\.)?(\w+)(?:(-1)|@(last|range|sofar|before|symbol))?\]")
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,8 @@ def render(template: str, sheet: str, col: int, grid: Grid) -> str:
             return lay.row_range(target if other else None, row, lay.COL_T0, last)
         if what == "last":
             return prefix + lay.cell(row, last, True, True)
+        if what == "symbol":
+            return prefix + lay.cell(row, lay.COL_SYMBOL, True, True)
         if what in ("sofar", "before"):
             opening = lay.cell(row, lay.COL_OPEN, True, True)
             return f"{prefix}{opening}:{lay.cell(row, col - 1 if what == 'before' else col)}"

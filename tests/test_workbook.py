@@ -24,7 +24,7 @@ from openpyxl.utils.cell import range_boundaries
 from model import project
 from model.analysis import ALL, PARTIES, expected_value, party_series, run
 from model.calendar import month_labels
-from model.loader import InputError, load, load_set
+from model.loader import InputError, load
 from model.outputs import METRICS, period_labels, supplier_metric
 from model.risk import load_risk, simulate
 from model.schema import parameter_table
@@ -33,7 +33,7 @@ from reports.export import with_scenario_sources
 from reports.risk_sheet import SHEET, risk_sheet_writer
 from reports.workbook import build_workbook_bytes, output_ranges
 
-from .conftest import BASE, SETS
+from .conftest import BASE
 from .factories import tiny
 from .workbook_helpers import (
     destination,
@@ -42,9 +42,13 @@ from .workbook_helpers import (
     output_errors,
     read_named,
     shipped,
+    shipped_v1,
+    v1,
 )
 
-SHIPPED = shipped()
+SHIPPED = shipped() + shipped_v1()
+#: The frozen version-1 scenarios of the side-by-side workbook, with probabilities.
+SET_V1 = (("approved_now", 0.2), ("china_later", 0.3), ("china_blocks", 0.5))
 
 
 def _save(tmp_path: Path, data: bytes, name: str = "book.xlsx") -> Path:
@@ -62,9 +66,8 @@ def base_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def set_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any], dict[str, float]]:
-    entries = load_set(SETS[0])
-    loaded = [load(BASE, sc) for sc, _ in entries]
-    probs = {lo.name: p for lo, (_, p) in zip(loaded, entries, strict=True)}
+    loaded = [v1(stem) for stem, _ in SET_V1]
+    probs = {lo.name: p for lo, (_, p) in zip(loaded, SET_V1, strict=True)}
     data = build_workbook_bytes(
         [with_scenario_sources(lo) for lo in loaded],
         [lo.name for lo in loaded],
@@ -76,7 +79,11 @@ def set_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any],
     return path, loaded, probs
 
 
-@pytest.mark.parametrize("lo", SHIPPED, ids=[lo.name for lo in SHIPPED])
+@pytest.mark.parametrize(
+    "lo",
+    SHIPPED,
+    ids=[lo.name + (" v1" if i > len(SHIPPED) // 2 else "") for i, lo in enumerate(SHIPPED)],
+)
 def test_cached_outputs_equal_the_core_exactly_for_every_shipped_scenario(
     lo: Any, tmp_path: Path
 ) -> None:
@@ -117,14 +124,14 @@ def _excel_form(value: Any, kind: str) -> Any:
 
 
 def test_every_parameter_has_a_named_constant_input_cell(tmp_path: Path) -> None:
-    a = load(BASE, next(s for s in SHIPPED if s.name == "US denies").scenario).assumptions
+    a = v1("us_denies").assumptions
     capped = a.products[0].model_copy(update={"licence_cap_units": 600000.0})
     a = a.model_copy(update={"products": [capped, *a.products[1:]]})
     wb = open_book(_save(tmp_path, export_one(a, "denied")))
     ws = wb[lay.INPUTS]
     table = parameter_table()
     for info in table:
-        if info.section == "product":
+        if info.section in ("product", "vendor"):
             continue
         name = lay.input_name(info.section, info.key)
         obj = a if info.section == "top" else getattr(a, info.section)
@@ -144,13 +151,61 @@ def test_every_parameter_has_a_named_constant_input_cell(tmp_path: Path) -> None
     assert ws[destination(wb, "h20_licence_cap_units")[1]].value == "none"
     assert ws[destination(wb, "policy_levy_ends")[1]].value == "none"
     assert ws[destination(wb, "h200_share_rate")[1]].value == "none"
+    assert ws[destination(wb, "h200_china_allocations")[1]].value == "none"
+
+
+def test_v2_inputs_have_named_cells_and_tables_with_sources(base_book: Path) -> None:
+    """Vendors, per-product dates (own or inherited), the production rule, compute, and the
+    tables of China's batches and reported actuals, each row with its source."""
+    a = load(BASE).assumptions
+    wb, values = open_book(base_book), open_book(base_book, data_only=True)
+    ws = wb[lay.INPUTS]
+
+    def value(name: str) -> Any:
+        return ws[destination(wb, name)[1]].value
+
+    for vendor, v in a.vendors.items():
+        assert value(lay.vendor_input_name(vendor, "tax_rate")) == v.tax_rate
+        assert value(lay.vendor_input_name(vendor, "fiscal_year_end_month")) == (
+            v.fiscal_year_end_month
+        )
+    h200, h20 = a.product("h200"), a.product("h20")
+    assert value("h200_production_rule") == h200.production_rule
+    assert value("h200_tpp") == h200.tpp and value("h200_us_approval") == "none"
+    assert value("h20_us_approval") == _excel_form(h20.us_approval, "month")
+    unit = values[lay.INPUTS][destination(wb, "h200_us_approval")[1].replace("B", "C")].value
+    assert unit == f"inherited: {a.timeline.us_approval}"
+    assert (
+        values[lay.INPUTS][destination(wb, "h20_us_approval")[1].replace("B", "C")].value == "own"
+    )
+    months = read_named(wb, wb, "alloc_month")
+    units = read_named(wb, wb, "alloc_units")
+    products = read_named(wb, wb, "alloc_product")
+    batches = [(p.id, b) for p in a.products for b in p.china_allocations or []]
+    assert products == [pid for pid, _ in batches]
+    assert units == [b.units for _, b in batches]
+    assert months == [_excel_form(b.month, "month") for _, b in batches]
+    actuals = [(p.id, m, u) for p in a.products for m, u in (p.actual_shipments or {}).items()]
+    assert read_named(wb, wb, "actual_units") == [u for *_, u in actuals]
+    _sheet, coord = destination(wb, "actual_units")
+    first = int(re.sub(r"[A-Z]", "", coord.split(":")[0]))
+    for k, (pid, month, _u) in enumerate(actuals):
+        row = ws[first + k]
+        path = f"products.{pid}.actual_shipments.{month}"
+        assert row[lay.IN_PATH].value == path
+        assert row[lay.IN_SOURCE].value == a.sources[path]
+    assert read_named(wb, values, "inputs_as_exported") == [True]
 
 
 def test_input_cells_are_styled_and_validated_with_the_schema_ranges(base_book: Path) -> None:
     wb = open_book(base_book)
     ws = wb[lay.INPUTS]
     rules = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
-    inputs = [n for n in wb.defined_names if destination(wb, n)[0] == lay.INPUTS]
+    inputs = [
+        n
+        for n in wb.defined_names
+        if destination(wb, n)[0] == lay.INPUTS and ":" not in destination(wb, n)[1]
+    ]
     assert len(inputs) > 60
     for name in inputs:
         coord = destination(wb, name)[1]
@@ -232,20 +287,55 @@ def test_summary_totals_npv_and_rollups_are_the_core_figures(base_book: Path) ->
     ws = values[lay.SUMMARY]
     rows = list(ws.iter_rows(values_only=True))
     for period, title in (
-        ("fiscal_year", "Fiscal years"),
-        ("fiscal_quarter", "Fiscal quarters"),
         ("calendar_quarter", "Calendar quarters"),
         ("calendar_year", "Calendar years"),
     ):
-        start = next(i for i, r in enumerate(rows) if r[0] == f"{title} (USD)")
+        start = next(i for i, r in enumerate(rows) if r[0] == f"{title} ({lay.MONEY_UNIT})")
         labels = [str(v) for v in rows[start + 1][lay.COL_T0 :] if v is not None]
         per = period_labels(months, period, 1)
         assert labels == list(dict.fromkeys(per))
+        counts = rows[start + 2][lay.COL_T0 : lay.COL_T0 + len(labels)]
+        assert list(counts) == [per.count(lab) for lab in labels]
         gov = next(r for r in rows[start + 3 :] if r[0] == "US government")
         for k, lab in enumerate(labels):
             want = money[[m == lab for m in per]].sum()
             assert math.isclose(gov[lay.COL_T0 + k], want, rel_tol=1e-12, abs_tol=1e-6)
     assert rows[start + 1][lay.COL_T0] == "2026"  # labels are text, as the core names them
+    _assert_vendor_tables(rows, res)
+
+
+def _assert_vendor_tables(rows: list[Any], res: Any) -> None:
+    """Each vendor's fiscal years on the Summary: its own calendar, GP by quarter and year,
+    after tax and EPS as the core's vendor view, partial years flagged with their months."""
+    view = res.vendors
+    seen = 0
+    for vendor in dict.fromkeys(view["vendor"]):
+        head = next(
+            i for i, r in enumerate(rows) if r[0] == f"{vendor} (fiscal year ends in month)"
+        )
+        years = view[(view["vendor"] == vendor) & (view["period_kind"] == "fiscal_year")]
+        quarters = view[(view["vendor"] == vendor) & (view["period_kind"] == "fiscal_quarter")]
+        q = quarters.set_index("period")
+        for n, y in enumerate(years.itertuples()):
+            row = rows[head + 1 + n]
+            assert str(row[0]).startswith(y.period)
+            assert ("partial" in row[0]) == (y.months_in_period < 12)
+            assert row[lay.COL_T0] == y.months_in_period
+            g = lay.COL_T0
+            for k in range(1, 5):
+                label = f"{y.period}-Q{k}"
+                want = float(q.loc[label, "gross_profit_usd"]) if label in q.index else 0.0
+                assert math.isclose(row[g + k], want, rel_tol=1e-12, abs_tol=1e-6)
+                months = int(q.loc[label, "months_in_period"]) if label in q.index else 0
+                assert row[g + 7 + k] == months
+            assert math.isclose(row[g + 5], y.gross_profit_usd, rel_tol=1e-12, abs_tol=1e-6)
+            if np.isfinite(y.eps_usd):
+                assert math.isclose(row[g + 6], y.profit_after_tax_usd, rel_tol=1e-12, abs_tol=1e-6)
+                assert math.isclose(row[g + 7], y.eps_usd, rel_tol=1e-12, abs_tol=1e-15)
+            else:
+                assert row[g + 7] == "n/a"
+            seen += 1
+    assert seen > 0
 
 
 def test_pandas_reads_the_cached_values(base_book: Path) -> None:
@@ -363,9 +453,11 @@ def test_layout_freezes_panes_and_sets_print_titles(base_book: Path) -> None:
     calc = wb["Calc h200"]
     assert calc.freeze_panes == "G7"
     assert calc.print_title_rows is not None and calc.print_title_cols is not None
-    assert wb[lay.INPUTS].freeze_panes == "C7"
-    number_formats = {calc.cell(r, lay.COL_T0 + 1).number_format for r in range(8, 60)}
-    assert any('"M"' in f for f in number_formats) and '#,##0;-#,##0;"–"' in number_formats
+    assert wb[lay.INPUTS].freeze_panes == "B7"
+    number_formats = {calc.cell(r, lay.COL_T0 + 1).number_format for r in range(8, 70)}
+    assert lay.NUMBER_FORMATS["usd"] in number_formats and '#,##0;-#,##0;"–"' in number_formats
+    assert all('"M"' not in f for f in number_formats)  # the unit is stated once, in column C
+    assert calc.page_setup.orientation == "landscape" and calc.page_setup.scale
     with zipfile.ZipFile(base_book) as zf:
         assert any(n.startswith("xl/charts/chart") for n in zf.namelist())
 

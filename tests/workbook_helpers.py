@@ -17,7 +17,12 @@ from model.outputs import SUPPLIER_PREFIX, series
 from model.schema import Assumptions
 from reports.workbook import build_workbook_bytes, output_ranges
 
-from .conftest import BASE, SCENARIOS
+from .conftest import BASE, ROOT, SCENARIOS
+
+#: The version-1 files, frozen: stable cases whatever the shipped facts become.
+V1 = ROOT / "tests" / "fixtures" / "v1"
+V1_BASE = V1 / "base.yaml"
+V1_SCENARIOS = sorted((V1 / "scenarios").glob("*.yaml"))
 
 #: Workbook against core: the relative error of every value must stay within RTOL. Values
 #: near zero are judged against FLOOR times the range's largest value: LibreOffice, like
@@ -30,6 +35,16 @@ FLOOR = 1e-6
 def shipped() -> list[Loaded]:
     """The base and every shipped scenario, each on the base."""
     return [load(BASE)] + [load(BASE, s) for s in SCENARIOS]
+
+
+def shipped_v1() -> list[Loaded]:
+    """The frozen version-1 base and scenarios."""
+    return [load(V1_BASE)] + [load(V1_BASE, s) for s in V1_SCENARIOS]
+
+
+def v1(stem: str) -> Loaded:
+    """One frozen version-1 scenario on its base."""
+    return load(V1_BASE, V1 / "scenarios" / f"{stem}.yaml")
 
 
 def export_one(a: Assumptions, name: str = "base", description: str = "") -> bytes:
