@@ -35,8 +35,9 @@ from .gate import InputError, Problem, files_read
 
 #: The output name that means standard output.
 STDOUT = "-"
-#: Folders whose entries are devices or views of processes: written, never replaced.
-_SYSTEM_FOLDERS = ("/dev/", "/proc/")
+#: Names that stand for a process's open files (``/dev/stderr``, ``/dev/fd/3``): written,
+#: never replaced, even when what they stand for is a regular file.
+_PROCESS_NAMES = ("/proc/", "/dev/fd/", "/dev/stdin", "/dev/stderr")
 #: Names of this process's standard output.
 _STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
 
@@ -92,9 +93,9 @@ def _same_file(output: str, inputs: Iterable[str | Path]) -> str | None:
 
 
 def _is_system(given: str) -> bool:
-    spelled = os.path.abspath(given)
+    """A name for an open file of a process, as written or once links are followed."""
     return any(
-        p.startswith(_SYSTEM_FOLDERS) for p in (spelled + "/", os.path.realpath(given) + "/")
+        p.startswith(_PROCESS_NAMES) for p in (os.path.abspath(given), os.path.realpath(given))
     )
 
 
@@ -193,10 +194,14 @@ def _write_file(path: Path, data: bytes) -> None:
 
 
 def _write_device(path: str, data: bytes) -> None:
-    """Write straight into a device or pipe; a pipe without a reader is refused, not waited on."""
+    """Write straight into a device or pipe; a pipe without a reader is refused, not waited on.
+
+    A regular file reached through a process's name for it (``/dev/fd/3``) is appended
+    to, as writing to the open file would: what the process wrote before stays.
+    """
     flags = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0)
-    if not stat.S_ISFIFO(_mode_or_zero(path)):
-        flags |= os.O_TRUNC if _is_regular(path) else 0
+    if _is_regular(path):
+        flags |= os.O_APPEND
     fd = os.open(path, flags)
     try:
         os.set_blocking(fd, True)
