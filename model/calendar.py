@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 import re
 
-import numpy as np
-
 from .schema import MONTH_RE, NEVER
 
 FISCAL_QUARTER_RE = re.compile(r"^FY(\d{4})-Q([1-4])$")
@@ -80,8 +78,3 @@ def fiscal_quarter_ordinal(label: str) -> int:
 def fiscal_quarter_label(ordinal: int) -> str:
     """Inverse of :func:`fiscal_quarter_ordinal`."""
     return f"FY{ordinal // 4}-Q{ordinal % 4 + 1}"
-
-
-def month_grid(months: int) -> np.ndarray:
-    """The period indices ``t = 0 … H-1`` as floats."""
-    return np.arange(months, dtype=float)

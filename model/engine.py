@@ -171,8 +171,8 @@ class Inputs:
                 cols[k].append([_product_number(a, p, key) for p in a.products])
             for k, v in _vendor_columns(a).items():
                 cols[k].append(v)
-            for k, v in _monthly_columns(a).items():
-                cols[k].append(v)
+            for k, rows in _monthly_columns(a).items():
+                cols[k].append(rows)
             cols["bom"].append([[p.bom_usd_per_unit.get(s, 0.0) for s in sups] for p in a.products])
         arrays = {k: np.asarray(v, dtype=float) for k, v in cols.items()}
         if not sups:

@@ -178,5 +178,6 @@ def run(*args: Array, compile_kernel: bool | None = None) -> Array:
     demand = args[3]
     out = np.zeros((len(SERIES), *demand.shape))
     use = should_compile(demand.size) if compile_kernel is None else compile_kernel
-    (compiled() if use else recurrence)(*args, out)
+    kernel: Callable[..., None] = compiled() if use else recurrence
+    kernel(*args, out)
     return out

@@ -46,7 +46,7 @@ def is_month(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     m = MONTH_RE.match(value)
-    return bool(m) and YEAR_MIN <= int(m.group(1)) <= YEAR_MAX
+    return m is not None and YEAR_MIN <= int(m.group(1)) <= YEAR_MAX
 
 
 def _month_text(value: Any) -> Any:

@@ -28,6 +28,7 @@ from model.engine import Inputs, project
 from model.fileio import atomic_write_text
 from model.loader import load
 from model.outputs import long_frame
+from model.shipped import BASE, SCENARIOS_DIR, VINTAGES_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -65,8 +66,8 @@ class Suite:
 SUITES = {
     s.name: s
     for s in (
-        Suite("shipped", ROOT / "assumptions" / "base.yaml", ROOT / "assumptions" / "scenarios"),
-        Suite("vintages", ROOT / "assumptions" / "base.yaml", ROOT / "assumptions" / "vintages"),
+        Suite("shipped", BASE, SCENARIOS_DIR),
+        Suite("vintages", BASE, VINTAGES_DIR),
         Suite(
             "v1",
             ROOT / "tests" / "fixtures" / "v1" / "base.yaml",
