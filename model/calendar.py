@@ -1,4 +1,4 @@
-"""Month indices and calendars (MODEL_SPEC §1)."""
+"""Month indices and calendars (docs/methodology.md §1)."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ import numpy as np
 from . import equations as eq
 from . import recurrence
 from .calendar import month_index
+from .dotted import parse_path
 from .encoding import encode
 from .schema import Assumptions, Product, param_info
 
@@ -166,7 +167,7 @@ class Inputs:
         cols["bom"] = []
         for a in variants:
             for k, path in GLOBAL_FIELDS.items():
-                cols[k].append(_encoded(path, _global_value(a, path), a.horizon.start))
+                cols[k].append(_encoded(path, global_value(a, path), a.horizon.start))
             for k, key in PRODUCT_FIELDS.items():
                 cols[k].append([_product_number(a, p, key) for p in a.products])
             for k, v in _vendor_columns(a).items():
@@ -246,11 +247,12 @@ def _encoded(path: str, value: Any, start: str) -> float:
     return enc
 
 
-def _global_value(a: Assumptions, path: str) -> Any:
-    if "." not in path:
-        return getattr(a, path)
-    section, key = path.split(".")
-    return getattr(getattr(a, section), key)
+def global_value(a: Assumptions, path: str) -> Any:
+    """The value of a top-level or section parameter named by its dotted path."""
+    parsed = parse_path(path)
+    assert not isinstance(parsed, str) and parsed.scope in ("top", "section"), path
+    holder = a if parsed.section is None else getattr(a, parsed.section)
+    return getattr(holder, parsed.key)
 
 
 def product_value(a: Assumptions, p: Product, key: str) -> Any:

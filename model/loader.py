@@ -1,4 +1,4 @@
-"""Reading assumption, scenario and scenario-set files (MODEL_SPEC §4).
+"""Reading assumption, scenario and scenario-set files (docs/methodology.md §4).
 
 Every problem is collected, not just the first, and each one names the file,
 the dotted path (products by id), the value and the rule broken.

@@ -16,7 +16,7 @@ import numpy as np
 
 from .dotted import parse_path
 from .encoding import DISCRETE_ONLY, MONTH_KINDS, decode, encode, in_range
-from .engine import GLOBAL_FIELDS, PRODUCT_FIELDS, Inputs, product_value
+from .engine import GLOBAL_FIELDS, PRODUCT_FIELDS, Inputs, global_value, product_value
 from .schema import Assumptions, ParamInfo, param_info
 
 __all__ = [
@@ -154,7 +154,7 @@ def _resolve_global(path: str, a: Assumptions, start: str) -> Target | str:
     info = param_info(path)
     if info is None:
         return f"unknown parameter path '{path}'"
-    enc = _as_float(encode(info, _base_global(path, a), start))
+    enc = _as_float(encode(info, global_value(a, path), start))
     inherited = INHERITED.get(path)
     heirs: tuple[int, ...] = ()
     if inherited is not None:
@@ -184,13 +184,6 @@ def _resolve_product(path: str, pid: str, key: str, a: Assumptions, start: str) 
     idx = tuple(range(len(ids))) if pid == ALL_PRODUCTS else (ids.index(pid),)
     base = tuple(_as_float(encode(info, product_value(a, a.products[j], key), start)) for j in idx)
     return Target(path, PRODUCT_TARGETS[key], info, idx, base)
-
-
-def _base_global(path: str, a: Assumptions) -> Any:
-    if path == "discount_rate":
-        return a.discount_rate
-    section, key = path.split(".")
-    return getattr(getattr(a, section), key)
 
 
 def _as_float(enc: float | str) -> float:

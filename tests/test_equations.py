@@ -1,4 +1,4 @@
-"""Hand-checked cases, one or more per equation of MODEL_SPEC §1–3.
+"""Hand-checked cases, one or more per equation of docs/methodology.md §1–3.
 
 Each expected value is derived in the test from the spec's formula on a tiny
 one-product set-up (tests/factories.py), so a reader can check it with a pencil.
