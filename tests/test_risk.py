@@ -712,8 +712,8 @@ def test_simulate_command_writes_json(tmp_path: Path, capsys: pytest.CaptureFixt
     assert len(data["bands"]["china_gross_revenue"]) == 36 and data["fan_paths"] == 2000
     assert "regression" not in data  # tornado --regression has it
     printed = capsys.readouterr().out
-    assert "Probability of no China revenue after 2026-10" in printed and "P95" in printed
-    assert "First China shipment after 2026-10" in printed
+    assert "Probability of no China revenue after" in printed and "P95" in printed
+    assert "First China shipment after" in printed
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,8 @@ class Simulation:
     party's horizon total and NPV over the selected products; ``first_shipment`` (n,) the
     month index of the first China shipment of any selected product (+inf for none);
     ``next_shipment`` (n, products) each product's first shipment after the facts and
-    ``after_facts`` (n, products) its China gross revenue in the months after ``facts``
+    ``sells_after_facts`` (n, products) whether it has China revenue in the months after
+    ``facts``
     (the whole horizon when ``as_of`` is unset); ``monthly`` the fan parties' series,
     (paths kept, H) float32.
     """
@@ -58,7 +59,7 @@ class Simulation:
     monthly: dict[str, Array] = field(default_factory=dict)
     base_name: str = "base"
     next_shipment: Array | None = None
-    after_facts: Array | None = None
+    sells_after_facts: Array | None = None
     facts: int = -1  # idx(horizon.as_of), or -1 when unset
     as_of: str | None = None
 
@@ -124,16 +125,16 @@ class Simulation:
     def p_no_future_revenue(self) -> float:
         """Share of paths with no China revenue after the facts (``horizon.as_of``); the
         same as :attr:`p_no_revenue` when ``as_of`` is unset."""
-        if self.after_facts is None:
+        if self.sells_after_facts is None:
             return self.p_no_revenue
-        return float(np.mean((self.after_facts == 0.0).all(axis=1)))
+        return float(np.mean(~self.sells_after_facts.any(axis=1)))
 
     def p_no_future_revenue_by_product(self) -> dict[str, float]:
         """Per selected product, the share of paths with none of its China revenue after
         the facts (over the horizon when ``as_of`` is unset)."""
-        if self.after_facts is None:
+        if self.sells_after_facts is None:
             return {}
-        none = (self.after_facts == 0.0).mean(axis=0)
+        none = (~self.sells_after_facts).mean(axis=0)
         return {pid: float(v) for pid, v in zip(self.product_ids, none, strict=True)}
 
     def _month_distribution(self, months: Array) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from ..schema import Assumptions
 from ..targets import with_columns, writable_columns
 from . import distributions as dist
 from . import pace
+from .heap import steady_heap
 from .results import BLOCK, NO_SHIPMENT, PERCENTILES, Simulation
 from .schema import RiskSpec
 
@@ -146,8 +147,8 @@ class ChunkResult:
     npv: Array  # (n, parties)
     first_shipment: Array  # (n,), month index, +inf = none within the horizon
     monthly: dict[str, Array]  # party -> (paths kept for the fan, H) float32
-    next_shipment: Array  # (n, products), first shipment after the facts, +inf = none
-    after_facts: Array  # (n, products), China gross revenue after the facts
+    next_shipment: Array  # (n, products) float32, first shipment after the facts, +inf = none
+    sells_after_facts: Array  # (n, products) bool, any China revenue after the facts
 
 
 def over_products(series: Array, products: Sequence[int]) -> Array:
@@ -171,15 +172,16 @@ def reduce_paths(
     proj: Projection, config: ChunkConfig, keep: int
 ) -> tuple[Array, Array, dict[str, Array], Array]:
     """Per path: each party's total and NPV (n, parties), the monthly series of the fan
-    parties for the first ``keep`` paths, and each selected product's China gross revenue
-    after the facts (n, products)."""
+    parties for the first ``keep`` paths, and whether each selected product has China
+    gross revenue after the facts (n, products)."""
     sel = config.products
     factors = eq.discount_factors(proj.inputs.discount_rate, proj.inputs.months)
     series = party_series(proj)
     n = proj.inputs.n
     totals, npv = np.empty((n, len(series))), np.empty((n, len(series)))
     monthly: dict[str, Array] = {}
-    after = series["china_gross_revenue"][:, list(sel), config.facts + 1 :].sum(axis=-1)
+    gross = series["china_gross_revenue"][:, :, config.facts + 1 :]
+    after = np.any(gross != 0.0, axis=-1)[:, list(sel)]
     for k, (key, s) in enumerate(series.items()):
         m = over_products(s, sel)
         totals[:, k] = m.sum(axis=-1)
@@ -193,11 +195,12 @@ def simulate_chunk(
     base: Inputs, spec: RiskSpec, seed: int, start: int, stop: int, config: ChunkConfig
 ) -> ChunkResult:
     """Draw, project and reduce paths ``start … stop-1`` (a pure function, run anywhere)."""
+    steady_heap()  # once per process: no page faults chunk after chunk (model.risk.heap)
     x = draws(spec, seed, start, stop)
     proj = project(apply_draws(base, spec, x))
     keep = max(0, min(stop, config.fan_paths) - start)
     totals, npv, monthly, after = reduce_paths(proj, config, keep)
-    shipped = np.greater(proj.volumes.shipments[:, list(config.products), :], 0.0)
+    shipped = np.greater(proj.volumes.shipments, 0.0)[:, list(config.products)]
     any_shipped: Array = shipped.any(axis=1)
     return ChunkResult(
         start,
@@ -207,7 +210,7 @@ def simulate_chunk(
         npv,
         first_month(any_shipped),
         monthly,
-        first_month(shipped, config.facts),
+        first_month(shipped, config.facts).astype(np.float32),
         after,
     )
 
@@ -325,7 +328,7 @@ def simulate(
         monthly=out.monthly,
         base_name=base_name,
         next_shipment=out.next,
-        after_facts=out.after,
+        sells_after_facts=out.after,
         facts=facts,
         as_of=assumptions.horizon.as_of,
     )
@@ -339,8 +342,8 @@ class _Collector:
         self.totals = np.empty((paths, parties))
         self.npv = np.empty((paths, parties))
         self.first = np.empty(paths)
-        self.next = np.empty((paths, len(config.products)))
-        self.after = np.empty((paths, len(config.products)))
+        self.next = np.empty((paths, len(config.products)), dtype=np.float32)
+        self.after = np.empty((paths, len(config.products)), dtype=bool)
         keep = min(paths, config.fan_paths)
         self.monthly = {p: np.empty((keep, months), dtype=np.float32) for p in config.fan}
         self.done = 0
@@ -350,7 +353,7 @@ class _Collector:
         self.samples[sl], self.totals[sl], self.npv[sl] = r.samples, r.totals, r.npv
         self.first[sl] = r.first_shipment
         self.next[sl] = r.next_shipment
-        self.after[sl] = r.after_facts
+        self.after[sl] = r.sells_after_facts
         for p, m in self.monthly.items():
             kept = r.monthly[p]
             m[r.start : r.start + len(kept)] = kept
