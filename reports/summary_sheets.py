@@ -341,7 +341,7 @@ def _vendor_table(
     has_eps = tax in vendor_names and shares in vendor_names
     first_ref = lay.abs_ref(lay.TIMELINE, grid.row(lay.TIMELINE, f"fy_{tag}"), lay.COL_T0)
     out: dict[int, int] = {}
-    for n, y in enumerate(years.itertuples()):
+    for n, y in enumerate(_with_spare_years(years, grid.months)):
         row = r + 1 + n
         fy = int(str(y.period)[2:])
         out[fy] = row
@@ -359,12 +359,10 @@ def _vendor_table(
         ws.write_formula(
             row,
             lay.COL_LABEL,
-            f'="FY"&{fyc}&IF({months}<12," (partial: "&{months}&" of 12 months)","")',
+            f'="FY"&{fyc}&IF({months}=0," (outside the horizon)",IF({months}<12,'
+            f'" (partial: "&{months}&" of 12 months)",""))',
             fmt["label"],
-            str(y.period)
-            + (
-                "" if y.months_in_period == 12 else f" (partial: {y.months_in_period} of 12 months)"
-            ),
+            _year_label(str(y.period), int(y.months_in_period)),
         )
         ws.write_formula(
             row, lay.COL_T0, f"=COUNTIF({fy_rng},{fyc})", fmt["integer"], float(y.months_in_period)
@@ -414,7 +412,7 @@ def _vendor_table(
         else:
             ws.write_string(row, lay.month_col(6), "n/a", fmt["label"])
             ws.write_string(row, lay.month_col(7), "n/a", fmt["label"])
-    last = r + len(years)
+    last = r + len(out)
     total = last + 1
     ws.write_string(total, lay.COL_LABEL, f"{vendor}: total over the horizon", fmt["bold"])
     for c in (0, 5):
@@ -442,6 +440,32 @@ def _vendor_table(
         },
     )
     return VendorTable(vendor, r, out, total)
+
+
+@dataclass(frozen=True)
+class _Year:
+    period: str
+    months_in_period: int
+    gross_profit_usd: float = 0.0
+    profit_after_tax_usd: float = 0.0
+    eps_usd: float = 0.0
+
+
+def _with_spare_years(years: Any, months: int) -> list[Any]:
+    """The vendor's fiscal years, then empty ones up to the most a horizon of ``months``
+    can touch under any year end (``ceil((H-1)/12) + 1``), so that a changed year end or
+    start still finds a row for every fiscal year."""
+    rows: list[Any] = list(years.itertuples())
+    most = -(-(months - 1) // 12) + 1
+    last = int(str(rows[-1].period)[2:])
+    rows += [_Year(f"FY{last + k}", 0) for k in range(1, most - len(rows) + 1)]
+    return rows
+
+
+def _year_label(period: str, months: int) -> str:
+    if months == 0:
+        return f"{period} (outside the horizon)"
+    return period if months == 12 else f"{period} (partial: {months} of 12 months)"
 
 
 # ---------------------------------------------------------------- values from the core

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,15 +42,19 @@ from .workbook_helpers import (
     set_cell,
     set_inputs,
     shipped,
+    shipped_v1,
 )
 
 pytestmark = pytest.mark.libreoffice
 
-SHIPPED = shipped()
-SCENARIO_ONLY = SHIPPED[1:]
+#: The shipped files, then the frozen version-1 files: each recalculated on its own.
+SHIPPED = shipped() + shipped_v1()
+SCENARIO_ONLY = shipped()[1:]
 #: Positions of the scenario switch tried besides the first (each shipped scenario is
-#: also recalculated on its own): China blocks imports, and US denies.
+#: also recalculated on its own).
 SWITCH_TO = (3, 15)
+#: The base export must print on at most this many pages (LibreOffice, US Letter).
+MAX_PRINTED_PAGES = 25
 
 
 def _date(text: str) -> dt.datetime:
@@ -60,6 +67,10 @@ class Edit:
 
     cells: dict[str, Any]
     overrides: dict[str, Any]
+    #: Cells of the Inputs tables: (YAML path of the row, "month" or "units") -> value.
+    table: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: Edits of the frozen version-1 base (True) or of the shipped base.
+    v1: bool = True
 
 
 EDITS = {
@@ -145,7 +156,55 @@ EDITS = {
             "products.h200.production_paused": False,
         },
     ),
+    "allowance batch, actual, own dates, production rule and vendor calendar": Edit(
+        {
+            "h200_production_rule": "capacity",
+            "mi325x_us_approval": _date("2026-09"),
+            "h200_licence_ends": _date("2028-03"),
+            "h20_china_approval": "none",
+            "vendor_AMD_fiscal_year_end_month": 6,
+            "vendor_Nvidia_tax_rate": 0.2,
+            "horizon_as_of": _date("2026-11"),
+        },
+        {
+            "products.h200.production_rule": "capacity",
+            "products.mi325x.us_approval": "2026-09",
+            "products.h200.licence_ends": "2028-03",
+            "products.h20.china_approval": None,
+            "vendors.AMD.fiscal_year_end_month": 6,
+            "vendors.Nvidia.tax_rate": 0.2,
+            "horizon.as_of": "2026-11",
+            "products.h200.actual_shipments.2026-07": 15000.0,
+            "products.h200.china_allocations": [
+                {"month": "2026-06", "units": 20000.0},
+                {"month": "2026-09", "units": 35000.0},
+                {"month": "2027-06", "units": 40000.0},
+                {"month": "2027-12", "units": 40000.0},
+                {"month": "2028-06", "units": 40000.0},
+                {"month": "2028-12", "units": 40000.0},
+            ],
+        },
+        {
+            ("products.h200.china_allocations.1", "units"): 35000,
+            ("products.h200.china_allocations.1", "month"): _date("2026-09"),
+            ("products.h200.actual_shipments.2026-07", "units"): 15000,
+        },
+        v1=False,
+    ),
 }
+
+
+def set_table(path: Path, cells: dict[tuple[str, str], Any]) -> None:
+    """Change cells of the Inputs tables in place, rows found by their YAML path."""
+    if not cells:
+        return
+    wb = open_book(path)
+    ws = wb[lay.INPUTS]
+    rows = {c.value: c.row for c in ws[lay.col_name(lay.IN_PATH)] if isinstance(c.value, str)}
+    cols = {"month": lay.TABLE_MONTH + 1, "units": lay.TABLE_UNITS + 1}
+    for (row_path, what), value in cells.items():
+        ws.cell(rows[row_path], cols[what]).value = value
+    wb.save(path)
 
 
 @dataclass
@@ -160,6 +219,7 @@ class Batch:
     out: dict[str, Path] = field(default_factory=dict)
     cached: dict[str, Path] = field(default_factory=dict)
     base: Assumptions | None = None
+    base_v1: Assumptions | None = None
     multi: list[Assumptions] = field(default_factory=list)
 
 
@@ -182,8 +242,11 @@ def batch(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> Batch:
         put(f"single{i:02d}", export_one(with_scenario_sources(lo), lo.name))
     b.base = with_scenario_sources(SHIPPED[0])
     asis = put("asis", export_one(b.base, "base"))
+    b.base_v1 = with_scenario_sources(shipped_v1()[0])
+    asis_v1 = put("asis_v1", export_one(b.base_v1, "base"))
     for key, edit in enumerate(EDITS.values()):
-        set_inputs(asis, src_dir / f"edit{key}.xlsx", edit.cells)
+        set_inputs(asis_v1 if edit.v1 else asis, src_dir / f"edit{key}.xlsx", edit.cells)
+        set_table(src_dir / f"edit{key}.xlsx", edit.table)
         b.src[f"edit{key}"] = src_dir / f"edit{key}.xlsx"
     b.multi = [with_scenario_sources(lo) for lo in SCENARIO_ONLY]
     multi = put(
@@ -303,12 +366,15 @@ def test_cached_values_are_what_the_spreadsheet_computes_in_every_cell(
 @pytest.mark.parametrize("key", range(len(EDITS)), ids=list(EDITS))
 def test_changed_inputs_recalculate_exactly_as_the_core(batch: Batch, key: int) -> None:
     edit = list(EDITS.values())[key]
-    assert batch.base is not None
-    a = changed(batch.base, edit.overrides)
+    base = batch.base_v1 if edit.v1 else batch.base
+    asis = "asis_v1" if edit.v1 else "asis"
+    assert base is not None
+    a = changed(base, edit.overrides)
     assert read_inputs(batch.src[f"edit{key}"]) == a  # the edit is the change we model
     _assert_outputs(batch, f"edit{key}", a)
-    names, out = open_book(batch.src["asis"]), open_book(batch.out[f"edit{key}"], data_only=True)
-    before = open_book(batch.cached["asis"], data_only=True)
+    names, out = open_book(batch.src[asis]), open_book(batch.out[f"edit{key}"], data_only=True)
+    before = open_book(batch.cached[asis], data_only=True)
+    assert read_named(names, out, "inputs_as_exported") == [False]  # pasted figures flagged
     assert read_named(names, out, "out_h200_china_shipments_units") != read_named(
         names, before, "out_h200_china_shipments_units"
     ) or read_named(names, out, "out_h200_production_units") != read_named(
@@ -336,13 +402,13 @@ def _assert_summary(names: Any, out: Any, a: Assumptions) -> None:
             abs_tol=1e-3,
         )
     months = month_labels(a.horizon.start, a.horizon.months)
-    per = period_labels(months, "fiscal_year", a.horizon.fiscal_year_end_month)
+    per = period_labels(months, "calendar_year", a.horizon.fiscal_year_end_month)
     gross = party_series(res.projection)["china_gross_revenue"][0].sum(axis=0)
     rows = list(out[lay.SUMMARY].iter_rows(values_only=True))
-    start = next(i for i, r in enumerate(rows) if r[0] == "Fiscal years (USD)")
+    start = next(i for i, r in enumerate(rows) if r[0] == f"Calendar years ({lay.MONEY_UNIT})")
     labels = [v for v in rows[start + 1][lay.COL_T0 :] if v not in (None, "")]
     assert labels == list(dict.fromkeys(per))
-    got = [v for v in rows[start + 3][lay.COL_T0 : lay.COL_T0 + len(labels)]]
+    got = [v for v in rows[start + 4][lay.COL_T0 : lay.COL_T0 + len(labels)]]
     want = [gross[[m == lab for m in per]].sum() for lab in labels]
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-3)
 
@@ -403,3 +469,30 @@ def test_formula_lookalike_text_stays_text_after_recalculation(batch: Batch) -> 
     assert set(INJECTIONS) <= texts
     values = open_book(batch.out["injection"], data_only=True)
     assert values[lay.COVER]["B4"].value == INJECTIONS[4]
+
+
+def printed_pages(pdf: Path) -> int:
+    """Pages of a PDF: ``pdfinfo`` when installed, else its page objects counted."""
+    info = shutil.which("pdfinfo")
+    if info:
+        out = subprocess.run([info, str(pdf)], capture_output=True, text=True, check=True).stdout
+        return int(re.search(r"^Pages:\s+(\d+)", out, re.M).group(1))  # type: ignore[union-attr]
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+
+
+def test_base_export_prints_on_few_pages(soffice: str, tmp_path: Path) -> None:
+    """Printed like a banker's model: a year of months per page, at most 25 pages."""
+    book = tmp_path / "base.xlsx"
+    book.write_bytes(export_one(with_scenario_sources(SHIPPED[0]), "base"))
+    profile = tmp_path / "profile"
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(book)],
+        capture_output=True, timeout=300, check=False,
+    )  # fmt: skip
+    pdf = tmp_path / "base.pdf"
+    assert pdf.is_file(), "LibreOffice wrote no PDF"
+    pages = printed_pages(pdf)
+    products = len(SHIPPED[0].assumptions.products)
+    years = 3  # 36 months from January
+    assert products * years < pages <= MAX_PRINTED_PAGES, pages
