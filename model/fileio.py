@@ -193,12 +193,42 @@ def _write_file(path: Path, data: bytes) -> None:
         raise
 
 
+_OPEN_FD = re.compile(r"^/(?:dev/fd|proc/self/fd)/(\d+)$")
+
+
+def _open_fd(path: str) -> int | None:
+    """The descriptor a name such as ``/dev/stderr`` or ``/dev/fd/3`` stands for, if any."""
+    spelled = os.path.abspath(path)
+    if spelled == "/dev/stderr":
+        return 2
+    m = _OPEN_FD.match(spelled)
+    return int(m.group(1)) if m else None
+
+
+def _write_fd(fd: int, data: bytes) -> None:
+    """Write to a descriptor this process holds, after what it wrote there before."""
+    if fd in (1, 2):
+        stream = sys.stdout if fd == 1 else sys.stderr
+        stream.flush()
+        if getattr(stream, "buffer", None) is None or stream.fileno() != fd:
+            stream.write(data.decode("utf-8"))  # a captured stream (tests)
+            stream.flush()
+            return
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def _write_device(path: str, data: bytes) -> None:
     """Write straight into a device or pipe; a pipe without a reader is refused, not waited on.
 
     A regular file reached through a process's name for it (``/dev/fd/3``) is appended
     to, as writing to the open file would: what the process wrote before stays.
     """
+    held = _open_fd(path)
+    if held is not None:  # the same open file, so its offset is shared
+        _write_fd(held, data)
+        return
     flags = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0)
     if _is_regular(path):
         flags |= os.O_APPEND

@@ -1230,6 +1230,26 @@ def test_end_to_end_stdout_umask_devices_and_a_pipe(files: dict[str, Path], tmp_
     assert stat.S_ISFIFO((tmp_path / "nobody.csv").stat().st_mode)
 
 
+def test_end_to_end_names_of_open_files_are_written_in_order(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    expected = run("project", "base.yaml", "--csv", "-", cwd=tmp_path).stdout
+    log = tmp_path / "stderr.log"
+    with log.open("w") as err:
+        res = subprocess.run(
+            [sys.executable, "-m", "model", "project", "base.yaml", "--csv", "/dev/stderr"],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            timeout=60,
+        )
+    assert res.returncode == 0
+    text = log.read_text()
+    assert expected in text and text.endswith("products)\n"), text[-300:]
+    assert log.is_file() and not log.is_symlink()
+
+
 def test_end_to_end_hostile_yaml_is_exit_2_without_traceback(tmp_path: Path) -> None:
     (tmp_path / "deep.yaml").write_text("a: " + "[" * 10_000 + "]" * 10_000 + "\n")
     (tmp_path / "dup.yaml").write_text(yaml.safe_dump(TINY) + "discount_rate: 0.5\n")
