@@ -1,6 +1,8 @@
 """What every command shares: exit codes, the output-path check, the console, the
-billions format, the probabilities of scenarios given one by one, and the parser
-that declares a command's options only when that command is used.
+files' names in headers, the warnings printed before any table, the probabilities of
+scenarios given one by one, and the parser that declares a command's options only
+when that command is used. Number formats live in :mod:`.formats`, tables that fit
+the console in :mod:`.tables`.
 
 Nothing here imports pandas, rich or the engine at module level: ``python -m model
 --help`` stays fast.
@@ -121,10 +123,43 @@ def console(width: int | None, stderr: bool = False) -> Console:
 
 
 def billions(v: float) -> str:
-    """Dollars as billions with two decimals; ``n/a`` for a missing value."""
-    import pandas as pd
+    """Dollars as billions with two decimals; ``n/a`` for a missing value
+    (:func:`model.cli.formats.money`)."""
+    from .formats import money
 
-    return "n/a" if pd.isna(v) else f"{v / 1e9:,.2f}"
+    return money(v)
+
+
+def file_label(path: str | Path) -> str:
+    """A file as headers name it: its own name (``base.yaml``), never a generic word."""
+    return Path(path).name
+
+
+def display_name(loaded: Loaded) -> str:
+    """A loaded file as tables name it: the scenario's name, or the assumptions file's
+    own name when no scenario overlays it."""
+    return loaded.scenario.name if loaded.scenario else file_label(loaded.base_file)
+
+
+def source_text(loaded: Loaded) -> str:
+    """What a command ran on, for headers: ``base.yaml``, or ``base.yaml with the
+    scenario 'China blocks again'``."""
+    base = file_label(loaded.base_file)
+    return f"{base} with the scenario '{loaded.scenario.name}'" if loaded.scenario else base
+
+
+def warn(loaded: Sequence[Loaded]) -> None:
+    """Print, on standard error, every licence-policy and plausibility warning of these
+    assumptions once; a warning that holds for only some scenarios names them."""
+    from ..plausibility import plausibility_warnings
+
+    seen: dict[str, list[str]] = {}
+    for lo in loaded:
+        for w in [*lo.warnings, *plausibility_warnings(lo.assumptions)]:
+            seen.setdefault(w, []).append(display_name(lo))
+    for w, names in seen.items():
+        where = "" if len(names) == len(loaded) else f" (in {', '.join(names)})"
+        print(f"warning: {w}{where}", file=sys.stderr)
 
 
 def given_probabilities(loaded: Sequence[Loaded]) -> dict[str, float] | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,38 +18,77 @@ from .common import (
     EXIT_OK,
     Commands,
     add_command,
-    billions,
     console,
+    display_name,
+    file_label,
     given_probabilities,
     out_path,
     unique_names,
+    warn,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
-    from rich.console import Console
-    from rich.table import Table
 
-    from ..analysis import Results
     from ..loader import Loaded
+    from .summary_view import MonteCarlo
 
 
 # ---------------------------------------------------------------- project
+
+#: The metric a roll-up adds per period and product: how many months of the horizon
+#: the period holds (fewer than 3 or 12 flags a partial quarter or year).
+MONTHS_IN_PERIOD = "months_in_period"
+
+
+def months_in_period(
+    months: Sequence[str], period: str, calendars: Mapping[str, int]
+) -> pd.DataFrame:
+    """Per period and product, the number of horizon months in the period, as rows of
+    the roll-up's long frame (metric :data:`MONTHS_IN_PERIOD`). Fiscal periods follow
+    each product's vendor calendar (``calendars``: product id -> year-end month)."""
+    import pandas as pd
+
+    from ..outputs import period_labels
+
+    rows = []
+    for pid, year_end in calendars.items():
+        labels = period_labels(list(months), period, year_end)
+        for label in dict.fromkeys(labels):
+            rows.append((label, pid, MONTHS_IN_PERIOD, float(labels.count(label))))
+    return pd.DataFrame(rows, columns=["period", "product", "metric", "value"])
+
+
+def rolled_up(frame: pd.DataFrame, period: str, calendars: Mapping[str, int]) -> pd.DataFrame:
+    """The long frame rolled up to ``period`` by each product's vendor calendar, with
+    :data:`MONTHS_IN_PERIOD` first among each period's and product's metrics."""
+    import pandas as pd
+
+    from ..outputs import aggregate
+
+    counts = months_in_period(list(dict.fromkeys(frame["month"])), period, calendars)
+    out = pd.concat([counts, aggregate(frame, period, calendars)], ignore_index=True)
+    order = {pid: i for i, pid in enumerate(calendars)}
+    keys = out.assign(_p=out["product"].map(order), _m=out["metric"] != MONTHS_IN_PERIOD)
+    keys = keys.sort_values(["period", "_p", "_m"], kind="stable")
+    return out.loc[keys.index].reset_index(drop=True)
 
 
 def cmd_project(args: argparse.Namespace) -> int:
     from .. import load, project
     from ..fileio import write_output
-    from ..outputs import aggregate, long_frame, to_csv_text
+    from ..outputs import fiscal_calendars, long_frame, to_csv_text
 
     out = out_path(args.csv, "--csv", [args.assumptions, args.scenario])
     loaded = load(args.assumptions, args.scenario)
-    frame = long_frame(project(loaded))
+    warn([loaded])
+    projection = project(loaded)
+    frame = long_frame(projection)
     if args.period != "month":
-        frame = aggregate(frame, args.period, loaded.assumptions.horizon.fiscal_year_end_month)
+        frame = rolled_up(frame, args.period, fiscal_calendars(projection))
     write_output(out, to_csv_text(frame))
     print(
-        f"wrote {out} ({loaded.name}: {loaded.assumptions.horizon.months} months, "
+        f"wrote {out} ({display_name(loaded)}: {loaded.assumptions.horizon.months} months, "
         f"{len(loaded.assumptions.products)} products)",
         file=sys.stderr,
     )
@@ -64,166 +105,145 @@ def declare_project(p: argparse.ArgumentParser) -> None:
         "--period",
         choices=PERIODS,
         default="month",
-        help="month (the MODEL_SPEC §5 contract, default) or a roll-up; "
-        "roll-ups write the header period,product,metric,value",
+        help="month (the docs/methodology.md §5 contract, default) or a roll-up with "
+        "the header period,product,metric,value; fiscal periods follow each product's "
+        f"vendor calendar, and a '{MONTHS_IN_PERIOD}' metric per period and product "
+        "counts the horizon months it holds (fewer than 3 or 12: a partial period)",
     )
 
 
 # ---------------------------------------------------------------- summary
 
 
-def _scenarios(args: argparse.Namespace) -> tuple[list[Loaded], dict[str, float] | None, str]:
+@dataclass(frozen=True)
+class Chosen:
+    """The scenarios a summary shows, their probabilities, and the set they form."""
+
+    loaded: list[Loaded]
+    probabilities: dict[str, float] | None = None
+    set_file: str = ""
+    set_name: str = ""
+
+
+def _set_name(path: str) -> str:
+    from ..gate import read_yaml
+
+    return str(read_yaml(path).get("name", ""))
+
+
+def _scenarios(args: argparse.Namespace) -> Chosen:
     """Scenarios to summarise and, when they form a set, their probabilities."""
     from ..loader import load, load_many, load_set
 
     if args.set:
         entries = load_set(args.set)
         loaded = load_many(args.assumptions, [sc for sc, _ in entries])
-        return loaded, {lo.name: pr for lo, (_, pr) in zip(loaded, entries, strict=True)}, args.set
+        probs = {lo.name: pr for lo, (_, pr) in zip(loaded, entries, strict=True)}
+        return Chosen(loaded, probs, file_label(args.set), _set_name(args.set))
     if not args.scenario:
-        return [load(args.assumptions)], None, ""
+        return Chosen([load(args.assumptions)])
     loaded = load_many(args.assumptions, args.scenario)
     probs = given_probabilities(loaded)
-    return loaded, probs, ", ".join(args.scenario) if probs else ""
+    return Chosen(loaded, probs, "the scenarios' own probabilities" if probs else "")
 
 
-def _party_table(title: str, frame: pd.DataFrame, value: str, product: str) -> Table:
-    from rich.table import Table
-
-    from ..analysis import PARTIES
-
-    sub = frame[frame["product"] == product]
-    names = list(dict.fromkeys(sub["scenario"]))
-    table = Table(title=title, title_justify="left")
-    table.add_column("party")
-    for n in names:
-        table.add_column(n, justify="right")
-    for party in PARTIES:
-        row = sub[sub["party"] == party.key].set_index("scenario")[value]
-        table.add_row(party.label, *[billions(row.get(n, float("nan"))) for n in names])
-    return table
-
-
-def _inventory_table(res: Results, product: str) -> Table:
-    from rich.table import Table
-
-    inv = res.inventory[res.inventory["product"] == product]
-    t = Table(title="Ending inventory", title_justify="left")
-    for c in ("scenario", "units", "at cost, $ billions"):
-        t.add_column(c, justify="left" if c == "scenario" else "right")
-    for r in inv.itertuples():
-        t.add_row(
-            str(r.scenario), f"{r.ending_inventory_units:,.0f}", billions(r.stranded_inventory_usd)
-        )
-    return t
-
-
-def _delay_table(res: Results, product: str) -> Table:
-    import pandas as pd
-    from rich.table import Table
-
-    from ..analysis import PARTIES
-
-    cod = res.delay_cost[res.delay_cost["product"] == product]
-    t = Table(
-        title="Cost of delay vs approved now ($ billions; per month of delay in $ millions)",
-        title_justify="left",
-    )
-    t.add_column("scenario")
-    t.add_column("delay, months", justify="right")
-    for p in PARTIES:
-        t.add_column(p.label, justify="right")
-    for name in dict.fromkeys(cod["scenario"]):
-        rows = cod[cod["scenario"] == name].set_index("party")
-        d = rows["delay_months"].iloc[0]
-        cells = []
-        for p in PARTIES:
-            per = rows.loc[p.key, "total_per_month_usd"]
-            per_txt = "" if pd.isna(per) else f" ({per / 1e6:,.0f}/mo)"
-            cells.append(billions(rows.loc[p.key, "total_usd"]) + per_txt)
-        t.add_row(str(name), "never" if d == float("inf") else f"{d:g}", *cells)
-    return t
-
-
-def _expected_table(res: Results, probs: dict[str, float], probs_file: str, product: str) -> Table:
-    from rich.table import Table
-
-    from ..analysis import PARTIES, expected_value
-
-    ev = expected_value(res.totals, probs, probs_file)
-    ev = ev[ev["product"] == product].set_index("party")
-    t = Table(title="Probability-weighted expected value, $ billions", title_justify="left")
-    for c in ("party", "total", "NPV"):
-        t.add_column(c, justify="left" if c == "party" else "right")
-    for p in PARTIES:
-        t.add_row(p.label, billions(ev.loc[p.key, "total_usd"]), billions(ev.loc[p.key, "npv_usd"]))
-    return t
-
-
-def print_summary(
-    res: Results, probs: dict[str, float] | None, probs_file: str, product: str, console: Console
-) -> None:
+def _check_product(product: str, pids: Sequence[str]) -> None:
     from ..analysis import ALL
 
-    label = "all products" if product == ALL else product
-    console.print(
-        _party_table(
-            f"Totals over the horizon, $ billions ({label})", res.totals, "total_usd", product
-        )
-    )
-    console.print(_party_table("NPV, $ billions", res.totals, "npv_usd", product))
-    console.print(_inventory_table(res, product))
-    console.print(_delay_table(res, product))
-    if probs:
-        console.print(_expected_table(res, probs, probs_file, product))
-
-
-def cmd_summary(args: argparse.Namespace) -> int:
-    from .. import summarise
-    from ..analysis import ALL, summary_table
-    from ..fileio import write_output
-    from ..outputs import to_csv_text
-
-    inputs = [args.assumptions, args.set, *args.scenario]
-    out = out_path(args.csv, "--csv", inputs) if args.csv else None
-    loaded, probs, pfile = _scenarios(args)
-    unique_names(loaded, "in one summary")
-    res = summarise([lo.assumptions for lo in loaded], [lo.name for lo in loaded])
-    pids = list(res.projection.inputs.product_ids)
-    if args.product != ALL and args.product not in pids:
+    if product != ALL and product not in pids:
         raise InputError(
             [
                 Problem(
                     "--product",
                     "",
                     f"unknown product; choose all or one of {', '.join(pids)}",
-                    args.product,
+                    product,
                     True,
                 )
             ]
         )
-    tables = console(args.width, stderr=out is not None and out.is_stdout)
-    print_summary(res, probs, pfile, args.product, tables)
+
+
+def _monte_carlo(args: argparse.Namespace) -> MonteCarlo | None:
+    """The risk file's Monte Carlo around the assumptions file, when ``--risk`` is given."""
+    if not args.risk:
+        return None
+    from .. import load, simulate
+    from ..analysis import ALL
+    from ..risk.schema import load_risk
+    from ..risk.simulate import DEFAULT_CHUNK, check_run
+    from .summary_view import MonteCarlo
+
+    check_run(args.paths, DEFAULT_CHUNK, args.seed)
+    base = load(args.assumptions)
+    spec = load_risk(args.risk, base.assumptions)
+    for w in spec.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    sim = simulate(
+        base.assumptions,
+        spec,
+        args.paths,
+        args.seed,
+        products=None if args.product == ALL else [args.product],
+        base_name=file_label(args.assumptions),
+    )
+    return MonteCarlo(sim, file_label(args.risk), spec.name)
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from .. import summarise
+    from ..analysis import summary_table
+    from ..fileio import write_output
+    from ..outputs import to_csv_text
+    from .summary_view import SummaryView, print_summary
+
+    inputs = [args.assumptions, args.set, args.risk, *args.scenario]
+    out = out_path(args.csv, "--csv", inputs) if args.csv else None
+    chosen = _scenarios(args)
+    unique_names(chosen.loaded, "in one summary")
+    _check_product(args.product, [p.id for p in chosen.loaded[0].assumptions.products])
+    warn(chosen.loaded)
+    names = [display_name(lo) for lo in chosen.loaded]
+    res = summarise([lo.assumptions for lo in chosen.loaded], names)
+    view = SummaryView(
+        res,
+        args.product,
+        file_label(args.assumptions),
+        chosen.probabilities,
+        chosen.set_file,
+        chosen.set_name,
+        _monte_carlo(args),
+    )
+    print_summary(view, console(args.width, stderr=out is not None and out.is_stdout))
     if out is not None:
-        write_output(out, to_csv_text(summary_table(res, probs)))
+        write_output(out, to_csv_text(summary_table(res, chosen.probabilities)))
     return EXIT_OK
 
 
 def declare_summary(p: argparse.ArgumentParser) -> None:
     from ..analysis import ALL
 
-    p.add_argument("assumptions")
+    p.add_argument("assumptions", help="assumptions YAML (e.g. assumptions/base.yaml)")
     which = p.add_mutually_exclusive_group()
     which.add_argument(
         "--scenario", action="append", default=[], help="scenario YAML; repeat to compare several"
     )
     which.add_argument("--set", help="scenario-set YAML with probabilities (expected value)")
     p.add_argument("--product", default=ALL, help="a product id, or 'all' (default)")
+    p.add_argument(
+        "--risk",
+        help="risk YAML: also show the Monte Carlo mean around the assumptions file beside "
+        "the scenario set's expected value",
+    )
+    p.add_argument(
+        "--paths", type=int, default=20_000, help="--risk: Monte Carlo paths (default 20000)"
+    )
+    p.add_argument("--seed", type=int, default=1, help="--risk: random seed (default 1)")
     p.add_argument("--width", type=int, default=None, help="console width")
     p.add_argument(
         "--csv",
-        help="also write every figure (totals, NPV, cost of delay, "
-        "expected value) as a long CSV, atomically",
+        help="also write every figure (totals, NPV, cost of delay, cost of the next "
+        "month, expected value) as a long CSV, atomically",
     )
 
 
@@ -293,14 +313,15 @@ def register(sub: Commands) -> None:
         "project",
         cmd_project,
         declare_project,
-        help="monthly projection as a long CSV (MODEL_SPEC §5)",
+        help="monthly projection as a long CSV (docs/methodology.md §5)",
     )
     add_command(
         sub,
         "summary",
         cmd_summary,
         declare_summary,
-        help="totals, NPV, cost of delay and expected value",
+        help="totals, NPV, cost of delay and of the next month, vendors' fiscal years, "
+        "expected value",
     )
     add_command(
         sub,

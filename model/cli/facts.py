@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..gate import InputError, Problem
-from .common import EXIT_OK, Commands, add_command, billions, console, out_path
+from . import formats as fmt
+from .common import EXIT_OK, Commands, add_command, console, file_label, out_path, source_text
+from .tables import Col, show
 
 if TYPE_CHECKING:
     import pandas as pd
-    from rich.table import Table
+    from rich.console import Console
 
 #: ``--mode`` choices and the reconciliation modes each runs.
 MODE_CHOICES = {
@@ -29,15 +31,31 @@ MODE_CHOICES = {
 # ---------------------------------------------------------------- reconcile
 
 
+#: Reported measures in words, with their unit.
+MEASURE_WORDS = {
+    "china_dc_revenue_usd": "China data-centre revenue, $B",
+    "units": "units",
+    "inventory_charge_usd": "inventory charge, $B",
+}
+#: What each reconciliation mode projects, in words.
+MODE_WORDS = {
+    "with-actuals": "with actuals (the assumptions as given)",
+    "backtest": "backtest (reported actuals and later China batches stripped)",
+}
+
+
 def _figure(value: float, measure: str) -> str:
-    """Money in $ billions with three decimals, units with thousands separators."""
+    """Money in $ billions with two decimals, units with thousands separators; blank
+    where the figure is not compared."""
     import pandas as pd
 
     if pd.isna(value):
         return ""
-    if measure.endswith("_usd"):
-        return f"{value / 1e9:,.3f}"
-    return f"{value:,.0f}"
+    return fmt.money(value) if measure.endswith("_usd") else fmt.units(value)
+
+
+#: How a reported figure bounds the modelled one, as a sign before it.
+BOUND_SIGNS = {"exact": "", "upper": "≤ ", "lower": "≥ "}
 
 
 def _verdict(inside: object, status: str) -> str:
@@ -46,32 +64,35 @@ def _verdict(inside: object, status: str) -> str:
     return "inside" if inside else "OUTSIDE"
 
 
-def reconcile_table(frame: pd.DataFrame) -> Table:
-    """Reported against modelled, one line per reported figure and mode."""
-    from rich.table import Table
+def reconcile_table(con: Console, frame: pd.DataFrame, source: str) -> None:
+    """Reported against modelled, one table per mode, one line per reported figure."""
+    from ..reconcile import RELATIVE_TOLERANCE
 
-    table = Table(
-        title="Reported vs modelled by vendor fiscal quarter ($ billions; units)",
-        title_justify="left",
-    )
-    for c in ("mode", "vendor", "quarter", "measure", "bound"):
-        table.add_column(c)
-    for c in ("reported", "modelled", "difference"):
-        table.add_column(c, justify="right")
-    table.add_column("verdict")
-    for r in frame.itertuples():
-        table.add_row(
-            str(r.mode),
-            str(r.vendor),
-            str(r.fiscal_quarter),
-            str(r.measure),
-            str(r.bound),
-            _figure(r.reported, r.measure),
-            _figure(r.modelled, r.measure),
-            _figure(r.difference, r.measure),
-            _verdict(r.inside_bound, r.status),
+    for mode in dict.fromkeys(frame["mode"]):
+        rows = list(frame[frame["mode"] == mode].itertuples())
+        stub = Col("quarter", [f"{r.vendor} {r.fiscal_quarter}" for r in rows], "left")
+        cols = [
+            Col(
+                "measure", [MEASURE_WORDS.get(str(r.measure), str(r.measure)) for r in rows], "left"
+            ),
+            Col(
+                "reported",
+                [BOUND_SIGNS.get(str(r.bound), "") + _figure(r.reported, r.measure) for r in rows],
+                group="figures",
+            ),
+            Col("modelled", [_figure(r.modelled, r.measure) for r in rows], group="figures"),
+            Col("difference", [_figure(r.difference, r.measure) for r in rows], group="figures"),
+            Col("verdict", [_verdict(r.inside_bound, r.status) for r in rows], "left"),
+        ]
+        title = (
+            f"Reported vs modelled by vendor fiscal quarter on {source}: "
+            f"{MODE_WORDS.get(str(mode), str(mode))}"
         )
-    return table
+        caption = (
+            "reported: ≤ an upper bound, ≥ a lower bound, else an exact figure (matched "
+            f"within {fmt.share(RELATIVE_TOLERANCE)})"
+        )
+        show(con, title, stub, cols, caption)
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
@@ -86,7 +107,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     loaded = load(args.assumptions, args.scenario)
     reported = read_reported(args.reported or REPORTED_DIR)
     frame = reconcile(loaded.assumptions, reported, MODE_CHOICES[args.mode])
-    console(args.width, stderr=out is not None and out.is_stdout).print(reconcile_table(frame))
+    con = console(args.width, stderr=out is not None and out.is_stdout)
+    reconcile_table(con, frame, source_text(loaded))
     if out is not None:
         write_output(out, to_csv_text(frame))
     return EXIT_OK
@@ -136,35 +158,36 @@ def _set_pairs(items: list[str]) -> dict[str, Path]:
     return out
 
 
-def vintages_table(values: pd.DataFrame) -> Table:
+def _vintage_columns(w: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(column of the wide frame, header, group) of the vintages table."""
+    from ..vintages import VALUE_PARTIES
+
+    out = [(f"value:{p}", SHORT.get(p, p), "value") for p in VALUE_PARTIES]
+    out.append(("next month:china_gross_revenue", "next month", "value"))
+    out += [(c, f"EPS {c[4:]}", "eps") for c in w.columns if str(c).startswith("eps:")]
+    out += [(f"expected value:{p}", f"EV {SHORT[p]}", "ev") for p in VALUE_PARTIES[:2]]
+    return out
+
+
+def vintages_table(con: Console, values: pd.DataFrame, base: str) -> None:
     """One line per vintage: the parties' totals, the next month, EPS, expected value."""
-    from rich.table import Table
+    from ..vintages import wide
 
-    from ..vintages import VALUE_PARTIES, wide
-
-    table = Table(
-        title="Value of the licence by vintage: totals over the horizon in $ billions "
-        "(gross = China gross revenue, US = US government, GP = vendor gross profit, "
-        "next month = gross revenue lost to one more month of waiting, EV = expected "
-        "value over the vintage's set); EPS effect in $ per share",
-        title_justify="left",
-    )
     w = wide(values)
-    table.add_column("vintage", no_wrap=True)
-    table.add_column("as of", no_wrap=True)
-    columns = {f"value:{p}": SHORT.get(p, p) for p in VALUE_PARTIES}
-    columns["next month:china_gross_revenue"] = "next month"
-    columns.update({c: f"EPS {c[4:]}" for c in w.columns if str(c).startswith("eps:")})
-    columns.update({f"expected value:{p}": f"EV {SHORT[p]}" for p in VALUE_PARTIES[:2]})
-    for label in columns.values():
-        table.add_column(label, justify="right")
-    for r in w.to_dict("records"):
-        cells = []
-        for c in columns:
-            v = r.get(c, float("nan"))
-            cells.append(f"{v:,.3f}" if c.startswith("eps:") and v == v else billions(v))
-        table.add_row(str(r["vintage"]), str(r["as_of"]), *cells)
-    return table
+    records = w.to_dict("records")
+    stub = Col("vintage", [str(r["vintage"]) for r in records], "left")
+    cols = [Col("as of", [fmt.month(str(r["as_of"])) for r in records])]
+    for column, header, group in _vintage_columns(w):
+        money_or_eps = fmt.eps if group == "eps" else fmt.money
+        cells = [money_or_eps(r.get(column)) for r in records]
+        cols.append(Col(header, cells, group=group))
+    title = (
+        f"Value of the licence by vintage on {base}: totals over the horizon in $ billions "
+        "(gross = China gross revenue, US = US government, GP = vendor gross profit, next "
+        "month = gross revenue lost to one more month of waiting, EV = expected value over "
+        "the vintage's set); EPS effect in $ per share"
+    )
+    show(con, title, stub, cols)
 
 
 def cmd_vintages(args: argparse.Namespace) -> int:
@@ -184,7 +207,8 @@ def cmd_vintages(args: argparse.Namespace) -> int:
     sets = {} if args.no_set else default_sets(files)
     sets.update(_set_pairs(args.set))
     values = vintage_values(base, load_vintages(base, files, sets))
-    console(args.width, stderr=out is not None and out.is_stdout).print(vintages_table(values))
+    con = console(args.width, stderr=out is not None and out.is_stdout)
+    vintages_table(con, values, file_label(base))
     if out is not None:
         write_output(out, to_csv_text(values))
     return EXIT_OK

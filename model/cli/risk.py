@@ -11,56 +11,69 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import shipped
 from ..gate import InputError, Problem
-from .common import EXIT_OK, Commands, add_command, billions, console, out_path
+from . import formats as fmt
+from .common import EXIT_OK, Commands, add_command, console, out_path, source_text, warn
+from .tables import Col, lines, show, table_width, wrap_dotted
 
 if TYPE_CHECKING:
-    from rich.table import Table
+    from rich.console import Console
 
     from ..loader import Loaded
     from ..risk.schema import RiskSpec
     from ..risk.sensitivity import Regression, Tornado
     from ..risk.simulate import Simulation
+    from ..schema import Assumptions
 
 
 def _load(args: argparse.Namespace) -> Loaded:
+    """The assumptions (with the scenario), their warnings printed on standard error."""
     from .. import load
 
-    return load(args.assumptions, args.scenario)
+    loaded = load(args.assumptions, args.scenario)
+    warn([loaded])
+    return loaded
 
 
 # ---------------------------------------------------------------- simulate
 
 
-def percentile_table(sim: Simulation, measure: str, title: str) -> Table:
-    from rich.table import Table
-
+def percentile_table(con: Console, sim: Simulation, measure: str, title: str) -> None:
+    """Percentiles, mean and its standard error of every party, in $ billions."""
     from ..risk.parties import MAIN_PARTIES
 
     df = sim.summary()
     df = df[df["measure"] == measure].set_index("party")
-    t = Table(title=title, title_justify="left")
-    for c in ("party", "P5", "P10", "P50", "P90", "P95", "mean", "± s.e."):
-        t.add_column(c, justify="left" if c == "party" else "right")
-    for key in [p for p in sim.parties if p in MAIN_PARTIES] + [
-        p for p in sim.parties if p not in MAIN_PARTIES
-    ]:
-        r = df.loc[key]
-        t.add_row(
-            str(r["label"]),
-            *[billions(r[c]) for c in ("p5", "p10", "p50", "p90", "p95", "mean", "se")],
+    keys = [p for p in sim.parties if p in MAIN_PARTIES]
+    keys += [p for p in sim.parties if p not in MAIN_PARTIES]
+    stub = Col("party", [str(df.loc[k, "label"]) for k in keys], "left")
+    cols = [
+        Col(header, [fmt.money(df.loc[k, key]) for k in keys])
+        for header, key in (
+            ("P5", "p5"),
+            ("P10", "p10"),
+            ("P50", "p50"),
+            ("P90", "p90"),
+            ("P95", "p95"),
+            ("mean", "mean"),
+            ("± s.e.", "se"),
         )
-    return t
+    ]
+    show(con, title, stub, cols)
 
 
-def shipment_table(sim: Simulation) -> Table:
+def _after(sim: Simulation) -> str:
+    """`` after Oct 2026`` (the facts' date), or nothing when ``as_of`` is unset."""
+    return f" after {fmt.month(sim.as_of)}" if sim.as_of else ""
+
+
+def shipment_table(con: Console, sim: Simulation, source: str) -> None:
     """Per product, the probability of its first China shipment after the facts
     (``horizon.as_of``; the horizon start when unset) in each calendar quarter."""
-    from rich.table import Table
-
     from ..calendar import calendar_quarter
     from ..risk.simulate import NO_SHIPMENT
 
@@ -69,62 +82,62 @@ def shipment_table(sim: Simulation) -> Table:
         quarters = fs["month"].map(lambda m: m if m == NO_SHIPMENT else calendar_quarter(m))
         return fs.groupby(quarters, sort=False)["probability"].sum()
 
-    cols = {pid: by_quarter(pid) for pid in sim.product_ids}
-    order = sorted({q for c in cols.values() for q in c.index if q != NO_SHIPMENT})
-    after = f" after {sim.as_of}" if sim.as_of else ""
-    t = Table(
-        title=f"First China shipment{after}, probability by calendar quarter",
-        title_justify="left",
-    )
-    t.add_column("quarter")
-    for pid in sim.product_ids:
-        t.add_column(pid, justify="right")
-    for q in [*order, NO_SHIPMENT]:
-        t.add_row(q, *(f"{cols[pid].get(q, 0.0):.1%}" for pid in sim.product_ids))
-    return t
+    found = {pid: by_quarter(pid) for pid in sim.product_ids}
+    order = sorted({q for c in found.values() for q in c.index if q != NO_SHIPMENT})
+    rows = [*order, NO_SHIPMENT]
+    cols = [Col(pid, [fmt.share(found[pid].get(q, 0.0)) for q in rows]) for pid in sim.product_ids]
+    title = f"First China shipment{_after(sim)}, probability by calendar quarter ({source})"
+    show(con, title, Col("quarter", rows, "left"), cols)
 
 
 def headline_lines(sim: Simulation) -> list[str]:
     """The figures the docs quote, one per line, in a stable wording."""
     h = sim.headline()
     lines = [
-        f"China gross revenue over the horizon: mean ${h['china_gross_revenue_mean'] / 1e9:.2f}B"
-        f" (± {h['china_gross_revenue_se'] / 1e9:.2f}B), P50 "
-        f"${h['china_gross_revenue_p50'] / 1e9:.2f}B",
-        f"Probability of no China revenue: {h['p_no_china_revenue']:.1%}",
+        f"China gross revenue over the horizon, $ billions: mean "
+        f"{fmt.money(h['china_gross_revenue_mean'])} "
+        f"(± {fmt.money(h['china_gross_revenue_se'])}), P50 "
+        f"{fmt.money(h['china_gross_revenue_p50'])}",
+        f"Probability of no China revenue: {fmt.share(h['p_no_china_revenue'])}",
     ]
-    after = f" after {sim.as_of}" if sim.as_of else ""
+    after = _after(sim)
     by_product = ", ".join(
-        f"{pid} {p:.1%}" for pid, p in h["p_no_china_revenue_after_facts_by_product"].items()
+        f"{pid} {fmt.share(p)}" for pid, p in h["p_no_china_revenue_after_facts_by_product"].items()
     )
     if sim.as_of:
         lines.append(
-            f"Probability of no China revenue{after}: {h['p_no_china_revenue_after_facts']:.1%}"
+            f"Probability of no China revenue{after}: "
+            f"{fmt.share(h['p_no_china_revenue_after_facts'])}"
         )
     lines.append(f"Probability of no China revenue{after}, by product: {by_product}")
     return lines
 
 
-def regression_table(reg: Regression, output: str, measure: str, product: str) -> Table:
-    from rich.table import Table
-
+def regression_table(
+    con: Console, reg: Regression, output: str, measure: str, product: str, source: str
+) -> None:
     from ..risk.sensitivity import describe_output
 
     what = describe_output(output, measure, product)
-    t = Table(
-        title=f"Regression sensitivity of {what} (standardised OLS coefficients, "
-        f"R² = {reg.r_squared:.3f})",
-        title_justify="left",
+    rows = list(reg.table.itertuples())
+    title = (
+        f"Regression sensitivity of {what} on {source} (standardised OLS coefficients, "
+        f"R² = {reg.r_squared:.3f})"
     )
-    for c in ("input", "std. coef.", "p-value"):
-        t.add_column(c, justify="left" if c == "input" else "right")
-    for r in reg.table.itertuples():
-        t.add_row(
-            str(r.parameter),
-            "n/a" if math.isnan(r.std_coef) else f"{r.std_coef:+.3f}",
-            "n/a" if math.isnan(r.p_value) else f"{r.p_value:.3g}",
-        )
-    return t
+    cols = [
+        Col("std. coef.", [fmt.coefficient(r.std_coef) for r in rows]),
+        Col("p-value", [fmt.p_value(r.p_value) for r in rows]),
+    ]
+    show(con, title, _input_stub([str(r.parameter) for r in rows], cols, con.width), cols)
+
+
+def _input_stub(paths: list[str], cols: list[Col], width: int) -> Col:
+    """Dotted input paths, wrapped at their dots to leave the value columns room."""
+    from .tables import natural_width
+
+    room = width - table_width([0, *(natural_width(c) for c in cols)])
+    wrap = max(room, max((len(p) for part in paths for p in part.split(".")), default=1) + 1)
+    return Col("input", [wrap_dotted(p, wrap) for p in paths], "left")
 
 
 def _check_run(args: argparse.Namespace, loaded: Loaded, products: list[str]) -> None:
@@ -193,15 +206,18 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     _warn(spec)
     sim = _run(args, loaded, spec, args.product)
     con = console(args.width, stderr=out is not None and out.is_stdout)
-    con.print(
+    source = f"{source_text(loaded)}, risk file {Path(args.risk).name}"
+    lines(
+        con,
         f"Monte Carlo: {sim.n_paths:,} paths, seed {sim.seed}, risk file "
-        f"'{spec.name}' on '{loaded.name}' (products: {', '.join(sim.product_ids)})"
+        f"{Path(args.risk).name} ('{spec.name}') on {source_text(loaded)} "
+        f"(products: {', '.join(sim.product_ids)})",
     )
-    con.print(percentile_table(sim, "total", "Totals over the horizon, $ billions"))
-    con.print(percentile_table(sim, "npv", "NPV, $ billions"))
-    con.print(shipment_table(sim))
+    percentile_table(con, sim, "total", f"Totals over the horizon, $ billions ({source})")
+    percentile_table(con, sim, "npv", f"NPV, $ billions ({source})")
+    shipment_table(con, sim, source)
     for line in headline_lines(sim):
-        con.print(line, highlight=False)
+        lines(con, line)
     if out is not None:
         write_output(out, json_text(sim.to_dict()))
         print(f"wrote {out}", file=sys.stderr)
@@ -246,29 +262,74 @@ def declare_simulate(p: argparse.ArgumentParser) -> None:
 # ---------------------------------------------------------------- tornado
 
 
-def tornado_table(result: Tornado) -> Table:
-    from rich.table import Table
+#: Where a tornado's low and high come from, in words.
+RANGE_WORDS = {
+    "user": "--range",
+    "risk file P10/P90": "the risk file's P10 and P90",
+    "schema range": "the schema's range",
+}
 
+
+def _spread(path: str, a: Assumptions, spec: RiskSpec | None, origin: str) -> tuple[str, str]:
+    """The input's schema quantity and how its low and high apply (value, scale, shift)."""
+    from ..risk.schema import resolve
+
+    if spec is not None and origin == "risk file P10/P90" and path in spec.paths:
+        m = spec.marginal(path)
+        return m.target.info.quantity, m.apply
+    target = resolve(path, a)
+    return ("number" if isinstance(target, str) else target.info.quantity), "value"
+
+
+def bound_text(label: str, kind: str, apply: str) -> str:
+    """A tornado's low or high (the engine's label) in the format of its quantity:
+    ``2.0%`` and ``4.8%`` rather than ``0.02`` and ``0.0477526``."""
+    try:
+        x = float(label.removeprefix("×"))
+    except ValueError:  # a month, never, yes/no, a choice
+        return fmt.month(label) if kind == "month" else label
+    if apply == "scale":
+        return fmt.factor(x)
+    return fmt.shift(x, kind) if apply == "shift" else fmt.quantity(x, kind)
+
+
+def tornado_table(
+    con: Console,
+    result: Tornado,
+    a: Assumptions,
+    spec: RiskSpec | None,
+    source: str,
+) -> None:
+    """One line per input, largest swing first; outputs in $ billions."""
     from ..risk.sensitivity import describe_output
 
-    t = Table(
-        title=f"Tornado: {describe_output(result.output, result.measure, result.product)}, "
-        f"$ billions (base {billions(result.base)})",
-        title_justify="left",
-    )
-    for c in ("input", "low", "high", "at low", "at high", "swing", "range from"):
-        t.add_column(c, justify="left" if c in ("input", "range from") else "right")
-    for r in result.table.itertuples():
-        t.add_row(
-            str(r.parameter),
-            str(r.low),
-            str(r.high),
-            billions(r.output_low),
-            billions(r.output_high),
-            billions(r.swing),
-            str(r.range),
+    rows = list(result.table.itertuples())
+    pairs = [(r, _spread(str(r.parameter), a, spec, str(r.range))) for r in rows]
+    cols = [
+        Col("low", [bound_text(str(r.low), *sp) for r, sp in pairs], group="input"),
+        Col("high", [bound_text(str(r.high), *sp) for r, sp in pairs], group="input"),
+        Col("at low", [fmt.money(r.output_low) for r in rows], group="output"),
+        Col("at high", [fmt.money(r.output_high) for r in rows], group="output"),
+        Col("swing", [fmt.money(r.swing) for r in rows], group="output"),
+    ]
+    origins = list(dict.fromkeys(str(r.range) for r in rows))
+    if len(origins) > 1:
+        cols.append(
+            Col(
+                "low/high from", [RANGE_WORDS.get(str(r.range), str(r.range)) for r in rows], "left"
+            )
         )
-    return t
+    title = (
+        f"Tornado: {describe_output(result.output, result.measure, result.product)} on "
+        f"{source}, $ billions ({fmt.money(result.base)} at the file's own values)"
+    )
+    caption = (
+        f"Low and high of every input: {RANGE_WORDS.get(origins[0], origins[0])}."
+        if len(origins) == 1
+        else None
+    )
+    stub = _input_stub([str(r.parameter) for r in rows], cols, con.width)
+    show(con, title, stub, cols, caption)
 
 
 def _check_tornado(args: argparse.Namespace, loaded: Loaded) -> list[str]:
@@ -304,9 +365,10 @@ def cmd_tornado(args: argparse.Namespace) -> int:
         sim = _run(args, loaded, spec, products)
         reg = regression_sensitivity(sim, args.output, args.measure)
     con = console(args.width, stderr=out is not None and out.is_stdout)
-    con.print(tornado_table(result))
+    source = source_text(loaded)
+    tornado_table(con, result, a, spec, source)
     if reg is not None:
-        con.print(regression_table(reg, args.output, args.measure, args.product))
+        regression_table(con, reg, args.output, args.measure, args.product, source)
     if out is not None:
         data = result.to_dict() | ({"regression": reg.to_dict()} if reg is not None else {})
         write_output(out, json_text(data))
@@ -361,14 +423,39 @@ def _check_forecast(args: argparse.Namespace) -> None:
 
 
 def _cell(v: Any, star: bool = False) -> str:
+    """A figure already in $ billions, two decimals; blank where the quarter has none."""
     import pandas as pd
 
-    return "" if pd.isna(v) else f"{v:,.2f}" + ("*" if star else "")
+    return "" if pd.isna(v) else fmt.money(float(v) * 1e9) + ("*" if star else "")
+
+
+def forecast_table(con: Console, fc: Any, frame: Any, vendor: str, source: str) -> None:
+    """History, forecast with its interval, and the projection, per fiscal quarter."""
+    rows = list(frame.itertuples())
+    cols = [
+        Col("actual", [_cell(r.actual, r.verified is False) for r in rows]),
+        Col("forecast", [_cell(r.forecast) for r in rows]),
+        Col("lower", [_cell(r.lower) for r in rows]),
+        Col("upper", [_cell(r.upper) for r in rows]),
+        Col("projected", [_cell(r.projected_usd_billions) for r in rows]),
+    ]
+    title = (
+        f"{vendor} China revenue by fiscal quarter, $ billions: model {fc.model} (lowest "
+        f"AICc), {fmt.share(fc.level)} prediction intervals; projection of {source} on top"
+    )
+    stub = Col("quarter", [str(r.fiscal_quarter) for r in rows], "left")
+    caption = "* unverified quarter (conflicting reports; see the history file's note)"
+    show(con, title, stub, cols, caption)
+    d = fc.diagnostics
+    lines(
+        con,
+        f"Residual checks: Ljung-Box p = {fmt.p_value(d.get('ljung_box_4_p', math.nan))} "
+        f"(lag 4), {fmt.p_value(d.get('ljung_box_8_p', math.nan))} (lag 8); Jarque-Bera "
+        f"p = {fmt.p_value(d['jarque_bera_p'])}",
+    )
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
     from ..fileio import distinct_outputs, json_text, write_output
     from ..risk.forecast import (
         chart_frame,
@@ -391,31 +478,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     fc = fit_forecast(history, quarters, args.level)
     frame = chart_frame(fc, projected)
     con = console(args.width, stderr=any(o.is_stdout for o in outs.values()))
-    con.print(
-        f"{args.vendor} China revenue by fiscal quarter, $ billions: model "
-        f"{fc.model} (lowest AICc), {fc.level:.0%} prediction intervals; "
-        f"projection of '{loaded.name}' on top"
-    )
-    t = Table(title_justify="left")
-    for c in ("quarter", "actual", "forecast", "lower", "upper", "projected"):
-        t.add_column(c, justify="left" if c == "quarter" else "right")
-    for r in frame.itertuples():
-        t.add_row(
-            str(r.fiscal_quarter),
-            _cell(r.actual, r.verified is False),
-            _cell(r.forecast),
-            _cell(r.lower),
-            _cell(r.upper),
-            _cell(r.projected_usd_billions),
-        )
-    con.print(t)
-    con.print("* unverified quarter (conflicting reports; see the history file's note)")
-    d = fc.diagnostics
-    con.print(
-        f"Residual checks: Ljung-Box p = {d.get('ljung_box_4_p', math.nan):.3f} (lag 4),"
-        f" {d.get('ljung_box_8_p', math.nan):.3f} (lag 8); Jarque-Bera p = "
-        f"{d['jarque_bera_p']:.3f}"
-    )
+    forecast_table(con, fc, frame, args.vendor, source_text(loaded))
     if "json" in outs:
         data = fc.to_dict() | {
             "chart": frame.to_dict(orient="records"),
