@@ -95,3 +95,39 @@ def test_csv_values_are_plain_decimals() -> None:
         "2026-01,p,m,123456789012.5",
         "2026-01,p,m,0",
     ]
+
+
+def test_fast_decimal_formatting_equals_the_reference_digits() -> None:
+    """format_value's fast path (repr) gives the same shortest digits as numpy's
+    positional formatting, on random magnitudes across its range and at its edges."""
+    rng = np.random.default_rng(3)
+    values = np.concatenate(
+        [
+            rng.uniform(-1, 1, 20_000) * 10.0 ** rng.integers(-6, 18, 20_000),
+            [1e-4, -1e-4, 9.999e15, 1e16, 0.1, 123.0, -0.0, 5e-324, 1.7976931348623157e308],
+        ]
+    )
+    for v in values:
+        expected = "0" if v == 0 else np.format_float_positional(v, trim="-")
+        assert to_csv_text(pd.DataFrame({"v": [v]})).splitlines()[1] == expected, v
+
+
+def test_csv_writer_equals_the_standard_library_writer() -> None:
+    import csv
+    import io
+
+    frame = pd.DataFrame(
+        {
+            "scenario": ["a, b", 'say "x"', "=HYPERLINK(1)", "plain"],
+            "product": ["p", "p", "p", "q"],
+            "value": [1.5, np.nan, -2.0, 1e-7],
+        }
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(frame.columns)
+    writer.writerows(
+        [["a, b", "p", "1.5"], ['say "x"', "p", ""], ["'=HYPERLINK(1)", "p", "-2"],
+         ["plain", "q", "0.0000001"]]
+    )  # fmt: skip
+    assert to_csv_text(frame) == buffer.getvalue()

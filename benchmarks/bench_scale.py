@@ -1,0 +1,74 @@
+"""How cost grows with the number of products: ``validate`` and ``project`` as whole
+processes on assumption files of 10, 100, 1,000 and 10,000 products × 36 months
+(for example one product per customer and chip).
+
+Prints wall time and peak memory per size and the ratio to the previous size; asserts
+nothing. Run: ``python benchmarks/bench_scale.py [--sizes 10 100 1000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from model.gate import read_yaml
+from model.shipped import BASE
+
+SIZES = (10, 100, 1000, 10_000)
+
+
+def many_products(n: int) -> dict:
+    """The shipped base with its products repeated (ids made unique) to ``n`` products."""
+    raw = read_yaml(BASE)
+    raw.pop("sources", None)
+    products = raw["products"]
+    out = []
+    for i in range(n):
+        p = copy.deepcopy(products[i % len(products)])
+        p["id"] = f"{p['id']}_{i}"
+        out.append(p)
+    raw["products"] = out
+    return raw
+
+
+def run(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MiB) of a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    sizes = parser.parse_args().sizes
+    py = sys.executable
+    print(f"{'products':>9} {'validate s':>11} {'project s':>10} {'peak MiB':>9} {'x prev':>7}")
+    prev = None
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            path = Path(tmp) / f"p{n}.yaml"
+            path.write_text(yaml.safe_dump(many_products(n), sort_keys=False))
+            v_s, _ = run([py, "-m", "model", "validate", str(path)])
+            p_s, peak = run(
+                [py, "-m", "model", "project", str(path), "--csv", str(Path(tmp) / "o.csv")]
+            )
+            ratio = f"{p_s / prev:6.1f}x" if prev else "      -"
+            print(f"{n:>9,} {v_s:>11.2f} {p_s:>10.2f} {peak:>9.0f} {ratio}")
+            prev = p_s
+    print("goals: 1,000 products validate <= 1 s, project <= 3 s; 10,000 <= 10x that; <= 1 GB")
+
+
+if __name__ == "__main__":
+    main()
