@@ -313,20 +313,19 @@ def _csv_column(values: pd.Series) -> list[str]:
     (each distinct text formatted once)."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
         return ["" if v != v else format_value(v) for v in values.astype(float).tolist()]
-    seen: dict[object, str] = {}
-    out = []
-    for v in values.tolist():
-        cell = seen.get(v)
-        if cell is None:
-            if isinstance(v, str):
-                cell = _csv_text_cell(v)
-            elif v is None or (isinstance(v, float) and v != v):
-                cell = ""
-            else:
-                cell = format_value(float(v)) if not isinstance(v, bool) else str(v)
-            seen[v] = cell
-        out.append(cell)
-    return out
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    cells = np.array([_csv_any_cell(v) for v in uniques], dtype=object)
+    return list(cells[codes]) if len(codes) else []
+
+
+def _csv_any_cell(v: object) -> str:
+    if isinstance(v, str):
+        return _csv_text_cell(v)
+    if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    return format_value(float(v))  # type: ignore[arg-type]
 
 
 def to_csv_text(frame: pd.DataFrame) -> str:
