@@ -11,9 +11,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from .calendar import month_index, month_label
 from .dotted import DottedPath, parse_path
@@ -25,14 +25,17 @@ PROBABILITY_TOLERANCE = 1e-9
 
 # ---------------------------------------------------------------- scenarios
 
+#: A probability: a number from 0 to 1, never text or true/false.
+Probability = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
+
 
 class Scenario(BaseModel):
     """A named overlay of the base: only what changes, and why."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     name: str
     description: str = ""
-    probability: float | None = Field(None, ge=0, le=1)
+    probability: Probability | None = None
     overrides: dict[str, Any] = Field(default_factory=dict)
     sources: dict[str, str] = Field(default_factory=dict)
     file: str = Field("", exclude=True)
@@ -300,9 +303,9 @@ def load(base: str | Path, scenario: str | Path | Scenario | None = None) -> Loa
 
 
 class SetEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
     scenario: str
-    probability: float = Field(ge=0, le=1)
+    probability: Probability
 
 
 class ScenarioSet(BaseModel):

@@ -1354,11 +1354,20 @@ def test_damaged_workbooks_give_assumptions_or_a_message(
     _only_input_errors(lambda: read_inputs(path), "damaged.xlsx")
 
 
-@pytest.mark.xfail(reason="scenario and set probabilities are read leniently by the loader")
-@pytest.mark.parametrize("probability", ['"0.5"', "true"])
+@pytest.mark.parametrize("probability", ['"0.5"', "true", ".nan", "1e400"])
 def test_scenario_probability_written_as_text_or_true_is_refused(
     tmp_path: Path, probability: str
 ) -> None:
     sc = tmp_path / "p.yaml"
     sc.write_text(f"name: p\nprobability: {probability}\noverrides: {{}}\n")
     refused(lambda: load_scenario(sc), "p.yaml", "probability")
+
+
+@pytest.mark.parametrize("probability", ['"0.5"', "true", ".nan", ".inf"])
+def test_set_probability_written_as_text_true_or_non_finite_is_refused(
+    tmp_path: Path, probability: str
+) -> None:
+    (tmp_path / "a.yaml").write_text("name: a\noverrides: {}\n")
+    s = tmp_path / "set.yaml"
+    s.write_text(f"name: s\nscenarios:\n  - {{scenario: a.yaml, probability: {probability}}}\n")
+    refused(lambda: load_set(s), "set.yaml", "probability")
