@@ -1,6 +1,7 @@
-"""The app in headless Chromium against ``streamlit run app.py``: it loads, a slider moved
-with the keyboard changes a headline figure to the core's value, the link restores the
-what-if, and the CSV and Excel downloads arrive and parse."""
+"""The app in headless Chromium against ``streamlit run app.py``: a slider moved with the
+keyboard changes a headline figure to the core's value, the CSV and Excel downloads
+arrive and parse, and the page address reproduces the whole view (what-if, measure,
+open tab, period) in a fresh browser, every headline figure the same."""
 
 from __future__ import annotations
 
@@ -14,13 +15,30 @@ import pytest
 from model.analysis import ALL, run
 from model.loader import Scenario, load
 from model.outputs import long_frame, to_csv_text
-from webapp import fmt
-from webapp.browser import kpi_text, launch, slider_thumb, wait_full_render, wait_idle
+from webapp import fmt, kpis
+from webapp.browser import (
+    choose,
+    kpi_text,
+    kpi_texts,
+    launch,
+    open_tab,
+    press,
+    radio,
+    selected,
+    selected_tab,
+    settle,
+    slider_thumb,
+    wait_full_render,
+    wait_idle,
+    warnings,
+)
 from webapp.server import streamlit_server
 
 from .conftest import BASE
 
 pytestmark = pytest.mark.browser
+LABELS = [k.label for k in kpis.KPIS]
+VIEWPORT = {"width": 1500, "height": 1000}
 
 
 def _us_government(share_rate: float) -> tuple[float, Any]:
@@ -43,7 +61,7 @@ def _wait_kpi(page: Any, label: str, text: str) -> None:
     )
 
 
-def test_slider_kpi_link_and_download(chromium: str, tmp_path: Path) -> None:
+def test_slider_kpi_and_downloads(chromium: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     at_25, _ = _us_government(0.25)
@@ -51,14 +69,12 @@ def test_slider_kpi_link_and_download(chromium: str, tmp_path: Path) -> None:
     with streamlit_server() as server, sync_playwright() as pw:
         browser = launch(pw, chromium)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+            page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
             page.goto(server.url)
             wait_full_render(page)
             assert kpi_text(page, "US government") == fmt.money(at_25)
-
-            slider_thumb(page, "US levy rate").focus()
-            for _ in range(20):  # 0.5 percentage points a step: 25 % -> 15 %
-                page.keyboard.press("ArrowLeft")
+            # 0.5 percentage points a step: 25 % -> 15 %
+            press(page, slider_thumb(page, "US levy rate"), "ArrowLeft", 20)
             _wait_kpi(page, "US government", fmt.money(at_15))
             wait_idle(page)
             assert "policy.share_rate=0.15" in page.url
@@ -83,12 +99,62 @@ def test_slider_kpi_link_and_download(chromium: str, tmp_path: Path) -> None:
             )
             assert wb[sheet.strip("'")][cell].value == 0.15
             assert {"Inputs", "Summary", "Scenarios"} <= set(wb.sheetnames)
-
-            again = browser.new_page(viewport={"width": 1500, "height": 1000})
-            again.goto(page.url)
-            wait_full_render(again)
-            assert kpi_text(again, "US government") == fmt.money(at_15)
-            assert again.get_by_test_id("stAlertContentWarning").count() == 0
             page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def test_a_link_reproduces_the_whole_view_in_a_fresh_browser(chromium: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server() as server, sync_playwright() as pw:
+        browser = launch(pw, chromium)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.goto(server.url)
+            wait_full_render(page)
+            choose(page, "Scenario", "Levy struck down")
+            press(page, slider_thumb(page, "US levy rate"), "ArrowLeft", 4)  # 25 % -> 23 %
+            page.get_by_test_id("stExpander").filter(has_text="Ramp (months)").first.click()
+            press(page, slider_thumb(page, "Test lag (months)"), "ArrowRight", 2)
+            page.get_by_test_id("stExpander").filter(has_text="Nvidia H200 (h200)").first.click()
+            dates = page.get_by_test_id("stSlider").filter(has_text="China approval")
+            press(page, dates.nth(1).get_by_role("slider"), "ArrowRight", 20)  # a chip's own
+            radio(page, "Measure", "NPV").click()
+            settle(page)
+            radio(page, "Period", "Calendar quarter").click()
+            settle(page)
+            choose(page, "Product", "Nvidia H200 (h200)")
+            open_tab(page, "Vendors")
+            radio(page, "Fiscal period", "Fiscal quarter").click()
+            settle(page)
+            before, link = kpi_texts(page, LABELS), page.url
+            assert len(before) == len(LABELS)
+            for part in (
+                "scenario=levy_struck_down",
+                "policy.share_rate=0.23",
+                "timeline.test_lag_months=3",
+                "products.h200.china_approval=",
+                "measure=NPV",
+                "tab=Vendors",
+            ):
+                assert part in link, part
+
+            fresh = browser.new_context(viewport=VIEWPORT)  # no cookies, a new session
+            again = fresh.new_page()
+            again.goto(link)
+            settle(again)
+            assert kpi_texts(again, LABELS) == before
+            assert selected_tab(again) == "Vendors"
+            assert not warnings(again)
+            for group, name in (
+                ("Measure", "NPV"),
+                ("Period", "Calendar quarter"),
+                ("Fiscal period", "Fiscal quarter"),
+            ):
+                assert radio(again, group, name).get_attribute("aria-checked") == "true", name
+            assert selected(again, "Product") == "Nvidia H200 (h200)"
+            assert selected(again, "Scenario") == "Levy struck down"
+            fresh.close()
         finally:
             browser.close()

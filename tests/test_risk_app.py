@@ -249,3 +249,14 @@ def test_charts_are_valid_vega_lite() -> None:
     specs.append(forecast_tab.forecast_chart(frame, "Nvidia"))
     for chart in specs:
         assert chart.to_dict(validate=True)
+
+
+def test_a_history_over_the_upload_limit_is_refused_before_reading() -> None:
+    from webapp.files import MAX_UPLOAD_BYTES
+
+    at = ok(start())
+    assert any("5 MB" in c.value for c in at.caption)
+    big = b"fiscal_quarter,revenue_usd_billions,verified,source\n" + b"x" * MAX_UPLOAD_BYTES
+    at.file_uploader(key="forecast_upload").set_value(("big.csv", big, "text/csv"))
+    ok(at.run())
+    assert "over the import limit of 5 MB" in at.error[0].value

@@ -6,6 +6,7 @@ benchmark.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 CHROMIUM_ARGS = [
@@ -51,3 +52,78 @@ def wait_full_render(page: Any, timeout_ms: float = 20000) -> None:
 
 def slider_thumb(page: Any, label: str) -> Any:
     return page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider")
+
+
+def kpi_texts(page: Any, labels: list[str]) -> dict[str, str]:
+    """The value text of every headline metric with one of these labels."""
+    found = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stMetric"]')].map(m => [
+             m.querySelector('[data-testid="stMetricLabel"]')?.innerText.trim(),
+             m.querySelector('[data-testid="stMetricValue"]')?.innerText.trim()])"""
+    )
+    return {label: value for label, value in found if label in labels}
+
+
+def open_tab(page: Any, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
+    settle(page)
+
+
+def selected_tab(page: Any) -> str:
+    return str(page.get_by_role("tab", selected=True).inner_text()).strip()
+
+
+def select_box(page: Any, label: str) -> Any:
+    """The select box whose label is exactly ``label``."""
+    named = page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True)
+    return page.get_by_test_id("stSelectbox").filter(has=named).first
+
+
+def choose(page: Any, label: str, option: str) -> None:
+    """Pick an option of the select box with this label."""
+    box = select_box(page, label)
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    settle(page)
+
+
+def settle(page: Any, quiet_ms: int = 600, timeout_ms: float = 30000) -> None:
+    """Wait until no script runs and the headline figures stop changing for ``quiet_ms``
+    (a run that has not shown its status yet would otherwise be read half-way)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    before = None
+    while time.monotonic() < deadline:
+        wait_idle(page, timeout_ms)
+        now = page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+                 .map(m => m.innerText).join('|')"""
+        )
+        if now == before and not page.locator(RUNNING).count():
+            return
+        before = now
+        page.wait_for_timeout(quiet_ms)
+    raise TimeoutError(f"the page did not settle within {timeout_ms / 1000:g} s")
+
+
+def press(page: Any, thumb: Any, key: str, times: int) -> None:
+    """Press a key on a slider's thumb, then wait for the run it starts to end."""
+    thumb.focus()
+    for _ in range(times):
+        page.keyboard.press(key)
+    settle(page)
+
+
+def warnings(page: Any) -> list[str]:
+    return [str(w.inner_text()) for w in page.get_by_test_id("stAlertContentWarning").all()]
+
+
+def radio(page: Any, group: str, name: str) -> Any:
+    """One option of the segmented control (radio group) labelled ``group``."""
+    return page.get_by_role("radiogroup", name=group, exact=True).get_by_role(
+        "radio", name=name, exact=True
+    )
+
+
+def selected(page: Any, label: str) -> str:
+    """The option shown by the select box labelled ``label``."""
+    return str(select_box(page, label).get_by_role("combobox").input_value())

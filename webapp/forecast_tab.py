@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from model.gate import check_size, decode_utf8
 from model.loader import InputError
 from model.risk.forecast import (
     Forecast,
@@ -27,6 +28,8 @@ from model.schema import Assumptions
 from model.shipped import HISTORY as HISTORY_FILE
 
 from . import fmt
+from .files import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
+from .notices import clip, problems_text
 
 LEVELS = (0.80, 0.90, 0.95)
 KEY = "forecast_"
@@ -92,6 +95,17 @@ def forecast_chart(frame: pd.DataFrame, vendor: str) -> alt.LayerChart:
     return alt.LayerChart(layer=[band, fc, actual, unverified, projected], height=340)
 
 
+def _history_text(upload: Any) -> tuple[str, str]:
+    """The history's text and name: the upload (its size checked before it is decoded)
+    or the shipped file."""
+    if upload is None:
+        return HISTORY_FILE.read_text(encoding="utf-8"), HISTORY_FILE.name
+    name = clip(upload.name, 100)
+    data = upload.getvalue()
+    check_size(len(data), MAX_UPLOAD_BYTES, name, "uploads")
+    return decode_utf8(data, name, "a CSV file"), name
+
+
 def render(assumptions: Assumptions) -> None:
     """Draw the Forecast tab with the scenario ``assumptions`` projected on top."""
     vendors = sorted({p.vendor for p in assumptions.products})
@@ -100,7 +114,9 @@ def render(assumptions: Assumptions) -> None:
         "Your own history (CSV: fiscal_quarter, revenue_usd_billions, verified, source)",
         type="csv",
         key=KEY + "upload",
+        max_upload_size=MAX_UPLOAD_MB,
     )
+    c1.caption(f"Up to {MAX_UPLOAD_MB} MB: .csv.")
     vendor = str(
         c2.selectbox(
             "Projected vendor",
@@ -118,19 +134,13 @@ def render(assumptions: Assumptions) -> None:
             key=KEY + "level",
         )
     )
-    if upload is not None:
-        text, name = upload.getvalue().decode("utf-8", errors="replace"), upload.name
-    else:
-        text, name = HISTORY_FILE.read_text(encoding="utf-8"), HISTORY_FILE.name
     try:
+        text, name = _history_text(upload)
         projected = projected_revenue(assumptions, vendor)
         quarters = default_quarters(_history(text, name), projected)
         fc = _fit(text, name, quarters, level)
     except InputError as exc:
-        st.error(
-            "The history cannot be used:\n\n"
-            + "\n".join(f"- {fmt.escape_md(str(p))}" for p in exc.problems)
-        )
+        st.error(problems_text("The history cannot be used:", exc.problems))
         return
     frame = chart_frame(fc, projected)
     st.altair_chart(forecast_chart(frame, vendor), width="stretch")

@@ -7,6 +7,7 @@ The open tab, the period and the product are bound to the page address (keys
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pandas as pd
@@ -32,7 +33,7 @@ BIND = "query-params"
 
 
 def product_picker(view: View) -> str:
-    """One chip, or all of them added up (shared by the tabs, bound to the address)."""
+    """One chip, or all of them added up (for every tab, bound to the address)."""
     ids = [ALL, *(p.id for p in view.whatif.products)]
     return str(
         st.selectbox(
@@ -40,13 +41,14 @@ def product_picker(view: View) -> str:
             ids,
             key=PRODUCT_KEY,
             format_func=view.product_label,
-            help="One chip, or all of them added up.",
+            help="One chip, or all of them added up (Timeline, Split, Volumes, Compute).",
             bind=BIND,
         )
     )
 
 
 def period_picker() -> str:
+    """Months, quarters or years (for every tab drawn by period, bound to the address)."""
     return str(
         st.segmented_control(
             "Period",
@@ -88,12 +90,8 @@ def _as_of_note(view: View) -> str:
 
 
 def timeline(view: View) -> None:
-    left, right = st.columns([2, 1])
-    with left:
-        period = period_picker()
-    with right:
-        product = product_picker(view)
-    period, fye, note = shown_period(view, period, product)
+    product = view.product
+    period, fye, note = shown_period(view, view.period, product)
     frame = charts.party_frame(view.monthly, period, product, fye, view.as_of)
     charts.show(charts.timeline_chart(frame, charts.PERIODS[period], view.as_of))
     st.caption(
@@ -110,7 +108,7 @@ def _party_value(frame: pd.DataFrame, product: str, party: str, column: str) -> 
 
 
 def split(view: View) -> None:
-    product = product_picker(view)
+    product = view.product
     t = view.results.totals
 
     def v(party: str) -> float:
@@ -172,22 +170,18 @@ def _delay_note(view: View, product: str) -> str:
 
 
 def volumes(view: View) -> None:
-    left, right = st.columns([2, 1])
-    with right:
-        product = product_picker(view)
-    with left:
-        chosen = st.multiselect(
-            "Monthly flows",
-            list(charts.FLOW_METRICS),
-            default=list(charts.FLOW_METRICS),
-            key=SERIES_KEY,
-            format_func=lambda m: metric_info(m).label,
-            help="\n\n".join(
-                f"**{metric_info(m).label}**: {metric_info(m).description}"
-                for m in charts.FLOW_METRICS
-            ),
-            bind=BIND,
-        )
+    product = view.product
+    chosen = st.multiselect(
+        "Monthly flows",
+        list(charts.FLOW_METRICS),
+        default=list(charts.FLOW_METRICS),
+        key=SERIES_KEY,
+        format_func=lambda m: metric_info(m).label,
+        help="\n\n".join(
+            f"**{metric_info(m).label}**: {metric_info(m).description}" for m in charts.FLOW_METRICS
+        ),
+        bind=BIND,
+    )
     monthly = view.monthly
     actuals = charts.actual_months(monthly, product)
     if chosen:
@@ -217,12 +211,8 @@ def volumes(view: View) -> None:
 
 def exported_compute(view: View) -> None:
     """Exported compute in H100-equivalents over time, by product."""
-    left, right = st.columns([2, 1])
-    with left:
-        period = period_picker()
-    with right:
-        product = product_picker(view)
-    period, fye, note = shown_period(view, period, product)
+    product = view.product
+    period, fye, note = shown_period(view, view.period, product)
     frame = charts.compute_frame(view.monthly, period, product, fye, view.as_of)
     if frame.empty:
         st.info("No chip shown reports its TPP, so its exported compute is unknown.")
@@ -265,8 +255,20 @@ TABS: list[tuple[str, Callable[[View], None]]] = [
 LABELS = [label for label, _ in TABS]
 
 
+def controls(view: View) -> View:
+    """The product and period pickers above the tabs: the view they choose."""
+    left, right = st.columns([1, 2])
+    with left:
+        product = product_picker(view)
+    with right:
+        period = period_picker()
+    return dataclasses.replace(view, product=product, period=period)
+
+
 def show(view: View) -> None:
-    """Draw the tabs; hidden tabs are skipped (switching tabs reruns the page)."""
+    """Draw the view's controls and the tabs; hidden tabs are skipped (switching tabs
+    reruns the page)."""
+    view = controls(view)
     containers = st.tabs(LABELS, key=TAB_KEY, on_change="rerun", bind=BIND)
     for container, (_, render) in zip(containers, TABS, strict=True):
         if container.open is not False:

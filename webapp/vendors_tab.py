@@ -68,7 +68,7 @@ def _vendor_chart(sub: pd.DataFrame, vendor: str, kind: str, as_of: str | None) 
 def render(view: View) -> None:
     kind = str(
         st.segmented_control(
-            "Period",
+            "Fiscal period",
             list(KINDS),
             key=VENDOR_PERIOD_KEY,
             default="fiscal_year",

@@ -25,6 +25,8 @@ class View:
     results: Results  # the what-if's
     ref_results: Results  # the reference's
     measure: str  # total_usd | npv_usd
+    product: str = ALL  # the product shown (or all)
+    period: str = "month"  # month | calendar_quarter | calendar_year | fiscal_quarter | ...
 
     @property
     def monthly(self) -> pd.DataFrame:

@@ -51,8 +51,10 @@ def month_text(value: str, never_text: str = "never") -> str:
 def value_text(path: str, value: Any) -> str:
     """A parameter's value for people, by its schema kind and unit."""
     info = param_info(path)
-    if isinstance(value, list):
-        return allowances.encode(value) if "china_allocations" in path else f"{len(value)} items"
+    if path.endswith("." + allowances.FIELD):
+        return allowances.encode(value) if value is None or isinstance(value, list) else "?"
+    if isinstance(value, (list, dict)):
+        return f"{len(value)} items"
     if info is None or (value is None and not info.kind.startswith("month")):
         return "none" if value is None else str(value)
     if info.kind.startswith("month"):
