@@ -10,7 +10,8 @@ Each suite is a base file with its scenarios and a folder of golden files:
 For each suite it writes ``tests/golden/<suite>/<scenario>.csv`` for the base and every
 scenario, values rounded to GOLDEN_DECIMALS, and ``summary.csv`` with every scenario's
 totals and NPV by party, and prints how many rows changed per file so the update can be
-described in CHANGELOG.md. Review with ``git diff tests/golden``.
+described in CHANGELOG.md. It also rewrites the command line's golden text
+(:mod:`tests.golden_cli`). Review with ``git diff tests/golden``.
 """
 
 from __future__ import annotations
@@ -119,6 +120,10 @@ def main() -> int:
         if changed:
             atomic_write_text(path, new)
         print(f"{path.relative_to(ROOT)}: {changed} rows changed")
+    from tests.golden_cli import update as update_cli  # what `summary` prints
+
+    for path, changed in update_cli().items():
+        print(f"{path.relative_to(ROOT)}: {changed} lines changed")
     return 0
 
 

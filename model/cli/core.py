@@ -143,8 +143,7 @@ def _scenarios(args: argparse.Namespace) -> Chosen:
     if not args.scenario:
         return Chosen([load(args.assumptions)])
     loaded = load_many(args.assumptions, args.scenario)
-    probs = given_probabilities(loaded)
-    return Chosen(loaded, probs, "the scenarios' own probabilities" if probs else "")
+    return Chosen(loaded, given_probabilities(loaded))
 
 
 def _check_product(product: str, pids: Sequence[str]) -> None:

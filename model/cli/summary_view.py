@@ -241,25 +241,31 @@ def delay_cell(value: float) -> str:
 
 
 def scenarios_table(view: SummaryView, console: Console) -> None:
-    """Per scenario: its probability in the set and each product's months of delay."""
+    """Per scenario (columns): its probability in the set and each product's months of
+    delay (rows), like the party tables."""
     from ..analysis import ALL
 
     delays = _delays(view)
     products = [*view.res.projection.inputs.product_ids, ALL]
     shown = products if view.product == ALL else [view.product]
+    labels = (["probability"] if view.probabilities else []) + [
+        "all products" if pid == ALL else pid for pid in shown
+    ]
     cols = []
-    if view.probabilities:
-        probs = view.probabilities
-        cols.append(Col("probability", [fmt.share(probs.get(n)) for n in view.names]))
-    for pid in shown:
-        cells = [delay_cell(float(delays.loc[n, pid])) for n in view.names]
-        cols.append(Col(f"{pid}, months" if len(shown) == 1 else pid, cells))
+    for name in view.names:
+        cells = [fmt.share(view.probabilities[name])] if view.probabilities else []
+        cells += [delay_cell(float(delays.loc[name, pid])) for pid in shown]
+        cols.append(Col(name, cells))
+    what = "probability and months" if view.probabilities else "months"
     title = (
-        f"Scenarios: months of delay of each product vs licensed when demand began "
+        f"Scenarios: {what} of delay by product vs licensed when demand began "
         f"({reference_text(view)})"
     )
-    caption = "never: not licensed within the horizon; varies: the products' delays differ"
-    show(console, title, Col("scenario", view.names, justify="left"), cols, caption)
+    caption = "never: not licensed within the horizon" + (
+        "; varies: the products' delays differ" if view.product == ALL else ""
+    )
+    rule = frozenset({0}) if view.probabilities else frozenset()
+    show(console, title, Col("", labels, "left", rule), cols, caption)
 
 
 def inventory_table(view: SummaryView, console: Console) -> None:
@@ -343,13 +349,15 @@ def vendor_years(view: SummaryView) -> dict[str, pd.DataFrame]:
 
 
 def fiscal_calendar_text(view: SummaryView) -> str:
-    """Whose fiscal year ends when, e.g. ``Nvidia: January; AMD, Intel: December``."""
+    """Whose fiscal year ends when: ``January (Nvidia) and December (AMD, Intel)``."""
+    import calendar
+
     a = view.res.variants[0]
-    ends: dict[str, list[str]] = {}
+    ends: dict[int, list[str]] = {}
     for vendor in a.vendor_names:
-        name = fmt.MONTH_NAMES[a.fiscal_year_end(vendor) - 1]
-        ends.setdefault(name, []).append(vendor)
-    return "; ".join(f"{', '.join(vs)}: {m}" for m, vs in ends.items())
+        ends.setdefault(a.fiscal_year_end(vendor), []).append(vendor)
+    parts = [f"{calendar.month_name[m]} ({', '.join(vs)})" for m, vs in ends.items()]
+    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
 
 
 def vendor_table(view: SummaryView, console: Console, label: str, years: pd.DataFrame) -> None:
@@ -379,8 +387,8 @@ def vendor_table(view: SummaryView, console: Console, label: str, years: pd.Data
         "from China sales in $ billions, earnings per share in $ per share"
     )
     caption = (
-        f"Fiscal years end in {fiscal_calendar_text(view)}. partial: only that many "
-        f"months of the fiscal year lie in the horizon; n/a: no tax rate or diluted shares."
+        f"Fiscal years end in {fiscal_calendar_text(view)}; partial: only that many "
+        "months of the fiscal year lie in the horizon; n/a: no tax rate or diluted shares."
     )
     show(console, title, stub, cols, caption)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,7 +29,7 @@ class Col:
 
     header: str
     cells: Sequence[str]
-    justify: str = "right"
+    justify: Literal["left", "right"] = "right"
     #: Rows after which a rule is drawn (the stub's groups); set on the stub only.
     sections: frozenset[int] = field(default_factory=frozenset)
     #: Columns of one group (e.g. an input's low and high) stay in the same table when a
