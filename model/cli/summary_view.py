@@ -107,12 +107,10 @@ def intro(view: SummaryView) -> str:
         what += f" ({view.set_name}): {n} scenarios"
     elif n > 1:
         what = f"{view.assumptions_file} with {n} scenarios"
+    elif view.names[0] == view.assumptions_file:
+        what = view.assumptions_file
     else:
-        what = (
-            view.names[0]
-            if view.names[0] == view.assumptions_file
-            else (f"{view.assumptions_file} with the scenario {view.names[0]}")
-        )
+        what = f"{view.assumptions_file} with the scenario '{view.names[0]}'"
     facts = as_of_text(view)
     facts_text = f", facts as of {facts}" if facts else ""
     return (
