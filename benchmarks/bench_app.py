@@ -1,11 +1,16 @@
-"""App speed in a real browser: cold start to the first full render, and the time from a
-slider change (a key press on the levy slider) to the updated headline figure.
+"""App speed and load: in a real browser, cold start to the first full render and the
+time from a slider change (a key press on the levy slider) to the updated headline
+figure; then many sessions at once, each opened with its own link, with the server's
+memory before and after and the distribution of each session's time to its first
+headline figure.
 
 Runs ``streamlit run app.py`` on a free port and Debian's headless Chromium. Latencies are
 measured inside the page, from the key press to the moment the "US government" figure's
-text changes. Prints figures; asserts nothing. Goals: median ≤ 300 ms, cold start ≤ 5 s.
+text changes. The sessions speak Streamlit's websocket protocol (``webapp.sessions``);
+the memory is the server process's resident set (``/proc/<pid>/status``). Prints
+figures; asserts nothing. Goals: median ≤ 300 ms, cold start ≤ 5 s.
 
-Run: ``python benchmarks/bench_app.py [--steps 40] [--screenshot docs/app.png]``.
+Run: ``python benchmarks/bench_app.py [--steps 40] [--sessions 20] [--screenshot docs/app.png]``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import time
 from pathlib import Path
 
 from webapp.browser import launch, slider_thumb, wait_full_render, wait_idle
-from webapp.server import streamlit_server
+from webapp.server import Server, streamlit_server
+from webapp.sessions import open_sessions
 
 LABEL = "US government"
 SETUP = """(label) => {
@@ -39,7 +45,7 @@ SETUP = """(label) => {
       b.changed = performance.now();
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
-SHOT_QUERY = "?scenario=us_delay_6m&policy.share_rate=0.15"
+SHOT_QUERY = "?scenario=next_batch_6m&policy.share_rate=0.15"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -58,9 +64,50 @@ def chromium() -> str:
     return found
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def session_links(n: int) -> list[dict[str, str]]:
+    """``n`` different what-ifs: the levy, a price, a scenario, China's batches."""
+    links = []
+    for i in range(n):
+        query = {"policy.share_rate": f"{0.05 + 0.01 * (i % 40):.2f}"}
+        if i % 3 == 1:
+            query["products.h200.asp_usd"] = str(20000 + 250 * i)
+        if i % 3 == 2:
+            query["products.h200.china_allocations"] = f"2026-06:{10000 + 500 * i}"
+        links.append(query)
+    return links
+
+
+def sessions(server: Server, n: int) -> None:
+    """Open ``n`` sessions at once; print memory and time to the first headline figure."""
+    before = rss_mb(server.process.pid)
+    t0 = time.perf_counter()
+    runs = open_sessions(server.url, session_links(n))
+    wall = time.perf_counter() - t0
+    after = rss_mb(server.process.pid)
+    firsts = [r.first_metric_s for r in runs if r.first_metric_s is not None]
+    failed = sum(1 for r in runs if r.status != 0 or r.exceptions or r.errors)
+    print(f"{n} sessions at once, each with its own link (websocket, no browser)")
+    print(f"  server memory before: {before:7.0f} MB   after: {after:7.0f} MB", end="")
+    print(f"   (+{(after - before) / max(n, 1):.1f} MB a session)")
+    print(f"  all first runs done in {wall:6.2f} s; failed runs: {failed}")
+    if firsts:
+        print("  time to first headline figure:")
+        print(f"    min {min(firsts):5.2f} s   median {statistics.median(firsts):5.2f} s", end="")
+        print(f"   p90 {percentile(firsts, 0.9):5.2f} s   max {max(firsts):5.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=40, help="slider key presses to time")
+    parser.add_argument("--sessions", type=int, default=20, help="sessions opened at once")
     parser.add_argument("--screenshot", type=Path, help="save a screenshot of a what-if here")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -112,6 +159,8 @@ def main() -> None:
     print(f"    min    {min(latencies):6.0f} ms   max {max(latencies):6.0f} ms")
     if args.screenshot:
         print(f"  screenshot: {args.screenshot}")
+    with streamlit_server() as fresh:  # a new server: memory from its idle start
+        sessions(fresh, args.sessions)
 
 
 if __name__ == "__main__":

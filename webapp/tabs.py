@@ -16,16 +16,7 @@ import streamlit as st
 from model.analysis import ALL, PARTIES, PARTY_LABELS
 from model.outputs import metric_info
 
-from . import (
-    assumptions_tab,
-    charts,
-    compute,
-    fmt,
-    forecast_tab,
-    risk_tab,
-    scenarios_tab,
-    vendors_tab,
-)
+from . import assumptions_tab, charts, compute, fmt, scenarios_tab, vendors_tab
 from .state import PERIOD_KEY, PRODUCT_KEY, SERIES_KEY, TAB_KEY
 from .view import View
 
@@ -241,6 +232,18 @@ def exported_compute(view: View) -> None:
     )
 
 
+def risk(view: View) -> None:
+    from . import risk_tab  # on demand: the Monte Carlo's imports load when the tab opens
+
+    risk_tab.render(view.whatif, view.reference.name)
+
+
+def forecast(view: View) -> None:
+    from . import forecast_tab  # on demand: statsmodels loads when the tab opens
+
+    forecast_tab.render(view.whatif)
+
+
 TABS: list[tuple[str, Callable[[View], None]]] = [
     ("Timeline", timeline),
     ("Split", split),
@@ -249,8 +252,8 @@ TABS: list[tuple[str, Callable[[View], None]]] = [
     ("Compute", exported_compute),
     ("Scenarios", scenarios_tab.render),
     ("Assumptions", assumptions_tab.render),
-    ("Risk", lambda v: risk_tab.render(v.whatif, v.reference.name)),
-    ("Forecast", lambda v: forecast_tab.render(v.whatif)),
+    ("Risk", risk),
+    ("Forecast", forecast),
 ]
 LABELS = [label for label, _ in TABS]
 
