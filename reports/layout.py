@@ -254,8 +254,12 @@ NUMBER_FORMATS = {
     "month_index": '[>=100000000]"never";[<=-100000000]"always";0',
     "date": "mmm yyyy",
     "text": "@",
-    "bool": '"TRUE";"TRUE";"FALSE"',
+    "bool": "General",
 }
+#: Checks show their booleans as TRUE/FALSE even where a viewer keeps them as 1/0. Input
+#: switches keep the General format: LibreOffice saves a boolean with a number format of
+#: its own as the formula =TRUE(), which the import would refuse.
+BOOL_TEXT_FORMAT = '"TRUE";"TRUE";"FALSE"'
 
 
 def make_formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
@@ -308,7 +312,7 @@ def make_formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
     f["bold"] = wb.add_format({"bold": True})
     f["wrap"] = wb.add_format({"text_wrap": True, "valign": "top"})
     f["check"] = wb.add_format(
-        {"bg_color": CHECK_FILL, "bold": True, "num_format": NUMBER_FORMATS["bool"]}
+        {"bg_color": CHECK_FILL, "bold": True, "num_format": BOOL_TEXT_FORMAT}
     )
     f["check_num"] = wb.add_format({"bg_color": CHECK_FILL, "num_format": "0"})
     f["cf_pass"] = wb.add_format({"bg_color": CHECK_FILL, "font_color": "#006100"})
