@@ -169,3 +169,15 @@ def summary_of(path: Path) -> tuple[str, str]:
     code, out, err = run_cli(["summary", str(path), "--width", "100"])
     assert code == 0, err
     return out, err
+
+
+def test_a_name_is_printed_as_text_not_markup(tmp_path: Path) -> None:
+    sc = tmp_path / "odd.yaml"
+    sc.write_text(
+        'name: "[bold]Odd [/] name"\ndescription: markup\noverrides:\n'
+        "  timeline.us_approval: 2026-04\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli(["summary", str(BASE), "--scenario", str(sc), "--width", "80"])
+    assert code == 0, err
+    assert "[bold]Odd [/] name" in out

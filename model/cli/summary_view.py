@@ -393,7 +393,7 @@ def vendor_table(view: SummaryView, console: Console, label: str, years: pd.Data
 
 def vendor_tables(view: SummaryView, console: Console) -> None:
     for name, years in vendor_years(view).items():
-        label = "expected value over the set" if name == EXPECTED else name
+        label = "expected value over the set" if name == EXPECTED else f"'{name}'"
         vendor_table(view, console, label, years)
 
 

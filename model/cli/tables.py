@@ -133,14 +133,17 @@ def build(stub: Col, cols: Sequence[Col], width: int) -> Table:
     than its column folds); value columns keep numbers whole, or show an ellipsis
     rather than a number split in two, which tests refuse."""
     from rich.table import Table
+    from rich.text import Text  # plain text: a name such as "[red]" is not markup
 
     sizes = widths([stub, *cols], width)
     table = Table()
-    table.add_column(stub.header, justify=stub.justify, overflow="fold", width=sizes[0])
+    table.add_column(Text(stub.header), justify=stub.justify, overflow="fold", width=sizes[0])
     for col, size in zip(cols, sizes[1:], strict=True):
-        table.add_column(col.header, justify=col.justify, width=size)
+        table.add_column(Text(col.header), justify=col.justify, width=size)
     for i, label in enumerate(stub.cells):
-        table.add_row(label, *(c.cells[i] for c in cols), end_section=i in stub.sections)
+        table.add_row(
+            Text(label), *(Text(c.cells[i]) for c in cols), end_section=i in stub.sections
+        )
     return table
 
 
