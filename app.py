@@ -35,7 +35,7 @@ measure = (
         required=True,
         label_visibility="collapsed",
         help=kpis.MEASURE_HELP,
-        bind="query-params",
+        bind=state.BIND,
     )
     or "total_usd"
 )

@@ -14,7 +14,7 @@ from model.loader import InputError
 
 from . import charts, compute, fmt
 from .kpis import COD_PARTY, MEASURES
-from .state import PARTY_KEY
+from .state import BIND, PARTY_KEY
 from .view import View
 
 WHATIF = "Your what-if"
@@ -114,7 +114,7 @@ def render(view: View) -> None:
             "Party to compare",
             [p.key for p in PARTIES],
             key=PARTY_KEY,
-            bind="query-params",
+            bind=BIND,
             format_func=lambda k: PARTY_LABELS[k],
         )
         or PARTIES[0].key

@@ -19,6 +19,7 @@ import websockets
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.typing import Subprotocol
 
 STREAM = "_stcore/stream"
 ERROR, WARNING = Alert.Format.ERROR, Alert.Format.WARNING
@@ -78,7 +79,7 @@ async def open_session(url: str, query: dict[str, str], timeout: float = 120.0) 
     """One session of the app at ``url`` opened with the page address ``query``."""
     run = SessionRun(dict(query))
     async with websockets.connect(
-        _ws_url(url), subprotocols=["streamlit"], max_size=None, open_timeout=timeout
+        _ws_url(url), subprotocols=[Subprotocol("streamlit")], max_size=None, open_timeout=timeout
     ) as ws:
         started = time.perf_counter()
         await ws.send(_request(query))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -26,6 +26,8 @@ from . import allowances, links
 from .catalog import BASE_ID, CUSTOM_ID, Catalog, Reference
 from .levers import bound_levers, equivalent, from_widget, lever_map, to_widget, value_at
 
+#: How every bound widget is bound: to the page address, under its key.
+BIND: Literal["query-params"] = "query-params"
 # widgets of the main area bound to the page address (their keys are the address's)
 TAB_KEY, MEASURE_KEY, PERIOD_KEY, PRODUCT_KEY = "tab", "measure", "period", "product"
 VENDOR_KEY, VENDOR_PERIOD_KEY, PARTY_KEY, SERIES_KEY = (

@@ -17,10 +17,8 @@ from model.analysis import ALL, PARTIES, PARTY_LABELS
 from model.outputs import metric_info
 
 from . import assumptions_tab, charts, compute, fmt, scenarios_tab, vendors_tab
-from .state import PERIOD_KEY, PRODUCT_KEY, SERIES_KEY, TAB_KEY
+from .state import BIND, PERIOD_KEY, PRODUCT_KEY, SERIES_KEY, TAB_KEY
 from .view import View
-
-BIND = "query-params"
 
 
 def product_picker(view: View) -> str:

@@ -10,12 +10,11 @@ import streamlit as st
 from model.calendar import month_labels
 
 from . import charts, fmt
-from .state import VENDOR_PERIOD_KEY
+from .state import BIND, VENDOR_PERIOD_KEY
 from .view import View
 
 KINDS = {"fiscal_year": "Fiscal year", "fiscal_quarter": "Fiscal quarter"}
 FULL = {"fiscal_year": 12, "fiscal_quarter": 3}
-BIND = "query-params"
 
 
 def vendor_frame(view: View, kind: str) -> pd.DataFrame:

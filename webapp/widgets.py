@@ -34,7 +34,6 @@ from .levers import (
 )
 
 BOUNDS_KEY = "slider_bounds"
-BIND = "query-params"
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 
@@ -123,7 +122,7 @@ def _set(key: str, value: Any) -> None:
 
 
 def _bind(b: Bound) -> Any:
-    return None if state.drawn_unbound(b.path) else BIND
+    return None if state.drawn_unbound(b.path) else state.BIND
 
 
 def _shown(b: Bound, default: Any) -> list[Any]:
