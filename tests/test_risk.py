@@ -812,3 +812,22 @@ def test_simulate_does_not_import_statsmodels() -> None:
         if line.startswith("import time:") and "|" in line
     }
     assert "model" in names and "statsmodels" not in names
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 999, 4001])
+def test_percentiles_from_one_sort_are_numpys(n: int) -> None:
+    from model.risk import stats
+
+    x = np.random.default_rng(n).standard_normal((n, 4))
+    x[: n // 3, 0] = 0.0  # ties, as paths with no revenue
+    q = (5, 10, 50, 90, 95)
+    assert np.array_equal(stats.percentiles(x, q), np.percentile(x, q, axis=0))
+    pct, mean, se = stats.column_summary(x, q)
+    assert np.array_equal(pct, np.percentile(x, q, axis=0))
+    np.testing.assert_allclose(mean, x.mean(axis=0), rtol=1e-12, atol=1e-15)
+    if n > 1:
+        np.testing.assert_allclose(se, x.std(axis=0, ddof=1) / math.sqrt(n), rtol=1e-12)
+    single = x[:, :1].astype(np.float32)
+    assert np.array_equal(
+        stats.percentiles(single, q), np.percentile(single.astype(float), q, axis=0)
+    )

@@ -41,7 +41,8 @@ def client_for(target: Any) -> Iterator[Any]:
     if target == LOCAL:
         # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which stops glibc adapting its
         # mmap threshold: every MB-sized array of a chunk then becomes a fresh mmap with
-        # page faults, and the workers run about 1.6 times slower. Unset it for our cluster.
+        # page faults, and the workers run about 1.6 times slower. Unset it for our cluster
+        # (each chunk also fixes the thresholds itself once per worker: model.risk.heap).
         with (
             dask.config.set({TRIM: None}),
             LocalCluster(

@@ -90,8 +90,7 @@ class Simulation:
     def _summary(self) -> pd.DataFrame:
         rows = []
         for measure, arr in (("total", self.totals), ("npv", self.npv)):
-            pct = stats.percentiles(arr, PERCENTILES)
-            mean, se = stats.mean_and_se(arr)
+            pct, mean, se = stats.column_summary(arr, PERCENTILES)
             for k, party in enumerate(self.parties):
                 rows.append(
                     {

@@ -48,6 +48,20 @@ def percentiles(values: Array, q: Sequence[float]) -> Array:
     return percentiles_of_sorted(sorted_columns(values), q)
 
 
+def column_summary(values: Array, q: Sequence[float]) -> tuple[Array, Array, Array]:
+    """Percentiles ``q`` (len(q), k), mean (k,) and standard error of the mean (k,) of each
+    column of ``values`` (n, k), one column at a time: the memory needed beyond the values
+    is that of one column, however many columns there are."""
+    k = values.shape[1]
+    pct, mean, se = np.empty((len(q), k)), np.empty(k), np.empty(k)
+    for j in range(k):
+        col = np.ascontiguousarray(values[:, j])
+        pct[:, j] = percentiles_of_sorted(np.sort(col)[None, :], q)[:, 0]
+        m, s = mean_and_se(col[:, None])
+        mean[j], se[j] = m[0], s[0]
+    return pct, mean, se
+
+
 def mean_and_se(values: Array) -> tuple[Array, Array]:
     """Mean of each column of ``values`` (n, k) and its standard error ``s / sqrt(n)``
     (``s`` with ``ddof = 1``; NaN for a single path), each (k,)."""
