@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from . import recurrence
 from .calendar import month_index
 from .dotted import parse_path
 from .encoding import encode
-from .schema import Assumptions, Product, param_info
+from .schema import Assumptions, ParamInfo, Product, param_info
 
 Array = np.ndarray
 
@@ -238,10 +239,15 @@ def _any_product(variants: Sequence[Assumptions], test: Any) -> tuple[bool, ...]
     return tuple(any(test(a.products[j]) for a in variants) for j in range(count))
 
 
-def _encoded(path: str, value: Any, start: str) -> float:
+@cache
+def _info(path: str) -> ParamInfo:
     info = param_info(path)
     assert info is not None, path
-    enc = encode(info, value, start)
+    return info
+
+
+def _encoded(path: str, value: Any, start: str) -> float:
+    enc = encode(_info(path), value, start)
     if isinstance(enc, str):  # validated assumptions always encode
         raise ValueError(f"{path}: {enc}")
     return enc
@@ -270,7 +276,7 @@ def _product_number(a: Assumptions, p: Product, key: str) -> float:
     value = product_value(a, p, key)
     if key == "tpp" and value is None:
         return 0.0
-    return _encoded(f"products.{p.id}.{key}", value, a.horizon.start)
+    return _encoded(f"products.*.{key}", value, a.horizon.start)
 
 
 def _vendor_columns(a: Assumptions) -> dict[str, list[float]]:
