@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 EXIT_INTERRUPTED = 130
+#: The ``--width`` option's help, the same for every command that prints tables.
+WIDTH_HELP = (
+    "console width in columns (default: the terminal's, 160 when piped); tables wider "
+    "than this are split or wrapped, never cut"
+)
 
 #: A command's handler: the parsed options in, the exit status out.
 Handler = Callable[[argparse.Namespace], int]

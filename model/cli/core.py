@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..gate import InputError, Problem
 from .common import (
     EXIT_OK,
+    WIDTH_HELP,
     Commands,
     add_command,
     console,
@@ -238,7 +239,7 @@ def declare_summary(p: argparse.ArgumentParser) -> None:
         "--paths", type=int, default=20_000, help="--risk: Monte Carlo paths (default 20000)"
     )
     p.add_argument("--seed", type=int, default=1, help="--risk: random seed (default 1)")
-    p.add_argument("--width", type=int, default=None, help="console width")
+    p.add_argument("--width", type=int, default=None, help=WIDTH_HELP)
     p.add_argument(
         "--csv",
         help="also write every figure (totals, NPV, cost of delay, cost of the next "

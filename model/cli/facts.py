@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 
 from ..gate import InputError, Problem
 from . import formats as fmt
-from .common import EXIT_OK, Commands, add_command, console, file_label, out_path, source_text
+from .common import (
+    EXIT_OK,
+    WIDTH_HELP,
+    Commands,
+    add_command,
+    console,
+    file_label,
+    out_path,
+    source_text,
+)
 from .tables import Col, show
 
 if TYPE_CHECKING:
@@ -128,7 +137,7 @@ def declare_reconcile(p: argparse.ArgumentParser) -> None:
         help="with-actuals (the assumptions as given), backtest (actuals and later "
         "China batches stripped) or both (default)",
     )
-    p.add_argument("--width", type=int, default=None, help="console width")
+    p.add_argument("--width", type=int, default=None, help=WIDTH_HELP)
     p.add_argument("--csv", help="also write the comparison as CSV, atomically")
 
 
@@ -228,7 +237,7 @@ def declare_vintages(p: argparse.ArgumentParser) -> None:
         "vintage that is the base itself gets the shipped set unless --no-set",
     )
     p.add_argument("--no-set", action="store_true", help="no expected values by default")
-    p.add_argument("--width", type=int, default=None, help="console width")
+    p.add_argument("--width", type=int, default=None, help=WIDTH_HELP)
     p.add_argument("--csv", help="also write every figure as a long CSV, atomically")
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .. import shipped
 from ..gate import InputError, Problem
 from . import formats as fmt
-from .common import EXIT_OK, Commands, add_command, console, out_path, source_text, warn
+from .common import EXIT_OK, WIDTH_HELP, Commands, add_command, console, out_path, source_text, warn
 from .tables import Col, lines, show, table_width, wrap_dotted
 
 if TYPE_CHECKING:
@@ -519,7 +519,7 @@ def declare_forecast(p: argparse.ArgumentParser) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("assumptions", help="assumptions YAML (e.g. assumptions/base.yaml)")
     p.add_argument("--scenario", help="scenario YAML overlaying the assumptions")
-    p.add_argument("--width", type=int, default=None, help="console width")
+    p.add_argument("--width", type=int, default=None, help=WIDTH_HELP)
 
 
 def _output(p: argparse.ArgumentParser, default: str | None) -> None:
