@@ -121,10 +121,18 @@ def _outcome(call: Callable[[], Any]) -> str:
     return "accepted"
 
 
-@pytest.mark.skipif(IS_ROOT, reason="root reads files whatever their permissions")
-def test_unreadable_file_is_a_message(tmp_path: Path) -> None:
+def test_unreadable_file_is_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     p = write_yaml(tmp_path / "secret.yaml", TINY)
     p.chmod(0)
+    if IS_ROOT:  # root reads whatever the permissions: the refusal the OS would give
+        real_open = os.open
+
+        def denied(path: Any, *args: Any, **kwargs: Any) -> int:
+            if Path(path).name == "secret.yaml":
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(gate.os, "open", denied)
     refused(lambda: read_yaml(p), "secret.yaml", "permission denied")
 
 
@@ -1149,13 +1157,24 @@ def test_unreadable_inputs_are_messages(
     assert not Path(out).exists()
 
 
-@pytest.mark.skipif(IS_ROOT, reason="root writes into read-only folders")
 def test_read_only_output_folder_is_a_message(
-    files: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+    files: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o555)
+    if IS_ROOT:  # root writes anywhere: answer as the OS answers anyone else
+        import model.fileio as fileio
+
+        real_access = os.access
+        monkeypatch.setattr(
+            fileio.os,
+            "access",
+            lambda path, mode, **kw: False if Path(path) == locked else real_access(path, mode),
+        )
     rc, _, err = cli(["project", str(files["base"]), "--csv", str(locked / "o.csv")], capsys)
     assert_refused(rc, err, "not writable")
 
