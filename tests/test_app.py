@@ -21,7 +21,7 @@ from model.analysis import ALL, Results, expected_value, run
 from model.loader import Scenario, load, load_many, load_set
 from model.outputs import long_frame
 from model.schema import param_info
-from webapp import files, fmt, kpis, state
+from webapp import files, fmt, kpis, state, uploads
 from webapp.catalog import catalog
 from webapp.files import XLSX_MIME
 from webapp.levers import bound_levers
@@ -554,7 +554,7 @@ def test_bad_upload_shows_an_error_and_the_app_keeps_working() -> None:
 def test_upload_over_the_limit_is_refused_before_reading() -> None:
     at = ok(start())
     assert any("5 MB" in c.value for c in at.sidebar.caption)
-    _upload(at, "huge.yaml", b"#" * (files.MAX_UPLOAD_BYTES + 1))
+    _upload(at, "huge.yaml", b"#" * (uploads.MAX_UPLOAD_BYTES + 1))
     assert "over the import limit of 5 MB" in plain(at.sidebar.error[0].value)
 
 

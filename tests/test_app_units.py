@@ -17,7 +17,7 @@ from model.analysis import run
 from model.cli import main as cli
 from model.loader import load
 from model.outputs import long_frame
-from webapp import allowances, charts, files, fmt, links, notices, state
+from webapp import allowances, charts, files, fmt, links, notices, state, uploads
 from webapp.catalog import BASE_ID, catalog
 from webapp.compute import cache_key
 from webapp.levers import (
@@ -354,24 +354,24 @@ def test_scenario_yaml_reproduces_the_what_if(ref_id: str, current: dict, tmp_pa
 
 
 def test_read_upload_kinds() -> None:
-    up = files.read_upload("base.yaml", BASE.read_bytes())
+    up = uploads.read_upload("base.yaml", BASE.read_bytes())
     assert up.kind == "assumptions" and up.reference is not None
     assert up.reference.name == "base.yaml"
-    sc = files.read_upload("s.yml", b"name: x\noverrides:\n  policy.share_rate: 0.2\n")
+    sc = uploads.read_upload("s.yml", b"name: x\noverrides:\n  policy.share_rate: 0.2\n")
     assert sc.kind == "scenario" and sc.overrides == {"policy.share_rate": 0.2}
-    bad = files.read_upload("s.yml", b"name: x\noverrides:\n  policy.share_rate: 2\n")
+    bad = uploads.read_upload("s.yml", b"name: x\noverrides:\n  policy.share_rate: 2\n")
     assert bad.kind == "invalid" and bad.problems[0].startswith("s.yml: policy.share_rate")
-    other = files.read_upload("notes.txt", b"hello")
+    other = uploads.read_upload("notes.txt", b"hello")
     assert other.kind == "invalid" and "unsupported file type" in other.problems[0]
-    binary = files.read_upload("x.yaml", b"\xff\xfe\x00")
+    binary = uploads.read_upload("x.yaml", b"\xff\xfe\x00")
     assert binary.kind == "invalid" and "UTF-8" in binary.problems[0]
-    sets = files.read_upload("set.yaml", (BASE.parent / "sets/expected_value.yaml").read_bytes())
+    sets = uploads.read_upload("set.yaml", (BASE.parent / "sets/expected_value.yaml").read_bytes())
     assert sets.kind == "invalid" and "scenario set" in sets.problems[0]
 
 
 def test_an_upload_over_the_limit_is_refused_before_parsing() -> None:
-    big = b"policy: [" * (files.MAX_UPLOAD_BYTES // 9 + 1)  # would be malformed, if read
-    up = files.read_upload("big.yaml", big)
+    big = b"policy: [" * (uploads.MAX_UPLOAD_BYTES // 9 + 1)  # would be malformed, if read
+    up = uploads.read_upload("big.yaml", big)
     assert up.kind == "invalid" and len(up.problems) == 1
     assert "over the import limit of 5 MB" in up.problems[0]
     assert "malformed" not in up.problems[0]
@@ -382,12 +382,12 @@ def test_a_yaml_bomb_is_refused_by_the_gate() -> None:
         f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n".encode()
         for p, c in zip("abcdefgh", "bcdefghi", strict=True)
     )
-    up = files.read_upload("bomb.yaml", bomb)
+    up = uploads.read_upload("bomb.yaml", bomb)
     assert up.kind == "invalid" and up.problems[0].startswith("bomb.yaml")
 
 
 def test_upload_problems_never_name_temporary_or_absolute_paths() -> None:
-    up = files.read_upload("../../etc/odd name.yaml", b"name: x\noverrides:\n  nope.x: 1\n")
+    up = uploads.read_upload("../../etc/odd name.yaml", b"name: x\noverrides:\n  nope.x: 1\n")
     assert up.kind == "invalid"
     assert all(p.startswith("../../etc/odd name.yaml: ") for p in up.problems)
     assert not any("/tmp" in p or str(BASE.parent) in p for p in up.problems)
@@ -422,14 +422,14 @@ def test_workbook_upload_reads_the_what_if_back() -> None:
     current = {"policy.share_rate": 0.15, "products.h200.asp_usd": 31000.0}
     raw, whatif = state.whatif(ref, current)
     data = files.workbook_bytes(*files.workbook_args(ref, current, raw, whatif))
-    up = files.read_upload("whatif.xlsx", data)
+    up = uploads.read_upload("whatif.xlsx", data)
     assert up.kind == "assumptions" and up.reference is not None
     assert _without_sources(up.reference.assumptions) == _without_sources(whatif)
     assert up.reference.id == "custom" and up.reference.name == "whatif.xlsx"
 
 
 def test_broken_workbook_upload_is_a_readable_problem() -> None:
-    up = files.read_upload("edited.xlsx", b"this is not a workbook")
+    up = uploads.read_upload("edited.xlsx", b"this is not a workbook")
     assert up.kind == "invalid"
     assert up.problems and all(p.startswith("edited.xlsx") for p in up.problems)
 
@@ -539,3 +539,38 @@ def test_every_chart_builder_gives_a_valid_vega_lite_spec() -> None:
     ]
     for chart in built:
         assert chart.to_dict(validate=True)["$schema"].startswith("https://vega.github.io")
+
+
+def test_a_large_upload_is_bounded_work() -> None:
+    """Just under the size limit, a YAML file of a million tiny values is refused by the
+    gate's value count in a few seconds, not parsed into memory for minutes."""
+    import time
+
+    body = b"products: [" + b"0," * (uploads.MAX_UPLOAD_BYTES // 2 - 20) + b"0]\n"
+    assert len(body) <= uploads.MAX_UPLOAD_BYTES
+    started = time.perf_counter()
+    up = uploads.read_upload("wide.yaml", body)
+    assert up.kind == "invalid" and up.problems[0].startswith("wide.yaml")
+    assert time.perf_counter() - started < uploads.UPLOAD_SECONDS + 5
+
+
+def test_changes_are_named_for_people() -> None:
+    from webapp.widgets import change_text
+
+    text = change_text(BASE_REF, "products.h200.china_allocations", None)
+    assert text.startswith("Nvidia H200 China batches: 2026-") and text.endswith("→ unlimited")
+    assert change_text(BASE_REF, "vendors.AMD.tax_rate", 0.2) == "AMD tax rate: 13 % → 20 %"
+
+
+def test_isolated_work_is_killed_at_its_deadline() -> None:
+    import time
+
+    from webapp.isolated import WorkFailedError, WorkTimeoutError, run_isolated
+
+    assert run_isolated(divmod, 7, 2, timeout=30) == (3, 1)
+    started = time.perf_counter()
+    with pytest.raises(WorkTimeoutError):
+        run_isolated(time.sleep, 30, timeout=0.5)
+    assert time.perf_counter() - started < 10
+    with pytest.raises(WorkFailedError, match="ZeroDivisionError"):
+        run_isolated(divmod, 1, 0, timeout=30)

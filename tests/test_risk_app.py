@@ -252,7 +252,7 @@ def test_charts_are_valid_vega_lite() -> None:
 
 
 def test_a_history_over_the_upload_limit_is_refused_before_reading() -> None:
-    from webapp.files import MAX_UPLOAD_BYTES
+    from webapp.uploads import MAX_UPLOAD_BYTES
 
     at = ok(start())
     assert any("5 MB" in c.value for c in at.caption)

@@ -8,27 +8,16 @@ problem is reported at once, naming the file, the dotted path and the rule.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 import yaml
 
-from model.gate import MB, check_size
 from model.loader import (
-    InputError,
-    Loaded,
-    Problem,
-    dump_assumptions,
-    load,
-    read_yaml,
     validate_raw,
 )
 from model.outputs import to_csv_text
@@ -36,13 +25,11 @@ from model.schema import Assumptions
 
 from . import compute
 from .catalog import (
-    BASE_FILE,
     BASE_ID,
     CUSTOM_ID,
     Catalog,
     Reference,
     catalog,
-    custom_reference,
 )
 from .fmt import escape_md
 from .levers import same, value_at
@@ -54,12 +41,10 @@ from .state import (
     reset,
     set_overrides,
 )
+from .uploads import MAX_UPLOAD_MB, read_upload
 
 UPLOAD_KEY, UPLOAD_ERRORS, UPLOAD_DONE = "upload", "upload_errors", "upload_done"
 UPLOAD_WARNINGS = "upload_warnings"
-#: Every uploader's limit, also ``server.maxUploadSize`` in ``.streamlit/config.toml``.
-MAX_UPLOAD_MB = 5
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * MB
 APP_SOURCE = "what-if set in the Chip Export Impact app"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -203,88 +188,6 @@ def download_buttons(
 
 
 # ---------------------------------------------------------------- uploads
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A checked upload: a custom reference, or overrides on the base, or problems."""
-
-    kind: str  # assumptions | scenario | invalid
-    reference: Reference | None = None
-    overrides: dict[str, Any] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def _shown(problems: list[Problem], tmp: Path, name: str) -> list[str]:
-    """Problems naming the uploaded file (not the temporary copy) and the base relatively."""
-    names = {str(tmp): name, str(BASE_FILE): "assumptions/base.yaml"}
-    return [str(dataclasses.replace(p, file=names.get(p.file, p.file))) for p in problems]
-
-
-def _safe_name(name: str) -> str:
-    base = Path(name).name or "upload.yaml"
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", base)[:100]
-
-
-def _yaml_upload(tmp: Path, name: str) -> Upload:
-    try:
-        raw = read_yaml(tmp)
-        if "scenarios" in raw:
-            return Upload(
-                "invalid",
-                problems=[
-                    f"{name}: is a scenario set; upload an assumptions file, a scenario file "
-                    "or a workbook (edit set probabilities in the Scenarios tab)"
-                ],
-            )
-        if "overrides" in raw or ("name" in raw and "products" not in raw):
-            loaded: Loaded = load(BASE_FILE, tmp)
-            assert loaded.scenario is not None
-            return Upload("scenario", overrides=dict(loaded.scenario.overrides))
-        loaded = load(tmp)
-    except InputError as exc:
-        return Upload("invalid", problems=_shown(exc.problems, tmp, name))
-    ref = custom_reference(name, f"Uploaded assumptions ({name}).", loaded.assumptions, loaded.raw)
-    return Upload("assumptions", reference=ref)
-
-
-def _workbook_upload(tmp: Path, name: str) -> Upload:
-    from reports.xlsx_import import import_inputs  # on demand: keeps the start fast
-
-    try:
-        imported = import_inputs(tmp)
-    except InputError as exc:
-        return Upload("invalid", problems=_shown(exc.problems, tmp, name))
-    a = imported.assumptions
-    ref = custom_reference(
-        name, f"Inputs sheet of the uploaded workbook {name}.", a, dump_assumptions(a)
-    )
-    warnings = [w.replace(str(tmp), name) for w in imported.warnings]
-    return Upload("assumptions", reference=ref, warnings=warnings)
-
-
-def read_upload(name: str, data: bytes) -> Upload:
-    """Check an uploaded file: assumptions YAML or an edited workbook (a new reference),
-    or a scenario YAML (overrides on the base). The size is checked before anything is
-    parsed; the YAML loader and the workbook importer bound the rest of the work."""
-    shown_name = clip(name, 100)
-    try:
-        check_size(len(data), MAX_UPLOAD_BYTES, shown_name, "uploads")
-    except InputError as exc:
-        return Upload("invalid", problems=[str(p) for p in exc.problems])
-    with tempfile.TemporaryDirectory() as folder:
-        tmp = Path(folder) / _safe_name(name)
-        tmp.write_bytes(data)
-        suffix = tmp.suffix.lower()
-        if suffix in (".yaml", ".yml"):
-            return _yaml_upload(tmp, shown_name)
-        if suffix == ".xlsx":
-            return _workbook_upload(tmp, shown_name)
-        return Upload(
-            "invalid",
-            problems=[f"{shown_name}: unsupported file type; upload a .yaml, .yml or .xlsx file"],
-        )
 
 
 def _on_upload() -> None:

@@ -28,8 +28,8 @@ from model.schema import Assumptions
 from model.shipped import HISTORY as HISTORY_FILE
 
 from . import fmt
-from .files import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 from .notices import clip, problems_text
+from .uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 
 LEVELS = (0.80, 0.90, 0.95)
 KEY = "forecast_"

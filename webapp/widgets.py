@@ -78,10 +78,13 @@ def value_text(path: str, value: Any) -> str:
 def change_text(ref: Reference, path: str, value: Any) -> str:
     """``US levy rate: 25 % → 15 %`` for one override of the reference."""
     b = lever_map(ref.assumptions).get(path)
+    pid = path.split(".")[1] if path.endswith("." + allowances.FIELD) else None
     if b is not None:
         name = b.lever.label.split(" (")[0]
         owner = ref.assumptions.product(b.product).name if b.product else b.vendor
         name = f"{owner} {name[0].lower()}{name[1:]}" if owner else name
+    elif pid in {p.id for p in ref.assumptions.products}:
+        name = f"{ref.assumptions.product(str(pid)).name} China batches"
     else:
         name = path
     try:
