@@ -6,9 +6,11 @@ summarised, values clipped), :mod:`catalog` (shipped files and references),
 allowance batches as a table and as link text), :mod:`links` (reading a shared link),
 :mod:`state` (overrides, session state and the part of the page address no widget
 writes), :mod:`compute` (cached model calls), :mod:`widgets` (the sidebar),
-:mod:`kpis` (headline figures and the checks beside them), :mod:`files` (downloads
-and uploads), :mod:`view` (what each tab receives), :mod:`tabs` (the tab list) with
-:mod:`charts`, :mod:`vendors_tab`, :mod:`scenarios_tab`, :mod:`assumptions_tab`,
-:mod:`risk_tab` and :mod:`forecast_tab`; :mod:`server` and :mod:`browser` serve the app
-and drive it in headless Chromium for the browser tests and the benchmark.
+:mod:`kpis` (headline figures and the checks beside them), :mod:`files` (downloads and
+the upload widget), :mod:`uploads` (reading an upload) with :mod:`isolated` (work in its
+own process, with a time limit), :mod:`view` (what each tab receives), :mod:`tabs` (the
+tab list) with :mod:`charts`, :mod:`vendors_tab`, :mod:`scenarios_tab`,
+:mod:`assumptions_tab`, :mod:`risk_tab` and :mod:`forecast_tab`; :mod:`server`,
+:mod:`browser` and :mod:`sessions` serve the app and drive it in headless Chromium or
+over its websocket, for the tests and the benchmark.
 """
