@@ -40,6 +40,7 @@ def encode(batches: Batches) -> str:
 
 
 def _batch(part: str) -> dict[str, Any]:
+    """One ``month:units`` batch of link text."""
     month, sep, units = part.strip().partition(":")
     if not sep or not is_month(month.strip()):
         raise ValueError(f"{part.strip()[:30]!r} is not month:units (for example 2026-06:20000)")
@@ -96,6 +97,7 @@ def frame(batches: Batches, sources: list[str]) -> pd.DataFrame:
 
 
 def _blank(v: Any) -> bool:
+    """Whether a table cell was left empty."""
     return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or v == ""
 
 

@@ -56,6 +56,7 @@ def info_of(path: str) -> ParamInfo:
 
 
 def _value(a: Assumptions, path: str) -> Any:
+    """A path's value, or ``(not set)`` where it addresses nothing."""
     try:
         return value_at(a, path)
     except KeyError:
@@ -63,6 +64,7 @@ def _value(a: Assumptions, path: str) -> Any:
 
 
 def _text(v: Any) -> str:
+    """A value as the tables show it (batches as link text)."""
     if isinstance(v, list):
         return allowances.encode(v)
     if v is None:
@@ -73,6 +75,7 @@ def _text(v: Any) -> str:
 
 
 def full_table(view: View) -> pd.DataFrame:
+    """Every parameter with its what-if and base values, unit, range, description and source."""
     base = view.catalog.base.assumptions
     rows = []
     for path in paths(view.whatif):
@@ -128,6 +131,7 @@ def diff_table(view: View) -> pd.DataFrame:
 
 
 def render(view: View) -> None:
+    """Draw the Assumptions tab: the diff against the base, then every parameter."""
     st.subheader("Difference from the base assumptions")
     diff = diff_table(view)
     if diff.empty:

@@ -21,6 +21,7 @@ RUNNING = '[data-testid="stStatusWidget"]'
 
 
 def launch(playwright: Any, executable: str) -> Any:
+    """Debian's Chromium, headless, through Playwright."""
     return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
 
 
@@ -51,6 +52,7 @@ def wait_full_render(page: Any, timeout_ms: float = 20000) -> None:
 
 
 def slider_thumb(page: Any, label: str) -> Any:
+    """The thumb of the slider labelled ``label``."""
     return page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider")
 
 
@@ -65,11 +67,13 @@ def kpi_texts(page: Any, labels: list[str]) -> dict[str, str]:
 
 
 def open_tab(page: Any, name: str) -> None:
+    """Open a tab of the main area and wait for its run."""
     page.get_by_role("tab", name=name, exact=True).click()
     settle(page)
 
 
 def selected_tab(page: Any) -> str:
+    """The label of the open tab."""
     return str(page.get_by_role("tab", selected=True).inner_text()).strip()
 
 
@@ -114,6 +118,7 @@ def press(page: Any, thumb: Any, key: str, times: int) -> None:
 
 
 def warnings(page: Any) -> list[str]:
+    """The texts of the warnings shown."""
     return [str(w.inner_text()) for w in page.get_by_test_id("stAlertContentWarning").all()]
 
 

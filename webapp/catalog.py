@@ -37,10 +37,12 @@ class Reference:
     sources: dict[str, str] = field(default_factory=dict)  # dotted path -> source
 
     def source(self, path: str) -> str:
+        """The source of the value at a dotted path ("" where none is given)."""
         return self.sources.get(path, "")
 
 
 def _reference(ref_id: str, loaded: Loaded) -> Reference:
+    """A shipped file (the base, or a scenario on it) as a reference."""
     sc = loaded.scenario
     sources = dict(loaded.assumptions.sources)
     if sc is None:
@@ -61,6 +63,8 @@ def _reference(ref_id: str, loaded: Loaded) -> Reference:
 
 @dataclass(frozen=True)
 class Catalog:
+    """The shipped references and the expected-value set."""
+
     base: Reference
     scenarios: dict[str, Reference]  # shipped scenarios by file stem
     set_name: str
@@ -72,6 +76,7 @@ class Catalog:
         return [BASE_ID, *sorted(self.scenarios, key=lambda k: self.scenarios[k].name.lower())]
 
     def get(self, ref_id: str) -> Reference | None:
+        """The reference with this id, or None."""
         return self.base if ref_id == BASE_ID else self.scenarios.get(ref_id)
 
 

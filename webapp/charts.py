@@ -53,6 +53,7 @@ def show(chart: alt.TopLevelMixin | dict[str, Any]) -> None:
 
 
 def _product(frame: pd.DataFrame, product: str) -> pd.DataFrame:
+    """The rows of one product, or every row for all products."""
     return frame if product == ALL else frame[frame["product"] == product]
 
 
@@ -117,6 +118,7 @@ def as_of_rule(frame: pd.DataFrame, x: alt.X, as_of: str | None) -> list[alt.Cha
 
 
 def party_order() -> list[str]:
+    """The parties in stacking order: the buyers' money, then the suppliers."""
     return [metric_info(m).label for m in STACKED] + [SUPPLIERS]
 
 
@@ -215,6 +217,7 @@ def waterfall_frame(steps: list[tuple[str, float, bool]]) -> pd.DataFrame:
 
 
 def waterfall_chart(frame: pd.DataFrame) -> alt.TopLevelMixin:
+    """Bars from each step's start to its end, with the amount written on top."""
     order = list(frame["step"])
     base = alt.Chart(frame).encode(
         x=alt.X("step:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=140))

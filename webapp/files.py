@@ -135,6 +135,7 @@ def workbook_args(
 
 
 def _file_stem(ref: Reference) -> str:
+    """The downloads' file name stem for a reference."""
     return "chip-export-" + re.sub(r"[^a-z0-9_]+", "-", ref.id.lower())
 
 
@@ -191,6 +192,7 @@ def download_buttons(
 
 
 def _on_upload() -> None:
+    """Read the uploaded file and make it the reference (or apply its overrides)."""
     f = st.session_state.get(UPLOAD_KEY)
     st.session_state[UPLOAD_ERRORS], st.session_state[UPLOAD_DONE] = [], ""
     st.session_state[UPLOAD_WARNINGS] = []
@@ -220,6 +222,7 @@ UPLOAD_CAPTION = f"Up to {MAX_UPLOAD_MB} MB: .yaml, .yml or .xlsx."
 
 
 def upload_widget() -> None:
+    """The uploader with its limit, and what became of the last upload."""
     st.file_uploader(
         "Assumptions YAML, scenario YAML or edited workbook",
         type=["yaml", "yml", "xlsx"],

@@ -29,12 +29,14 @@ class WorkFailedError(Exception):
 
 @lru_cache(maxsize=1)
 def _context() -> Any:
+    """The fork server context, started on first use with the reader preloaded."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx
 
 
 def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """Run the work in the child and send back its result or its failure."""
     try:
         conn.send(("ok", fn(*args)))
     except Exception:  # reported to the parent, which decides what people see

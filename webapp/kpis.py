@@ -28,6 +28,8 @@ COD_PARTY = "china_gross_revenue"  # cost of delay is shown on the whole China t
 
 @dataclass(frozen=True)
 class Kpi:
+    """One headline figure: how it is computed, labelled and coloured."""
+
     key: str
     label: str
     help: str
@@ -37,6 +39,8 @@ class Kpi:
 
 
 def _party(key: str) -> Callable[[Results, str], float]:
+    """A party's total or NPV over all products."""
+
     def get(r: Results, measure: str) -> float:
         t = r.totals
         row = t[(t["product"] == ALL) & (t["party"] == key)]
@@ -46,17 +50,21 @@ def _party(key: str) -> Callable[[Results, str], float]:
 
 
 def _stranded(r: Results, measure: str, column: str = "stranded_inventory_usd") -> float:
+    """Ending inventory at cost (or in units) over all products."""
     inv = r.inventory
     return float(inv.loc[inv["product"] == ALL, column].iloc[0])
 
 
 def _next_month(r: Results, measure: str) -> float:
+    """The cost of the next month (China gross revenue, all products)."""
     d = r.next_month
     row = d[(d["product"] == ALL) & (d["party"] == COD_PARTY)]
     return float(row[measure].iloc[0])
 
 
 def _delay(column: str) -> Callable[[Results, str], float]:
+    """A cost-of-delay column (China gross revenue, all products) by measure."""
+
     def get(r: Results, measure: str) -> float:
         d = r.delay_cost
         col = column if measure == "total_usd" else column.replace("total", "npv")

@@ -41,6 +41,8 @@ SELECT_WIDGETS = ("select", "months")
 
 @dataclass(frozen=True)
 class Preset:
+    """A one-click value for a lever, with the file whose source explains it."""
+
     label: str
     value: Any  # model units
     source_from: str  # reference id whose source explains the value
@@ -49,6 +51,8 @@ class Preset:
 
 @dataclass(frozen=True)
 class Lever:
+    """How the sidebar shows one parameter."""
+
     key: str  # dotted path; per-product levers start with ``products.*.``, vendors ``vendors.*.``
     label: str
     widget: str  # slider | number | select | months | toggle
@@ -60,10 +64,12 @@ class Lever:
     none_text: str = ""  # the label of "not set" (None) where the parameter allows it
 
     def path(self, owner: str = "") -> str:
+        """The lever's dotted path for one product or vendor."""
         return self.key.replace("*", owner) if owner else self.key
 
 
 def _share(key: str, label: str, step: float = 0.005, high: float | None = None) -> Lever:
+    """A fraction shown as a percentage slider."""
     return Lever(key, label, "slider", step, "percent", ui_high=high)
 
 
@@ -168,6 +174,7 @@ class Bound:
 
     @property
     def is_select(self) -> bool:
+        """Whether the widget picks from options (and writes their labels)."""
         return self.lever.widget in SELECT_WIDGETS
 
 
@@ -182,6 +189,7 @@ def lever_map(a: Assumptions) -> dict[str, Bound]:
 
 
 def _bind(lv: Lever, group: str, product: str = "", vendor: str = "") -> Bound:
+    """A lever applied to one concrete path."""
     path = lv.path(product or vendor)
     found = param_info(path)
     assert found is not None, path
@@ -190,6 +198,7 @@ def _bind(lv: Lever, group: str, product: str = "", vendor: str = "") -> Bound:
 
 @lru_cache(maxsize=64)
 def _bound_levers(product_ids: tuple[str, ...], vendors: tuple[str, ...]) -> tuple[Bound, ...]:
+    """Every lever for these product ids and vendors (cached: the lists repeat)."""
     out = [_bind(lv, group) for group, levers in GROUPS.items() for lv in levers]
     out += [_bind(lv, f"vendor:{v}", vendor=v) for v in vendors for lv in VENDOR_LEVERS]
     out += [_bind(lv, f"product:{p}", product=p) for p in product_ids for lv in PRODUCT_LEVERS]

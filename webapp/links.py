@@ -66,6 +66,7 @@ def said(path: str, reason: str, text: str | None = None) -> str:
 
 
 def _related(key: str, path: str) -> bool:
+    """Whether one dotted path contains the other."""
     return key == path or key.startswith(path + ".") or path.startswith(key + ".")
 
 
@@ -131,6 +132,7 @@ def _candidate(levers: Mapping[str, Bound], ref: Reference, path: str, text: str
 def _candidates(
     levers: Mapping[str, Bound], ref: Reference, texts: Mapping[str, str], out: LinkRead
 ) -> dict[str, Any]:
+    """Every link value read by its widget's or the schema's rules; the rest reported."""
     candidates = {}
     for path, text in texts.items():
         try:

@@ -21,6 +21,7 @@ def clip(text: str, limit: int = CLIP) -> str:
 
 
 def plural(n: int, noun: str) -> str:
+    """``3 values``, ``1 value``."""
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 

@@ -58,6 +58,7 @@ def comparison(view: View) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _column_config() -> dict[str, Any]:
+    """The comparison table's columns: units, formats and help."""
     cfg: dict[str, Any] = {
         PROBABILITY: st.column_config.NumberColumn(
             PROBABILITY,
@@ -85,6 +86,7 @@ def _column_config() -> dict[str, Any]:
 
 
 def render(view: View) -> None:
+    """Draw the Scenarios tab: the comparison, the expected value and its chart."""
     table, totals = comparison(view)
     measure = MEASURES[view.measure].lower()
     st.caption(

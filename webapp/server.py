@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
+    """A free TCP port on localhost."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -31,12 +32,15 @@ def free_port() -> int:
 
 @dataclass
 class Server:
+    """A running app server: its address, process and log."""
+
     url: str
     process: subprocess.Popen[bytes]
     log: Path
     started: float  # perf_counter when the process was launched
 
     def output(self) -> str:
+        """The end of the server's log."""
         return self.log.read_text(errors="replace")[-4000:]
 
 
@@ -80,6 +84,7 @@ def streamlit_server(timeout: float = 30.0) -> Iterator[Server]:
 
 
 def _wait_healthy(server: Server, timeout: float) -> None:
+    """Wait for the server's health check, or raise with its log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -94,6 +99,7 @@ def _wait_healthy(server: Server, timeout: float) -> None:
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server's process group, by its own id."""
     if proc.poll() is not None:
         return
     os.killpg(proc.pid, signal.SIGTERM)

@@ -41,11 +41,13 @@ class SessionRun:
 
 
 def _ws_url(url: str) -> str:
+    """The websocket address of the app served at ``url``."""
     parts = urlsplit(url)
     return f"ws://{parts.netloc}{parts.path.rstrip('/')}/{STREAM}"
 
 
 def _request(query: dict[str, str]) -> bytes:
+    """The message that asks for a run of the script with a page address."""
     msg = BackMsg()
     msg.rerun_script.query_string = urlencode(query)
     msg.rerun_script.page_script_hash = ""

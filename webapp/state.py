@@ -74,6 +74,7 @@ def reference(cat: Catalog) -> Reference:
 
 
 def reference_ids(cat: Catalog) -> list[str]:
+    """The picker's options: the base, the shipped scenarios, custom once uploaded."""
     return cat.ids + ([CUSTOM_ID] if CUSTOM_KEY in st.session_state else [])
 
 
@@ -143,6 +144,7 @@ def whatif(ref: Reference, current: Mapping[str, Any]) -> tuple[dict[str, Any], 
 
 
 def _address() -> dict[str, str]:
+    """The page address's parameters, without Streamlit's own."""
     return {k: v for k, v in st.query_params.to_dict().items() if k not in links.STREAMLIT_PARAMS}
 
 
@@ -211,6 +213,7 @@ def check_link(ref: Reference) -> None:
 
 
 def _scalar_text(value: Any) -> str:
+    """A value as link text (structured values as compact JSON)."""
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"), default=str)
     return format_text(value)

@@ -70,6 +70,7 @@ def shown_period(view: View, period: str, product: str) -> tuple[str, int, str]:
 
 
 def _as_of_note(view: View) -> str:
+    """The caption sentence on reported and forecast periods."""
     if view.as_of is None:
         return ""
     return (
@@ -79,6 +80,7 @@ def _as_of_note(view: View) -> str:
 
 
 def timeline(view: View) -> None:
+    """Draw the Timeline tab: money by party and period."""
     product = view.product
     period, fye, note = shown_period(view, view.period, product)
     frame = charts.party_frame(view.monthly, period, product, fye, view.as_of)
@@ -92,15 +94,18 @@ def timeline(view: View) -> None:
 
 
 def _party_value(frame: pd.DataFrame, product: str, party: str, column: str) -> float:
+    """One party's value for one product from a summary frame."""
     row = frame[(frame["product"] == product) & (frame["party"] == party)]
     return float(row[column].iloc[0])
 
 
 def split(view: View) -> None:
+    """Draw the Split tab: the waterfall and who bears the cost of delay."""
     product = view.product
     t = view.results.totals
 
     def v(party: str) -> float:
+        """A party's value in the chosen measure."""
         return _party_value(t, product, party, view.measure)
 
     steps = [
@@ -150,6 +155,7 @@ def delay_table(view: View, product: str) -> pd.DataFrame:
 
 
 def _delay_note(view: View, product: str) -> str:
+    """The product's months of delay, for the caption."""
     cod = view.results.delay_cost
     d = cod[(cod["product"] == product) & (cod["party"] == PARTIES[0].key)]
     months = float(d["delay_months"].iloc[0])
@@ -159,6 +165,7 @@ def _delay_note(view: View, product: str) -> str:
 
 
 def volumes(view: View) -> None:
+    """Draw the Volumes tab: monthly flows and end-of-month stocks."""
     product = view.product
     chosen = st.multiselect(
         "Monthly flows",
@@ -231,12 +238,14 @@ def exported_compute(view: View) -> None:
 
 
 def risk(view: View) -> None:
+    """Draw the Risk tab."""
     from . import risk_tab  # on demand: the Monte Carlo's imports load when the tab opens
 
     risk_tab.render(view.whatif, view.reference.name)
 
 
 def forecast(view: View) -> None:
+    """Draw the Forecast tab."""
     from . import forecast_tab  # on demand: statsmodels loads when the tab opens
 
     forecast_tab.render(view.whatif)

@@ -50,11 +50,13 @@ def _shown(problems: list[Problem], tmp: Path, name: str) -> list[str]:
 
 
 def _safe_name(name: str) -> str:
+    """A file name safe to write in a temporary folder."""
     base = Path(name).name or "upload.yaml"
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", base)[:100]
 
 
 def _yaml_upload(tmp: Path, name: str) -> Upload:
+    """An uploaded YAML file: assumptions, a scenario, or a refused set."""
     try:
         raw = read_yaml(tmp)
         if "scenarios" in raw:
@@ -77,6 +79,7 @@ def _yaml_upload(tmp: Path, name: str) -> Upload:
 
 
 def _workbook_upload(tmp: Path, name: str) -> Upload:
+    """An uploaded workbook: the assumptions of its Inputs sheet."""
     from reports.xlsx_import import import_inputs  # on demand: keeps the start fast
 
     try:

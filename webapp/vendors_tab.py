@@ -55,6 +55,7 @@ def table(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 
 def _vendor_chart(sub: pd.DataFrame, vendor: str, kind: str, as_of: str | None) -> None:
+    """One vendor's EPS effect (or gross profit) by fiscal period."""
     has_eps = bool(sub["eps_usd"].notna().any())
     data = sub.assign(vendor=vendor, gp_billions=sub["gross_profit_usd"] / 1e9)
     value, title = ("eps_usd", "EPS effect ($/share)") if has_eps else ("gp_billions", "$ B")
@@ -65,6 +66,7 @@ def _vendor_chart(sub: pd.DataFrame, vendor: str, kind: str, as_of: str | None) 
 
 
 def render(view: View) -> None:
+    """Draw the Vendors tab: a chart per vendor and the table."""
     kind = str(
         st.segmented_control(
             "Fiscal period",

@@ -17,6 +17,8 @@ from .catalog import Catalog, Reference
 
 @dataclass(frozen=True)
 class View:
+    """What every tab receives: the what-if, its reference, their results and the view."""
+
     catalog: Catalog
     reference: Reference
     overrides: dict[str, Any]  # on the reference
@@ -44,6 +46,7 @@ class View:
         return fiscal_calendars(self.results.projection)
 
     def product_label(self, pid: str) -> str:
+        """``Nvidia H200 (h200)``, or ``All products``."""
         if pid == ALL:
             return "All products"
         return next((f"{p.name} ({p.id})" for p in self.whatif.products if p.id == pid), pid)

@@ -41,6 +41,7 @@ MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 
 def month_text(value: str, never_text: str = "never") -> str:
+    """``2026-03`` -> ``Mar 2026``; ``never`` in words."""
     if value == NEVER:
         return never_text
     y, m = parse_month(value)
@@ -95,6 +96,7 @@ def change_text(ref: Reference, path: str, value: Any) -> str:
 
 
 def help_text(b: Bound, ref: Reference) -> str:
+    """A lever's help: the schema's description, unit and range, and the source."""
     info = b.info
     source = ref.source(b.path)
     text = f"{info.description}\n\nUnit: {info.unit}. Valid range: {info.range_text()}."
@@ -112,12 +114,14 @@ def _on_scenario() -> None:
 
 
 def _reset(ref: Reference) -> None:
+    """Every lever back to the reference; link notices go."""
     st.session_state[state.NOTICE_KEY] = []
     st.session_state.pop(BOUNDS_KEY, None)
     state.reset(ref)
 
 
 def _set(key: str, value: Any) -> None:
+    """Set a widget value (a preset button)."""
     st.session_state[key] = value
 
 
@@ -125,10 +129,12 @@ def _set(key: str, value: Any) -> None:
 
 
 def _bind(b: Bound) -> Any:
+    """How the lever is bound this run (unbound on the first run if the app sets it)."""
     return None if state.drawn_unbound(b.path) else state.BIND
 
 
 def _shown(b: Bound, default: Any) -> list[Any]:
+    """Values the widget must have room for: its own, the default, the link's."""
     here = [st.session_state[b.path]] if b.path in st.session_state else []
     return [*here, default, *state.shown_from_link(b.path)]
 
@@ -146,6 +152,7 @@ def _range(b: Bound, default: Any) -> tuple[Any, Any]:
 
 
 def _slider(b: Bound, default: Any, help_: str) -> None:
+    """A slider lever (integers, or fractions shown as percentages)."""
     lo, hi = _range(b, default)
     lv = b.lever
     if b.info.kind == "integer":
@@ -163,6 +170,7 @@ def _slider(b: Bound, default: Any, help_: str) -> None:
 
 
 def _number(b: Bound, default: Any, help_: str) -> None:
+    """A number-input lever."""
     lo, hi = _range(b, default)
     st.number_input(
         b.lever.label,
@@ -177,6 +185,7 @@ def _number(b: Bound, default: Any, help_: str) -> None:
 
 
 def _common(b: Bound, help_: str) -> dict[str, Any]:
+    """The arguments every lever's widget shares."""
     return {"key": b.path, "help": help_, "bind": _bind(b)}
 
 
@@ -209,6 +218,7 @@ def lever_widget(b: Bound, ref: Reference) -> None:
 
 
 def _presets(b: Bound) -> None:
+    """A lever's preset buttons, each with the source of its value."""
     if not b.lever.presets:
         return
     cols = st.columns(len(b.lever.presets))
@@ -298,6 +308,7 @@ def actuals_table(p: Product, ref: Reference) -> None:
 
 
 def _ref_label(cat: Catalog, ref_id: str) -> str:
+    """A reference's name in the picker."""
     if ref_id == CUSTOM_ID:
         custom = st.session_state.get(state.CUSTOM_KEY)
         return f"Custom: {custom.name}" if custom else "Custom"
@@ -306,12 +317,14 @@ def _ref_label(cat: Catalog, ref_id: str) -> str:
 
 
 def _group(levers: list[Bound], ref: Reference, group: str) -> None:
+    """The levers of one group."""
     for b in levers:
         if b.group == group:
             lever_widget(b, ref)
 
 
 def _product(p: Product, levers: list[Bound], ref: Reference) -> tuple[bool, allowances.Batches]:
+    """One product's expander: its dates, levers, allowance table and actuals."""
     a = ref.assumptions
     us, china, ends = a.dates(p)
     st.caption(
