@@ -6,19 +6,21 @@ Run: ``python3 dev.py bench`` or ``python benchmarks/bench_core.py``.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from dataclasses import replace
 
 import numpy as np
 
-from model import load
+from model import load, recurrence
 from model.analysis import party_totals
-from model.engine import Inputs, project
+from model.engine import Inputs, project, recurrence_args
 from model.outputs import long_frame
 from model.shipped import BASE
 
 VARIANTS = 10_000
+PATHS = 100_000
 
 
 def median_ms(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
@@ -51,12 +53,50 @@ def variants(base: Inputs, n: int, seed: int = 1) -> Inputs:
     )
 
 
-def main() -> None:
+def timed(fn) -> float:  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def single_projection() -> None:
+    """One what-if: the recurrence interpreted (a fresh command) and compiled (the app)."""
     base = Inputs.from_assumptions([load(BASE).assumptions])
-    arrays_ms = median_ms(lambda: project(base), 200)
+    os.environ[recurrence.COMPILE_ENV] = "0"
+    interp_ms = median_ms(lambda: project(base), 200)
+    os.environ[recurrence.COMPILE_ENV] = "1"
+    compiled_ms = median_ms(lambda: project(base), 200)
     frames_ms = median_ms(
         lambda: (lambda p: (long_frame(p), party_totals(p, ["base"])))(project(base)), 50
     )
+    del os.environ[recurrence.COMPILE_ENV]
+    print(f"base projection, recurrence interpreted: {interp_ms:8.3f} ms")
+    print(f"base projection, recurrence compiled:    {compiled_ms:8.3f} ms (goal <= 2 ms)")
+    print(f"base projection + tidy DataFrames:       {frames_ms:8.3f} ms (goal <= 20 ms)")
+
+
+def engine_versus_kernel(paths: int = PATHS) -> None:
+    """The whole engine (closed-form demand, the compiled recurrence, money) against the
+    compiled recurrence alone on the same inputs: how close the engine is to its kernel."""
+    base = Inputs.from_assumptions([load(BASE).assumptions])
+    x = variants(base, paths)
+    project(x.take(slice(0, 10)))  # load the compiled kernel first
+    args = recurrence_args(x)
+    kernel_s = min(
+        timed(lambda: recurrence.run(x.months, *args, compile_kernel=True)) for _ in range(3)
+    )
+    engine_s = min(timed(lambda: project(x)) for _ in range(3))
+    cells = paths * len(base.product_ids) * base.months
+    print(
+        f"{paths:,} paths x {len(base.product_ids)} products x {base.months} months: engine "
+        f"{engine_s:.3f} s, compiled recurrence alone {kernel_s:.3f} s, ratio "
+        f"{engine_s / kernel_s:.1f}x (goal <= 2x); {cells / engine_s / 1e6:.0f} M cells/s"
+    )
+
+
+def main() -> None:
+    single_projection()
+    base = Inputs.from_assumptions([load(BASE).assumptions])
     x = variants(base, VARIANTS)
     t0 = time.perf_counter()
     together = project(x)
@@ -66,14 +106,13 @@ def main() -> None:
     loop_s = time.perf_counter() - t0
     assert np.allclose(gross, together.money.gross.sum(axis=(1, 2)), rtol=1e-12)
     h, p = base.months, len(base.product_ids)
-    print(f"base projection, arrays:                 {arrays_ms:8.3f} ms (goal <= 2 ms)")
-    print(f"base projection + tidy DataFrames:       {frames_ms:8.3f} ms (goal <= 20 ms)")
     print(
         f"{VARIANTS:,} variants, one vectorised call: {vec_s:8.3f} s  (goal <= 1 s); "
         f"{VARIANTS * h * p / vec_s / 1e6:.1f} M product-months/s"
     )
     print(f"{VARIANTS:,} variants, Python loop:         {loop_s:8.3f} s")
     print(f"ratio loop / vectorised:                 {loop_s / vec_s:8.1f} x")
+    engine_versus_kernel()
 
 
 if __name__ == "__main__":

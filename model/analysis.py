@@ -41,6 +41,23 @@ PARTIES: tuple[Party, ...] = (
     Party("china_tariff", "China tariff", "China's import tariff paid by buyers (C)."),
 )
 PARTY_LABELS = {p.key: p.label for p in PARTIES}
+#: The main parties, in the order of the table.
+MAIN_PARTIES: tuple[str, ...] = tuple(p.key for p in PARTIES)
+#: Key prefix of a single supplier's party (``supplier:hbm``), as :func:`party_series`
+#: keys its series.
+SUPPLIER_PREFIX = "supplier:"
+
+
+def party_keys(supplier_ids: Sequence[str]) -> list[str]:
+    """Every output party: the main ones, then ``supplier:<id>`` for each supplier."""
+    return [*MAIN_PARTIES, *(f"{SUPPLIER_PREFIX}{s}" for s in supplier_ids)]
+
+
+def party_label(key: str) -> str:
+    """The label people read: the table's label, or ``Supplier <id>``."""
+    if key.startswith(SUPPLIER_PREFIX):
+        return f"Supplier {key.removeprefix(SUPPLIER_PREFIX)}"
+    return PARTY_LABELS.get(key, key)
 
 
 def party_series(p: Projection) -> dict[str, np.ndarray]:
@@ -51,12 +68,12 @@ def party_series(p: Projection) -> dict[str, np.ndarray]:
         "vendor_retained": m.vendor_retained,
         "vendor_gross_profit": m.gross_profit,
         "us_government": m.government,
-        "suppliers": m.suppliers.sum(axis=2),
+        "suppliers": m.supplier_total,
         "test_labs": m.labs,
         "china_tariff": m.china_tariff,
     }
     for k, sup in enumerate(p.inputs.supplier_ids):
-        out[f"supplier:{sup}"] = m.suppliers[:, :, k, :]
+        out[f"supplier:{sup}"] = m.supplier(k)
     return out
 
 

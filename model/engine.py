@@ -346,74 +346,105 @@ class Volumes:
 
 
 @dataclass(frozen=True)
-class _Demand:
-    """The closed-form part of §2.1–2.2: dates, delay, multiplier, ramp and demand."""
+class _Dates:
+    """What §2.1–2.2 fixes per variant and product before the months run: the dates,
+    the delay and the demand multiplier, each (N, P)."""
 
     licence: Array
     first: Array
     restart: Array
     delay: Array
     multiplier: Array
-    ramp: Array
-    demand: Array
 
 
-def _demand(x: Inputs) -> _Demand:
-    t = np.arange(x.months, dtype=float)
+def _dates(x: Inputs) -> _Dates:
     g = _col  # globals (N,) -> (N, 1) so they broadcast over products
     licence = eq.licence_month(x.us_approval, x.china_approval)
-    first = eq.first_shipment_month(licence, g(x.test_lag))
     delay = eq.delay_months(licence, g(x.reference_start))
-    mult = eq.demand_multiplier(g(x.erosion), delay, g(x.china_tariff), g(x.elasticity))
-    ramp_t = eq.ramp(t, first, g(x.ramp_months), x.licence_end)
-    return _Demand(
+    return _Dates(
         licence=licence,
-        first=first,
+        first=eq.first_shipment_month(licence, g(x.test_lag)),
         restart=eq.production_restart_month(x.paused, licence, g(x.restart_lag)),
         delay=delay,
-        multiplier=mult,
-        ramp=ramp_t,
-        demand=eq.china_demand(x.demand, x.demand_growth, mult, ramp_t, t),
+        multiplier=eq.demand_multiplier(g(x.erosion), delay, g(x.china_tariff), g(x.elasticity)),
     )
 
 
-def recurrence_args(x: Inputs, d: _Demand | None = None) -> tuple[Array, ...]:
-    """The arguments of :func:`model.recurrence.recurrence` for inputs ``x``."""
-    d = _demand(x) if d is None else d
-    return (
-        d.first, d.restart, x.licence_end, d.demand, x.us_shipments,
-        eq.quota_ratio(x.us_min_share), x.quota_cumulative, x.quota_applies, x.cap,
-        x.allowance, x.capacity, x.build_to_order, x.inventory0, x.retention, x.actual,
-        x.actual_mask,
-    )  # fmt: skip
+def recurrence_args(x: Inputs, d: _Dates | None = None) -> tuple[Array, ...]:
+    """The arguments of :func:`model.recurrence.recurrence` for inputs ``x``, in order."""
+    d = _dates(x) if d is None else d
+    named = {
+        "first": d.first, "restart": d.restart, "licence_end": x.licence_end,
+        "multiplier": d.multiplier, "demand": x.demand, "demand_growth": x.demand_growth,
+        "us": x.us_shipments, "quota_applies": x.quota_applies, "cap": x.cap,
+        "capacity": x.capacity, "build_to_order": x.build_to_order,
+        "inventory0": x.inventory0, "asp": x.asp, "asp_change": x.asp_change, "rate": x.rate,
+        "unit_cost": x.unit_cost, "tpp": x.tpp, "ratio": eq.quota_ratio(x.us_min_share),
+        "cumulative": x.quota_cumulative, "retention": x.retention,
+        "ramp_months": x.ramp_months.astype(float), "levy_end": x.levy_end,
+        "import_tariff": x.import_tariff, "customs_value_ratio": x.customs_value_ratio,
+        "china_tariff": x.china_tariff, "test_fee": x.test_fee, "allowance": x.allowance,
+        "actual": x.actual, "actual_mask": x.actual_mask,
+    }  # fmt: skip
+    order = (*recurrence.PRODUCT_ARGS, *recurrence.GLOBAL_ARGS, *recurrence.MONTHLY_ARGS)
+    return tuple(named[k] for k in order)
 
 
-def volumes(x: Inputs) -> Volumes:
-    """§2: demand, production, quota, allowances and the month-by-month shipments."""
-    d = _demand(x)
-    o = dict(zip(recurrence.SERIES, recurrence.run(*recurrence_args(x, d)), strict=True))
-    return Volumes(
+def project(x: Inputs) -> Projection:
+    """Run the model on stacked inputs: the dates and multiplier per variant and
+    product, then every monthly series in one pass of the kernel."""
+    d = _dates(x)
+    o = dict(
+        zip(
+            recurrence.SERIES,
+            recurrence.run(x.months, *recurrence_args(x, d)),
+            strict=True,
+        )
+    )
+    shape = o["ship"].shape
+    v = Volumes(
         licence=d.licence,
         first_shipment=d.first,
         licence_end=np.broadcast_to(x.licence_end, d.licence.shape),
         restart=d.restart,
         delay=d.delay,
         multiplier=d.multiplier,
-        ramp=d.ramp,
-        demand=d.demand,
+        ramp=o["ramp"],
+        demand=o["demand"],
         backlog=o["backlog"],
         open_orders=o["orders"],
-        us_shipments=np.broadcast_to(x.us_shipments[..., None], d.demand.shape).copy(),
+        us_shipments=np.broadcast_to(x.us_shipments[..., None], shape),
         quota_room=o["room"],
         cap_left=o["cap_left"],
         allowance_left=o["allowance"],
         need=o["need"],
         production=o["production"],
         shipments=o["ship"],
-        actual=np.broadcast_to(x.actual_mask.astype(float), d.demand.shape),
+        actual=np.broadcast_to(x.actual_mask.astype(float), shape),
         inventory=o["inv"],
         actual_excess=o["excess"],
     )
+    m = Money(
+        asp=o["asp"],
+        levy=o["levy"],
+        gross=o["gross"],
+        government=o["government"],
+        china_tariff=o["china_tariff"],
+        labs=o["labs"],
+        vendor_retained=o["retained"],
+        cogs=o["cogs"],
+        gross_profit=o["gross_profit"],
+        compute_tpp=o["tpp"],
+        h100_equivalents=o["h100e"],
+        bom=x.bom,
+        production=o["production"],
+    )
+    return Projection(inputs=x, volumes=v, money=m)
+
+
+def volumes(x: Inputs) -> Volumes:
+    """§2 alone (it is computed with §3 in one pass of the kernel)."""
+    return project(x).volumes
 
 
 def _col(a: Array) -> Array:
@@ -436,9 +467,14 @@ def actual_excess(x: Inputs, variant: int = 0) -> list[tuple[int, int, float, fl
 
 @dataclass(frozen=True)
 class Money:
-    """Money flows in USD, shape (N, P, H); suppliers (N, P, K, H); compute (N, P, H)."""
+    """Money flows in USD, shape (N, P, H); compute exported (N, P, H).
+
+    Suppliers' revenue, (N, P, K, H), is computed when asked for (it is the largest
+    array and most uses need only its total, :attr:`supplier_total`).
+    """
 
     asp: Array
+    levy: Array
     gross: Array
     government: Array
     china_tariff: Array
@@ -446,36 +482,24 @@ class Money:
     vendor_retained: Array
     cogs: Array
     gross_profit: Array
-    suppliers: Array
     compute_tpp: Array
     h100_equivalents: Array
+    bom: Array  # (N, P, K)
+    production: Array  # (N, P, H)
 
+    @property
+    def suppliers(self) -> Array:
+        """``S_k(t) = bom_usd_per_unit[k] * P(t)``, shape (N, P, K, H)."""
+        return eq.supplier_revenue(self.bom, self.production)
 
-def money(x: Inputs, v: Volumes) -> Money:
-    """§3: who receives what from each month's shipments and production."""
-    t = np.arange(x.months, dtype=float)
-    g = _col
-    price = eq.selling_price(x.asp, x.asp_change, t)
-    gross = v.shipments * price
-    levy = eq.levy_active(t, g(x.levy_end))
-    gov = eq.government_levy(gross, levy, x.rate, g(x.import_tariff), g(x.customs_value_ratio))
-    labs = eq.test_lab_fees(v.shipments, g(x.test_fee))
-    retained = eq.vendor_retained(gross, gov, labs)
-    cogs = eq.cost_of_goods(x.unit_cost, v.shipments)
-    tpp = eq.exported_tpp(x.tpp, v.shipments)
-    return Money(
-        asp=price,
-        gross=gross,
-        government=gov,
-        china_tariff=eq.china_tariff_revenue(gross, g(x.china_tariff)),
-        labs=labs,
-        vendor_retained=retained,
-        cogs=cogs,
-        gross_profit=eq.gross_profit(retained, cogs),
-        suppliers=eq.supplier_revenue(x.bom, v.production),
-        compute_tpp=tpp,
-        h100_equivalents=eq.h100_equivalents(tpp),
-    )
+    def supplier(self, k: int) -> Array:
+        """``S_k(t)`` of supplier ``k`` alone, shape (N, P, H)."""
+        return self.bom[..., k, None] * self.production
+
+    @property
+    def supplier_total(self) -> Array:
+        """``Σ_k S_k(t)``, shape (N, P, H)."""
+        return self.bom.sum(axis=-1)[..., None] * self.production
 
 
 @dataclass(frozen=True)
@@ -485,12 +509,6 @@ class Projection:
     inputs: Inputs
     volumes: Volumes
     money: Money
-
-
-def project(x: Inputs) -> Projection:
-    """Run the model on stacked inputs."""
-    v = volumes(x)
-    return Projection(inputs=x, volumes=v, money=money(x, v))
 
 
 def next_month_threshold(x: Inputs) -> Array:

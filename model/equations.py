@@ -1,10 +1,12 @@
 """One function per equation of docs/methodology.md §2–3.
 
-Closed-form equations take and return arrays broadcast over variants × products ×
-months. The month-by-month recurrence (§2.2–2.4) is written as **scalar** functions in
-the section "Recurrence", called by :mod:`model.recurrence` once per variant, product and
-month: interpreted for a handful of cases, compiled with numba for many, the same code
-either way (as Tax-Calculator compiles its scalar calculation functions).
+Equations per variant and product (dates, delay, multiplier, quota ratio) take and
+return arrays broadcast over variants × products. Everything computed per month —
+demand, the recurrence of §2.2–2.4 and the money of §3 — is written as **scalar**
+functions in the section "Per month", called by :mod:`model.recurrence` once per
+variant, product and month: interpreted for a handful of cases, compiled with numba for
+many, the same code either way (as Tax-Calculator compiles its scalar calculation
+functions).
 
 Every function is pure: arrays and parameters in, arrays out. Arrays broadcast
 over a leading axis (scenarios or Monte Carlo paths) × products × months, so the
@@ -60,26 +62,6 @@ def demand_multiplier(
     return survive * (1.0 + china_tariff) ** (-elasticity)
 
 
-def ramp(t: Array, first_shipment: Array, ramp_months: Array, licence_end: Array) -> Array:
-    """``ramp(t) = min(1, (t - Ts + 1) / ramp_months)`` while ``active(t)``, else 0, (N, P, H).
-
-    ``active(t) = Ts <= t < End``: shipments are allowed from the first possible
-    shipment until the licence ends.
-    """
-    ts = first_shipment[..., None]
-    active = (t >= ts) & (t < licence_end[..., None])
-    safe_ts = np.where(active, ts, 0.0)
-    return np.where(active, np.minimum(1.0, (t - safe_ts + 1.0) / ramp_months[..., None]), 0.0)
-
-
-def china_demand(
-    base_units: Array, growth: Array, multiplier: Array, ramp_t: Array, t: Array
-) -> Array:
-    """``D(t) = demand * (1 + growth)^(t/12) * M * ramp(t)``."""
-    trend = (1.0 + growth[..., None]) ** (t / 12.0)
-    return base_units[..., None] * trend * multiplier[..., None] * ramp_t
-
-
 def quota_ratio(us_min_share: Array) -> Array:
     """China units allowed per US unit: ``r = (1 - s) / s`` (capped, see MAX_QUOTA_RATIO)."""
     return np.minimum(
@@ -101,64 +83,6 @@ def cumulative_allowance(batches: list[tuple[float, float]] | None, months: int)
     for month, units in batches:
         out = out + np.where(t >= month, units, 0.0)
     return out
-
-
-def selling_price(asp: Array, change: Array, t: Array) -> Array:
-    """``ASP(t) = asp_usd * (1 + asp_change_per_year)^(t/12)``."""
-    return asp[..., None] * (1.0 + change[..., None]) ** (t / 12.0)
-
-
-def levy_active(t: Array, levy_end: Array) -> Array:
-    """``levy(t) = 1 if t < idx(levy_ends) else 0`` (``levy_ends = null`` → +inf)."""
-    return (t < levy_end[..., None]).astype(float)
-
-
-def government_levy(
-    gross: Array, levy: Array, rate: Array, import_tariff: Array, customs_value_ratio: Array
-) -> Array:
-    """US government take ``G(t)``.
-
-    ``levy * rate * R`` under ``revenue_share``; ``levy * rate * customs_value_ratio * R``
-    under ``import_tariff`` (Section 232 duty on the customs value of chips entering the
-    US for testing).
-    """
-    base = np.where(import_tariff, customs_value_ratio, 1.0)
-    return levy * rate[..., None] * base[..., None] * gross
-
-
-def china_tariff_revenue(gross: Array, china_tariff: Array) -> Array:
-    """``C(t) = china_import_tariff * R(t)``, paid by Chinese buyers to China."""
-    return china_tariff[..., None] * gross
-
-
-def test_lab_fees(shipped: Array, fee: Array) -> Array:
-    """``L(t) = test_fee_usd_per_unit * X(t)`` (US third-party test labs)."""
-    return fee[..., None] * shipped
-
-
-def vendor_retained(gross: Array, government: Array, labs: Array) -> Array:
-    """``V(t) = R(t) - G(t) - L(t)``: money is conserved by construction."""
-    return gross - government - labs
-
-
-def cost_of_goods(unit_cost: Array, shipped: Array) -> Array:
-    """``COGS(t) = unit_cost_usd * X(t)``."""
-    return unit_cost[..., None] * shipped
-
-
-def gross_profit(retained: Array, cogs: Array) -> Array:
-    """``GP(t) = V(t) - COGS(t)``."""
-    return retained - cogs
-
-
-def exported_tpp(tpp: Array, shipped: Array) -> Array:
-    """``TPP(t) = tpp * X(t)``: compute exported, in Total Processing Performance."""
-    return tpp[..., None] * shipped
-
-
-def h100_equivalents(tpp_series: Array) -> Array:
-    """``H100e(t) = TPP(t) / 15832`` (the H100's TPP)."""
-    return tpp_series / H100_TPP
 
 
 def postpone(month: Array, after: Array) -> Array:
@@ -197,7 +121,7 @@ def npv(series: Array, factors: Array) -> Array:
     return np.sum(series * factors, axis=-1)
 
 
-# ---------------------------------------------------------------- recurrence (scalars)
+# ---------------------------------------------------------------- per month (scalars)
 
 
 def shipping_allowed(m: float, first_shipment: float, licence_end: float) -> bool:
@@ -265,8 +189,100 @@ def carried_backlog(retention: float, open_orders: float, shipped: float) -> flo
     return retention * max(open_orders - shipped, 0.0)
 
 
-#: The scalar functions the recurrence calls, compiled together with it.
+def ramp(t: float, first_shipment: float, ramp_months: float, licence_end: float) -> float:
+    """``ramp(t) = min(1, (t - Ts + 1) / ramp_months)`` while ``active(t)``, else 0.
+
+    ``active(t) = Ts <= t < End``: shipments are allowed from the first possible
+    shipment until the licence ends.
+    """
+    if not shipping_allowed(t, first_shipment, licence_end):
+        return 0.0
+    return min(1.0, (t - first_shipment + 1.0) / ramp_months)
+
+
+def china_demand(
+    base_units: float, growth: float, multiplier: float, ramp_t: float, t: float
+) -> float:
+    """``D(t) = demand * (1 + growth)^(t/12) * M * ramp(t)``."""
+    return base_units * (1.0 + growth) ** (t / 12.0) * multiplier * ramp_t
+
+
+def selling_price(asp: float, change: float, t: float) -> float:
+    """``ASP(t) = asp_usd * (1 + asp_change_per_year)^(t/12)``."""
+    return asp * (1.0 + change) ** (t / 12.0)
+
+
+def levy_active(t: float, levy_end: float) -> float:
+    """``levy(t) = 1 if t < idx(levy_ends) else 0`` (``levy_ends = null`` → +inf)."""
+    return 1.0 if t < levy_end else 0.0
+
+
+def levy_base(import_tariff: bool, customs_value_ratio: float) -> float:
+    """What the levy rate applies to, per dollar of revenue: the customs value
+    (``customs_value_ratio``) under ``import_tariff``, the revenue itself otherwise."""
+    return customs_value_ratio if import_tariff else 1.0
+
+
+def government_levy(gross: float, levy: float, rate: float, base: float) -> float:
+    """US government take ``G(t)``.
+
+    ``levy * rate * R`` under ``revenue_share``; ``levy * rate * customs_value_ratio * R``
+    under ``import_tariff`` (Section 232 duty on the customs value of chips entering the
+    US for testing); ``base`` is :func:`levy_base`.
+    """
+    return levy * rate * base * gross
+
+
+def china_tariff_revenue(gross: float, china_tariff: float) -> float:
+    """``C(t) = china_import_tariff * R(t)``, paid by Chinese buyers to China."""
+    return china_tariff * gross
+
+
+def test_lab_fees(shipped: float, fee: float) -> float:
+    """``L(t) = test_fee_usd_per_unit * X(t)`` (US third-party test labs)."""
+    return fee * shipped
+
+
+def vendor_retained(gross: float, government: float, labs: float) -> float:
+    """``V(t) = R(t) - G(t) - L(t)``: money is conserved by construction."""
+    return gross - government - labs
+
+
+def cost_of_goods(unit_cost: float, shipped: float) -> float:
+    """``COGS(t) = unit_cost_usd * X(t)``."""
+    return unit_cost * shipped
+
+
+def gross_profit(retained: float, cogs: float) -> float:
+    """``GP(t) = V(t) - COGS(t)``."""
+    return retained - cogs
+
+
+def exported_tpp(tpp: float, shipped: float) -> float:
+    """``TPP(t) = tpp * X(t)``: compute exported, in Total Processing Performance."""
+    return tpp * shipped
+
+
+def h100_equivalents(tpp_exported: float) -> float:
+    """``H100e(t) = TPP(t) / 15832`` (the H100's TPP)."""
+    return tpp_exported / H100_TPP
+
+
+#: The scalar functions the engine kernel calls, compiled together with it.
 RECURRENCE_EQUATIONS = (
+    levy_base,
+    ramp,
+    china_demand,
+    selling_price,
+    levy_active,
+    government_levy,
+    china_tariff_revenue,
+    test_lab_fees,
+    vendor_retained,
+    cost_of_goods,
+    gross_profit,
+    exported_tpp,
+    h100_equivalents,
     shipping_allowed,
     quota_room,
     licence_cap_left,

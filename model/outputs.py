@@ -271,7 +271,7 @@ def long_frame(p: Projection, variant: int = 0) -> pd.DataFrame:
         metrics = product_metrics(p, j)
         names = [mi.name for mi in metrics] + [supplier_metric(x.supplier_ids[k]) for k in sups[j]]
         values = [arrays[mi.name][variant, j] for mi in metrics] + [
-            p.money.suppliers[variant, j, k] for k in sups[j]
+            p.money.supplier(k)[variant, j] for k in sups[j]
         ]
         stacked = np.stack(values, axis=1)  # (H, metrics): month-major order
         blocks_m.append(np.repeat(months, len(names)))

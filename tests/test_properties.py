@@ -176,5 +176,6 @@ def test_compiled_recurrence_equals_interpreted_to_the_last_bit(a: Assumptions) 
     x = Inputs.from_assumptions([a]).repeat(3)
     args = recurrence_args(x)
     np.testing.assert_array_equal(
-        recurrence.run(*args, compile_kernel=False), recurrence.run(*args, compile_kernel=True)
+        recurrence.run(x.months, *args, compile_kernel=False),
+        recurrence.run(x.months, *args, compile_kernel=True),
     )
