@@ -24,7 +24,7 @@ import numpy as np
 from model import equations as eq
 from model.calendar import calendar_quarter, fiscal_quarter, fiscal_year, month_labels, parse_month
 from model.engine import Projection
-from model.outputs import series, supplier_metric
+from model.outputs import metric_info, series, supplier_metric
 from model.schema import H100_TPP, POLICY_DRAM_LIMIT_GBPS, POLICY_TPP_LIMIT, Assumptions
 
 from . import layout as lay
@@ -199,7 +199,6 @@ def timeline_sections(
     labels = month_labels(x.start, x.months)
     ym = np.array([parse_month(m) for m in labels], dtype=float)
     vendors = vendor_products(proj)
-    t = grid.t
     monthly = [
         Series("calendar_year", "Calendar year", "", "year", "integer", "=YEAR([date])", ym[:, 0]),
         Series(
@@ -270,7 +269,7 @@ def timeline_sections(
             "flag",
             "integer",
             "=IF([t]<levy_end_month,1,0)",
-            eq.levy_active(t, x.levy_end[i : i + 1])[0],
+            proj.money.levy[i, 0],
         ),
         Series(
             "discount",
@@ -774,7 +773,7 @@ def product_sections(
     sups = [
         Series(
             f"S_{x.supplier_ids[k]}",
-            f"Supplier {x.supplier_ids[k]}",
+            metric_info(supplier_metric(x.supplier_ids[k])).label,
             "S_k(t)",
             lay.MONEY_UNIT,
             "usd",

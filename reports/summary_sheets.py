@@ -11,7 +11,15 @@ import numpy as np
 import xlsxwriter
 import xlsxwriter.worksheet
 
-from model.analysis import ALL, PARTIES, Results, party_series
+from model.analysis import (
+    ALL,
+    PARTIES,
+    SUPPLIER_PREFIX,
+    Results,
+    party_keys,
+    party_label,
+    party_series,
+)
 from model.calendar import month_labels
 from model.engine import Projection
 from model.outputs import period_labels
@@ -41,17 +49,6 @@ ROLLUPS = (
 )
 
 
-def party_keys(proj: Projection) -> list[str]:
-    """Summary line items: the parties, then each supplier (``supplier:<id>``)."""
-    return [p.key for p in PARTIES] + [f"supplier:{s}" for s in proj.inputs.supplier_ids]
-
-
-def party_label(key: str) -> str:
-    if key.startswith("supplier:"):
-        return f"Supplier {key.split(':', 1)[1]}"
-    return next(p.label for p in PARTIES if p.key == key)
-
-
 def _row_key(key: str) -> str:
     return key.replace(":", "_")
 
@@ -64,14 +61,14 @@ def summary_sections(
     money = {k: v[variant] for k, v in party_series(proj).items()}
     items: list[Series | Scalar] = []
     sup_items: list[Series | Scalar] = []
-    for key in party_keys(proj):
+    for key in party_keys(x.supplier_ids):
         if key in PARTY_ROWS:
             template = "=" + "+".join(f"[{al}.{PARTY_ROWS[key]}]" for al in aliases)
         elif key == "suppliers":
-            ids = [_row_key(f"supplier:{s}") for s in x.supplier_ids]
+            ids = [_row_key(f"{SUPPLIER_PREFIX}{s}") for s in x.supplier_ids]
             template = f"=SUM([{ids[0]}]:[{ids[-1]}])" if ids else "=0"
         else:
-            sid = key.split(":", 1)[1]
+            sid = key.removeprefix(SUPPLIER_PREFIX)
             terms = [
                 f"[{al}.S_{sid}]"
                 for j, al in enumerate(aliases)
@@ -94,7 +91,7 @@ def summary_sections(
             total_name=f"total_{rk}_usd",
             npv_name=f"npv_{rk}_usd",
         )
-        (sup_items if key.startswith("supplier:") else items).append(item)
+        (sup_items if key.startswith(SUPPLIER_PREFIX) else items).append(item)
     inv = proj.volumes.inventory[variant, :, -1]
     stock = Section(
         "Ending inventory (all products)",
@@ -164,7 +161,7 @@ def write_rollups(
     with the months each period holds (a partial period has fewer than 3 or 12)."""
     months = month_labels(a.horizon.start, a.horizon.months)
     money = {k: v[variant].sum(axis=0) for k, v in party_series(proj).items()}
-    keys = party_keys(proj)
+    keys = party_keys(proj.inputs.supplier_ids)
     srow = grid.rows[lay.SUMMARY]
     out: list[Rollup] = []
     r = start_row

@@ -25,9 +25,10 @@ import openpyxl
 import yaml
 from openpyxl.utils import get_column_letter
 
+from model.dotted import DottedPath, parse_path
 from model.gate import MB, XLSX_LIMIT, InputError, Problem, read_bytes_limited
 from model.loader import dump_assumptions, validate_raw
-from model.schema import MONTH_RE, NEVER, SECTIONS, Assumptions, ParamInfo, param_info
+from model.schema import SECTIONS, Assumptions, ParamInfo, info_for, parse_text
 
 from . import layout as lay
 from .inputs_sheet import ALLOCATIONS_INFO, TABLE_SOURCE_HEADER, is_text
@@ -405,14 +406,15 @@ def _active(ws: _Grid, cols: _Columns, file: str) -> int:
 
 
 def _month(v: Any, info: ParamInfo) -> str:
+    """A month cell: a date (any day of the month), or text ``YYYY-MM`` (``never`` where
+    the input allows it), read by the schema's text parser."""
     if isinstance(v, (dt.datetime, dt.date)):
         return f"{v.year:04d}-{v.month:02d}"
-    if isinstance(v, str):
-        text = v.strip()
-        if text.lower() == NEVER and info.kind == "month_or_never":
-            return NEVER
-        if MONTH_RE.match(text):
-            return text
+    if isinstance(v, str) and v.strip():
+        with contextlib.suppress(ValueError):
+            month = parse_text(info, v)
+            if month is not None:
+                return str(month)
     words = {
         "month": "",
         "month_or_never": f" or '{lay.NEVER_TEXT}'",
@@ -449,16 +451,29 @@ def convert(v: Any, info: ParamInfo, bom: bool = False) -> Any:
     if info.kind.startswith("month"):
         return _month(v, info)
     if info.kind == "bool":
-        if isinstance(v, bool):
-            return v
-        if isinstance(v, str) and v.strip().lower() in ("true", "false"):
-            return v.strip().lower() == "true"
-        raise _CellError("must be TRUE or FALSE")
+        return _switch(v, info)
     if info.kind == "choice":
         if not isinstance(v, str):
             raise _CellError(f"must be one of {', '.join(info.choices)}")
-        return v.strip().lower()
+        return _parsed(info, v.lower(), f"must be one of {', '.join(info.choices)}")
     return _number(v, info)
+
+
+def _parsed(info: ParamInfo, text: str, rule: str) -> Any:
+    """Text typed in a cell, read by the schema's text parser; ``rule`` when it fails."""
+    try:
+        return parse_text(info, text)
+    except ValueError:
+        raise _CellError(rule) from None
+
+
+def _switch(v: Any, info: ParamInfo) -> bool:
+    """TRUE/FALSE, or the words the schema reads as such (``true``, ``no``…) typed as text."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        return bool(_parsed(info, v, "must be TRUE or FALSE"))
+    raise _CellError("must be TRUE or FALSE")
 
 
 def _blank(v: Any) -> bool:
@@ -536,15 +551,18 @@ class _Reader:
                 text = self.ws.cell(r, self.cols.source).value
                 if text is not None and str(text) != "":
                     self.sources[path] = str(text)
-            if path.endswith(".china_allocations"):
-                self.allocations_mode(r, path)
+            parsed = parse_path(path)
+            if isinstance(parsed, str):
                 continue
-            info = param_info(path)
+            if parsed.scope == "product" and parsed.key == "china_allocations":
+                self.allocations_mode(r, path, str(parsed.product))
+                continue
+            info = info_for(parsed)
             if info is None:
                 continue
             self.where[path] = self.cell_ref(r, path)
+            bom = parsed.scope == "bom"
             try:
-                bom = ".bom_usd_per_unit." in path
                 v = convert(self.value(r, self.cols.value), info, bom)
             except _CellError as exc:
                 got = self.ws.cell(r, self.cols.value).value
@@ -555,9 +573,9 @@ class _Reader:
                 continue
             self._check_visible(r, path, info, bom, v)
             # A blank vendor cell: the vendor is not in this scenario's table.
-            absent = path.startswith("vendors.") and _blank(self.ws.cell(r, self.cols.value).value)
+            absent = parsed.scope == "vendor" and _blank(self.ws.cell(r, self.cols.value).value)
             if not (bom and v is None) and not absent:
-                self._put(path, v)
+                self._put(parsed, v)
 
     def _check_visible(self, row: int, path: str, info: ParamInfo, bom: bool, v: Any) -> None:
         """Warn when the shown (active-scenario) value was typed over: the import ignores it.
@@ -593,8 +611,8 @@ class _Reader:
             products.append(prod)
         return prod
 
-    def allocations_mode(self, row: int, path: str) -> None:
-        """A product's China allocations: the batches table, or ``none`` (no limit)."""
+    def allocations_mode(self, row: int, path: str, pid: str) -> None:
+        """Product ``pid``'s China allocations: the batches table, or ``none`` (no limit)."""
         self.where[path] = self.cell_ref(row, path)
         try:
             v = convert(self.value(row, self.cols.value), ALLOCATIONS_INFO)
@@ -607,7 +625,6 @@ class _Reader:
             )
             self.failed.add(path)
             return
-        pid = path.split(".")[1]
         self.modes[pid] = v
         prod = self.product(pid)
         if v == lay.NONE_TEXT:
@@ -653,31 +670,25 @@ class _Reader:
                 self.sources[key] = str(text)
                 return
 
-    def _put(self, path: str, v: Any) -> None:
-        parts = path.split(".")
-        if parts[0] == "vendors" and len(parts) == 3:
-            self.raw.setdefault("vendors", {}).setdefault(parts[1], {})[parts[2]] = v
-        elif parts[0] == "products":
-            prod = self.product(parts[1])
-            if len(parts) == 4:
-                prod.setdefault("bom_usd_per_unit", {})[parts[3]] = v
-            else:
-                prod[parts[2]] = v
-        elif len(parts) == 1:
-            self.raw[parts[0]] = v
+    def _put(self, path: DottedPath, v: Any) -> None:
+        """Put a value where its dotted path says in the raw assumptions."""
+        if path.scope == "vendor":
+            self.raw.setdefault("vendors", {}).setdefault(path.vendor, {})[path.key] = v
+        elif path.scope in ("bom", "actual"):
+            self.product(str(path.product)).setdefault(path.key, {})[path.sub] = v
+        elif path.scope == "product":
+            self.product(str(path.product))[path.key] = v
+        elif path.scope == "top":
+            self.raw[path.key] = v
         else:
-            self.raw.setdefault(parts[0], {})[parts[1]] = v
+            self.raw.setdefault(path.section, {})[path.key] = v
 
     def locate(self, path: str) -> str:
-        """The cell a schema problem at ``path`` points to."""
+        """The cell a schema problem at ``path`` points to: a problem of a whole product
+        (``products.<id>``, such as its bill of materials) points to its unit cost."""
         if path in self.where:
             return self.where[path]
-        parts = path.split(".")
-        if parts[0] == "products" and len(parts) == 2:
-            unit_cost = f"products.{parts[1]}.unit_cost_usd"
-            if unit_cost in self.where:
-                return self.where[unit_cost]
-        return f"{lay.INPUTS} sheet, {path}"
+        return self.where.get(f"{path}.unit_cost_usd", f"{lay.INPUTS} sheet, {path}")
 
 
 @dataclass(frozen=True)

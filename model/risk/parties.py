@@ -2,27 +2,20 @@
 
 The main parties and their labels are those of :data:`model.analysis.PARTIES`; each
 supplier is a party of its own, keyed ``supplier:<id>`` as
-:func:`model.analysis.party_series` keys its series.
+:func:`model.analysis.party_series` keys its series. The keys and labels live in
+:mod:`model.analysis`, next to the table; this module gives them the risk analyses'
+signature.
 """
 
 from __future__ import annotations
 
-from ..analysis import PARTIES, PARTY_LABELS
+from .. import analysis
+from ..analysis import MAIN_PARTIES, SUPPLIER_PREFIX, party_label
 from ..schema import Assumptions
 
-#: Key prefix of a single supplier's party (``supplier:hbm``).
-SUPPLIER_PREFIX = "supplier:"
-#: The main parties, in the order of the core's table.
-MAIN_PARTIES: tuple[str, ...] = tuple(p.key for p in PARTIES)
+__all__ = ["MAIN_PARTIES", "SUPPLIER_PREFIX", "party_keys", "party_label"]
 
 
 def party_keys(a: Assumptions) -> list[str]:
     """Every output party: the main ones, then ``supplier:<id>`` for each supplier."""
-    return [*MAIN_PARTIES, *(f"{SUPPLIER_PREFIX}{s}" for s in a.supplier_ids)]
-
-
-def party_label(key: str) -> str:
-    """The label people read: the table's label, or ``Supplier <id>``."""
-    if key.startswith(SUPPLIER_PREFIX):
-        return f"Supplier {key.removeprefix(SUPPLIER_PREFIX)}"
-    return PARTY_LABELS.get(key, key)
+    return analysis.party_keys(a.supplier_ids)
