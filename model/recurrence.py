@@ -172,6 +172,9 @@ def recurrence(
                 if active:
                     out[2, n, p, m] = max(room, 0.0) if quota_applies[n, p] else orders
                     out[4, n, p, m] = max(left, 0.0) if left < math.inf else orders
+                else:
+                    out[2, n, p, m] = 0.0
+                    out[4, n, p, m] = 0.0
                 out[3, n, p, m] = max(cap_left, 0.0) if cap_left < math.inf else orders
                 out[5, n, p, m] = need
                 out[6, n, p, m] = made
@@ -250,7 +253,7 @@ def run(months: int, *args: Array, compile_kernel: bool | None = None) -> Array:
     """Run the kernel on the arguments of :func:`recurrence` (without ``out``) for
     ``months`` months and return its series, shape (len(SERIES), N, P, H)."""
     first = args[0]
-    out = np.zeros((len(SERIES), *first.shape, months))
+    out = np.empty((len(SERIES), *first.shape, months))  # every cell is written
     use = should_compile(out[0].size) if compile_kernel is None else compile_kernel
     kernel: Callable[..., None] = compiled() if use else recurrence
     kernel(*args, out)
