@@ -50,6 +50,15 @@ def run(cmd: list[str]) -> None:
         sys.exit(code)
 
 
+def parallel(args: list[str]) -> list[str]:
+    """pytest-xdist options: one worker per core, each test file kept on one worker (so
+    a file's shared fixtures, such as one LibreOffice batch, are built once), unless the
+    caller chose a number of workers or a single test."""
+    if any(a.startswith(("-n", "--numprocesses", "-p")) for a in args) or "::" in " ".join(args):
+        return []
+    return ["-n", str(max(2, min(os.cpu_count() or 2, 4))), "--dist", "loadfile"]
+
+
 def main(argv: list[str]) -> None:
     if not argv or argv[0] not in TASKS:
         print("usage: python3 dev.py TASK [ARGS]\n")
@@ -62,7 +71,7 @@ def main(argv: list[str]) -> None:
     if task == "app":
         run([py, "-m", "streamlit", "run", "app.py", *rest])
     elif task == "test":
-        run([py, "-m", "pytest", *rest])
+        run([py, "-m", "pytest", *parallel(rest), *rest])
     elif task == "lint":
         run([py, "-m", "ruff", "format", "--check", "."])
         run([py, "-m", "ruff", "check", "."])
