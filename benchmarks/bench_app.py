@@ -86,8 +86,11 @@ def session_links(n: int) -> list[dict[str, str]]:
 
 
 def sessions(server: Server, n: int) -> None:
-    """Open ``n`` sessions at once; print memory and time to the first headline figure."""
-    before = rss_mb(server.process.pid)
+    """On a fresh server: one session (the cold start), then ``n`` at once; print the
+    server's memory at each step and each session's time to its first headline figure."""
+    idle = rss_mb(server.process.pid)
+    (first,) = open_sessions(server.url, [{}])
+    warm = rss_mb(server.process.pid)
     t0 = time.perf_counter()
     runs = open_sessions(server.url, session_links(n))
     wall = time.perf_counter() - t0
@@ -95,9 +98,10 @@ def sessions(server: Server, n: int) -> None:
     firsts = [r.first_metric_s for r in runs if r.first_metric_s is not None]
     failed = sum(1 for r in runs if r.status != 0 or r.exceptions or r.errors)
     print(f"{n} sessions at once, each with its own link (websocket, no browser)")
-    print(f"  server memory before: {before:7.0f} MB   after: {after:7.0f} MB", end="")
-    print(f"   (+{(after - before) / max(n, 1):.1f} MB a session)")
-    print(f"  all first runs done in {wall:6.2f} s; failed runs: {failed}")
+    print(f"  server memory: idle {idle:5.0f} MB, after one session {warm:5.0f} MB, after", end="")
+    print(f" {n} more {after:5.0f} MB (+{(after - warm) / max(n, 1):.1f} MB a session)")
+    print(f"  the first session, cold: first headline figure after {first.first_metric_s:5.2f} s")
+    print(f"  all {n} first runs done in {wall:6.2f} s; failed runs: {failed}")
     if firsts:
         print("  time to first headline figure:")
         print(f"    min {min(firsts):5.2f} s   median {statistics.median(firsts):5.2f} s", end="")
