@@ -35,6 +35,14 @@ HOW_TO = (
     "(h200_asp_usd); outputs out_<product>_<metric> (out_h200_gross_revenue_usd).",
     "Bring edited inputs back to YAML: python -m model import-xlsx THIS.xlsx --yaml OUT.yaml",
 )
+#: How to read the optional sheets, by sheet.
+EXTRA_HOW_TO = {
+    lay.RECONCILIATION: "Reconciliation: each figure a vendor reported, per vendor fiscal "
+    "quarter, against the model's (a live formula over the calculation sheets), with its "
+    "bound and an inside-bound flag; the backtest columns are values from the core.",
+    lay.VINTAGES: "Vintages: the value to each party as the facts stood at key dates, "
+    "values from the core at export (they do not recalculate).",
+}
 MULTI_HOW_TO = (
     "Several scenarios: pick the one the live model shows with Inputs!active_scenario; the "
     "Scenarios sheet compares all of them with values from the Python core (static).",
@@ -65,8 +73,12 @@ def write_cover(
     descriptions: Sequence[str],
     exported: str,
     fmt: Mapping[str, Any],
+    extra_sheets: Sequence[str] = (),
 ) -> int:
-    """The Cover; returns its last row (the chart of revenue by party goes below)."""
+    """The Cover; returns its last row (the chart of revenue by party goes below).
+
+    ``extra_sheets``: optional sheets of the workbook (Reconciliation, Vintages), whose
+    use the Cover explains."""
     multi = len(variants) > 1
     ws.write_string(0, 0, "Chip Export Impact: finance workbook", fmt["title"])
     ws.write_string(
@@ -115,7 +127,8 @@ def write_cover(
         r += 1
     r += 1
     ws.write_string(r, 0, "How to use", fmt["section"])
-    for line in HOW_TO + (MULTI_HOW_TO if multi else ()):
+    extra = tuple(EXTRA_HOW_TO[s] for s in extra_sheets if s in EXTRA_HOW_TO)
+    for line in HOW_TO + extra + (MULTI_HOW_TO if multi else ()):
         r += 1
         ws.write_string(r, 1, line, fmt["label"])
     r += 2

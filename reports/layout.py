@@ -41,8 +41,20 @@ COVER, INPUTS, SUMMARY, SCENARIOS, CHECKS, TIME = (
     "Checks",
     "Time",
 )
+#: Reported figures against the model; the value of the licence by vintage.
+RECONCILIATION, VINTAGES = "Reconciliation", "Vintages"
 #: Sheet names the workbook or an extra sheet writer may use; product sheets avoid them.
-RESERVED_SHEETS = (COVER, INPUTS, SUMMARY, SCENARIOS, CHECKS, TIME, "Risk")
+RESERVED_SHEETS = (
+    COVER,
+    INPUTS,
+    SUMMARY,
+    SCENARIOS,
+    CHECKS,
+    TIME,
+    RECONCILIATION,
+    VINTAGES,
+    "Risk",
+)
 #: The sheet holding the timeline rows (``[Time.X]`` in formula templates).
 TIMELINE = SUMMARY
 PRODUCT_SHEET_PREFIX = "Calc "
@@ -268,7 +280,8 @@ def make_formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
     Keys ``<kind>`` are calculation cells (black font), ``in_<kind>`` input cells
     (blue font on a light fill), ``const_<kind>`` fixed constants, ``static_<kind>``
     values pasted from the Python core; plus ``title``, ``header``, ``section``,
-    ``note``, ``label``, ``bold``, ``check`` and ``wrap``, and the conditional formats
+    ``note``, ``label``, ``bold``, ``check``, ``static_check`` (a flag from the core)
+    and ``wrap``, and the conditional formats
     ``cf_pass``, ``cf_fail``, ``cf_actual`` and ``cf_partial``.
     """
     f: dict[str, Any] = {}
@@ -315,6 +328,9 @@ def make_formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
         {"bg_color": CHECK_FILL, "bold": True, "num_format": BOOL_TEXT_FORMAT}
     )
     f["check_num"] = wb.add_format({"bg_color": CHECK_FILL, "num_format": "0"})
+    # A boolean constant under a conditional format needs a number format of its own: with
+    # General, LibreOffice fails to print the sheet.
+    f["static_check"] = wb.add_format({"bg_color": STATIC_FILL, "num_format": BOOL_TEXT_FORMAT})
     f["cf_pass"] = wb.add_format({"bg_color": CHECK_FILL, "font_color": "#006100"})
     f["cf_fail"] = wb.add_format({"bg_color": FAIL_FILL, "font_color": "#9C0006", "bold": True})
     f["cf_actual"] = wb.add_format({"bg_color": ACTUAL_FILL})

@@ -7,6 +7,9 @@
 - **Summary**: money by party (totals, NPV), calendar roll-ups, vendors, a chart;
 - **Scenarios** (several scenarios only): side-by-side values from the Python core;
 - **Checks**: live checks with the overall flag ``checks_ok``;
+- **Reconciliation** (given reported figures): reported vs modelled per vendor fiscal
+  quarter, the modelled figure a live formula, the backtest as values from the core;
+- **Vintages** (given vintage values): the value to each party by the date of the facts;
 - one **Calc <product>** sheet per product: docs/methodology.md §2–3 as formulas, each §5
   metric a defined name ``out_<product>_<metric>`` over the horizon's cells.
 
@@ -25,9 +28,11 @@ import datetime as dt
 import io
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xlsxwriter
 import xlsxwriter.worksheet
 
@@ -48,6 +53,7 @@ from .calc_sheets import (
 from .cover_sheets import write_cover, write_scenarios
 from .grid import Grid, Section, Series, layout_rows, render, write_sheet
 from .inputs_sheet import input_blocks, write_inputs
+from .reconcile_sheet import write_reconciliation
 from .summary_sheets import (
     add_chart,
     global_checks,
@@ -58,6 +64,7 @@ from .summary_sheets import (
     write_static_results,
     write_vendor_tables,
 )
+from .vintages_sheet import write_vintages
 
 #: An extra sheet writer: called with the workbook and the shared cell formats.
 SheetWriter = Callable[[xlsxwriter.Workbook, dict[str, Any]], None]
@@ -114,6 +121,9 @@ def build_workbook_bytes(
     descriptions: list[str],
     probabilities: dict[str, float] | None = None,
     extra_sheets: Sequence[SheetWriter] = (),
+    *,
+    reported: pd.DataFrame | None = None,
+    vintages: pd.DataFrame | None = None,
 ) -> bytes:
     """The workbook for one or several scenarios of the same horizon and products, as bytes.
 
@@ -131,6 +141,13 @@ def build_workbook_bytes(
         Writers called after the workbook's own sheets with ``(workbook, formats)``;
         ``formats`` holds the shared cell formats (see :func:`reports.layout.make_formats`:
         ``header``, ``title``, ``usd``, ``usd_b``, ``pct``, ``units``, ``text``, ``in_*``…).
+    reported
+        Reported figures (:func:`model.reconcile.read_reported`) for a Reconciliation
+        sheet of the first scenario; ``None`` or no rows for none (see
+        :func:`reports.export.shipped_reported`).
+    vintages
+        :func:`model.vintages.vintage_values`' long frame for a Vintages sheet; ``None``
+        for none (see :func:`reports.export.shipped_vintages`).
 
     Returns
     -------
@@ -161,7 +178,8 @@ def build_workbook_bytes(
             "strings_to_numbers": False,
         },
     )
-    fmt = make_workbook(wb, res, list(descriptions), probabilities)
+    extras = Extras(reported if reported is not None and len(reported) else None, vintages)
+    fmt = make_workbook(wb, res, list(descriptions), probabilities, extras)
     for writer in extra_sheets:
         writer(wb, fmt)
     wb.close()
@@ -180,11 +198,32 @@ def _check_arguments(
         raise ValueError(f"scenario names must be unique; repeated: {', '.join(repeated)}")
 
 
+@dataclass(frozen=True)
+class Extras:
+    """Optional sheets' data: reported figures (Reconciliation), vintage values (Vintages)."""
+
+    reported: pd.DataFrame | None = None
+    vintages: pd.DataFrame | None = None
+
+    @property
+    def sheets(self) -> list[str]:
+        """The optional sheets present, in the workbook's order."""
+        return [
+            name
+            for name, data in (
+                (lay.RECONCILIATION, self.reported),
+                (lay.VINTAGES, self.vintages),
+            )
+            if data is not None
+        ]
+
+
 def make_workbook(
     wb: xlsxwriter.Workbook,
     res: Results,
     descriptions: list[str],
     probabilities: Mapping[str, float] | None,
+    extras: Extras = Extras(),
 ) -> dict[str, Any]:
     """Write every sheet of the workbook into ``wb``; returns the shared formats."""
     variants, names = res.variants, res.names
@@ -196,7 +235,7 @@ def make_workbook(
     order = (
         [lay.COVER, lay.INPUTS, lay.SUMMARY]
         + ([lay.SCENARIOS] if multi else [])
-        + [lay.CHECKS, *sheets]
+        + [lay.CHECKS, *extras.sheets, *sheets]
     )
     ws = {name: wb.add_worksheet(name, worksheet_class=ExactWorksheet) for name in order}
     discount = eq.discount_factors(np.array([a.discount_rate]), a.horizon.months)[0]
@@ -235,8 +274,14 @@ def make_workbook(
     write_checks(ws[lay.CHECKS], wb, checks, fmt, inputs.changed_formula)
     if multi:
         write_scenarios(ws[lay.SCENARIOS], wb, res, descriptions, probabilities, fmt)
+    if extras.reported is not None:
+        write_reconciliation(ws[lay.RECONCILIATION], res, extras.reported, grid, sheets, fmt)
+    if extras.vintages is not None:
+        write_vintages(wb, ws[lay.VINTAGES], extras.vintages, fmt)
     exported = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-    cover_end = write_cover(ws[lay.COVER], variants, names, descriptions, exported, fmt)
+    cover_end = write_cover(
+        ws[lay.COVER], variants, names, descriptions, exported, fmt, extras.sheets
+    )
     add_chart(wb, ws[lay.COVER], grid, cover_end + 2)
     ws[lay.COVER].activate()
     return fmt

@@ -59,9 +59,8 @@ def scenarios_for_export(
 
 def cmd_export(args: argparse.Namespace) -> int:
     from model.fileio import write_output
-    from reports.export import scenario_description, with_scenario_sources
+    from reports.export import optional_sheets, scenario_description, with_scenario_sources
     from reports.layout import ExcelLimitError
-    from reports.risk_sheet import simulated_risk_sheet
     from reports.workbook import build_workbook_bytes
 
     inputs = [args.assumptions, args.set, args.risk, *args.scenario]
@@ -70,6 +69,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise InputError([Problem("--paths/--seed", "", "only apply with --risk RISK.yaml")])
     started = time.perf_counter()
     loaded, probs = scenarios_for_export(args.assumptions, args.scenario, args.set)
+    if args.risk:  # the Monte Carlo's modules load only when asked for
+        from reports.risk_sheet import simulated_risk_sheet
     extra = (
         [
             simulated_risk_sheet(
@@ -90,6 +91,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             [scenario_description(lo) for lo in loaded],
             probs,
             extra_sheets=extra,
+            **optional_sheets(
+                args.assumptions, loaded[0].assumptions, args.reconciliation, args.vintages
+            ),
         )
     except ExcelLimitError as exc:
         raise InputError([Problem(args.assumptions, "", str(exc))]) from None
@@ -118,6 +122,18 @@ def declare_export(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--paths", type=int, help="Monte Carlo paths (with --risk; default 10000)")
     p.add_argument("--seed", type=int, help="Monte Carlo seed (with --risk; default 0)")
+    p.add_argument(
+        "--reconciliation",
+        action=argparse.BooleanOptionalAction,
+        help="Reconciliation sheet: vendors' reported figures against the model (default: "
+        "when the shipped reported figures cover a vendor of the products)",
+    )
+    p.add_argument(
+        "--vintages",
+        action=argparse.BooleanOptionalAction,
+        help="Vintages sheet: the value to each party by the date of the facts (default: "
+        "when exporting the shipped base)",
+    )
 
 
 def cmd_import(args: argparse.Namespace) -> int:
