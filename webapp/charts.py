@@ -336,7 +336,12 @@ def period_bars(
     """Stacked bars of ``value`` by ``period`` and ``color`` (reported periods solid,
     forecast lighter, a rule after the last reported period)."""
     periods = list(dict.fromkeys(frame["period"]))
-    x = alt.X("period:O", title=period_title, sort=periods, axis=alt.Axis(labelAngle=-45))
+    x = alt.X(
+        "period:O",
+        title=period_title,
+        sort=periods,
+        axis=alt.Axis(labelAngle=-45, labelOverlap=False),
+    )
     bars = (
         alt.Chart(frame)
         .mark_bar()

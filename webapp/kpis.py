@@ -24,6 +24,7 @@ MEASURE_HELP = "Horizon total: the sum over all months. NPV: " + (
 )
 DeltaColor = Literal["normal", "inverse", "off"]
 COD_PARTY = "china_gross_revenue"  # cost of delay is shown on the whole China trade
+PER_ROW = 4  # wide enough for "-$ 2.47 B" at common screen widths
 
 
 @dataclass(frozen=True)
@@ -130,11 +131,10 @@ def delta_text(kpi: Kpi, now: float, before: float) -> tuple[str | None, DeltaCo
 
 
 def show(whatif: Results, ref: Results, ref_name: str, measure: str) -> None:
-    """Two rows of metrics; hovering shows the exact figures."""
+    """Rows of metrics; hovering shows the exact figures."""
     now, before = values(whatif, measure), values(ref, measure)
-    per_row = math.ceil(len(KPIS) / 2)
-    for start in range(0, len(KPIS), per_row):
-        for col, kpi in zip(st.columns(per_row), KPIS[start : start + per_row], strict=False):
+    for start in range(0, len(KPIS), PER_ROW):
+        for col, kpi in zip(st.columns(PER_ROW), KPIS[start : start + PER_ROW], strict=False):
             delta, colour = delta_text(kpi, now[kpi.key], before[kpi.key])
             exact = (
                 f"\n\nWhat-if: {fmt.exact_money(now[kpi.key])}; {ref_name}: "
