@@ -10,7 +10,7 @@ from model.cli import main
 from reports import layout as lay
 
 from .conftest import BASE, SCENARIOS, SETS
-from .workbook_helpers import open_book, read_named
+from .workbook_helpers import V1_BASE, open_book, read_named
 
 #: A shipped scenario outside the expected-value set.
 SEED = next(s for s in SCENARIOS if s.stem == "seed_quota")
@@ -26,6 +26,23 @@ def test_export_writes_a_workbook_whose_checks_pass(
     assert read_named(open_book(out), wb, "checks_ok") == [True]
     assert lay.SCENARIOS not in wb.sheetnames
     assert wb[lay.COVER]["B4"].value == "base"
+    assert lay.RECONCILIATION in wb.sheetnames and lay.VINTAGES in wb.sheetnames
+
+
+def test_export_options_leave_out_or_ask_for_the_optional_sheets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "plain.xlsx"
+    args = ["export", str(BASE), "--xlsx", str(out), "--no-reconciliation", "--no-vintages"]
+    assert main(args) == 0
+    names = open_book(out).sheetnames
+    assert lay.RECONCILIATION not in names and lay.VINTAGES not in names
+    assert main(["export", str(V1_BASE), "--xlsx", str(out)]) == 0
+    names = open_book(out).sheetnames
+    assert lay.RECONCILIATION in names and lay.VINTAGES not in names  # not the shipped base
+    assert main(["export", str(V1_BASE), "--xlsx", str(out), "--vintages"]) == 0
+    assert lay.VINTAGES in open_book(out).sheetnames  # the vintages on that base
+    capsys.readouterr()
 
 
 def test_export_of_a_set_adds_scenarios_with_expected_value(tmp_path: Path) -> None:

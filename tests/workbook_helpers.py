@@ -1,7 +1,9 @@
-"""Helpers for the workbook tests: shipped scenarios, named ranges and edits."""
+"""Helpers for the workbook tests: shipped scenarios, named ranges, edits and the
+Reconciliation sheet."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,7 +16,11 @@ from model import load
 from model.engine import Projection
 from model.loader import Loaded, apply_overrides, dump_assumptions, validate_raw
 from model.outputs import SUPPLIER_PREFIX, series
+from model.reconcile import STATUS_COMPARED, reconcile
 from model.schema import Assumptions
+from reports import layout as lay
+from reports.export import shipped_reported
+from reports.reconcile_sheet import HEADERS, TOP
 from reports.workbook import build_workbook_bytes, output_ranges
 
 from .conftest import BASE, ROOT, SCENARIOS
@@ -47,8 +53,49 @@ def v1(stem: str) -> Loaded:
     return load(V1_BASE, V1 / "scenarios" / f"{stem}.yaml")
 
 
-def export_one(a: Assumptions, name: str = "base", description: str = "") -> bytes:
-    return build_workbook_bytes([a], [name], [description])
+def export_one(
+    a: Assumptions, name: str = "base", description: str = "", reconciliation: bool = True
+) -> bytes:
+    """One scenario's workbook, with the Reconciliation sheet of the shipped reported
+    figures for its vendors (unless ``reconciliation`` is False)."""
+    reported = shipped_reported(a) if reconciliation else None
+    return build_workbook_bytes([a], [name], [description], reported=reported)
+
+
+def reconciliation_rows(values_wb: openpyxl.Workbook) -> list[dict[str, Any]]:
+    """The Reconciliation table, one mapping of header to value per reported figure."""
+    rows = list(values_wb[lay.RECONCILIATION].iter_rows(min_row=TOP + 1, values_only=True))
+    assert tuple(rows[0][: len(HEADERS)]) == HEADERS
+    out = []
+    for r in rows[1:]:
+        if r[0] in (None, ""):
+            break
+        out.append(dict(zip(HEADERS, r, strict=False)))
+    return out
+
+
+def _close(got: Any, want: float) -> bool:
+    """Equal within 1e-9 relative (1e-3 absolute: US$ or units)."""
+    return isinstance(got, (int, float)) and math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-3)
+
+
+def reconciliation_errors(values_wb: openpyxl.Workbook, a: Assumptions) -> list[str]:
+    """Where the sheet's live columns differ from the core's with-actuals comparison of
+    ``a`` (every row's status; modelled, difference and flag of the compared ones)."""
+    want = reconcile(a, shipped_reported(a), ("with-actuals",)).to_dict("records")
+    got = reconciliation_rows(values_wb)
+    bad = [f"{len(got)} rows, the core has {len(want)}"] if len(got) != len(want) else []
+    for g, w in zip(got, want, strict=False):
+        where = f"{w['vendor']} {w['fiscal_quarter']} {w['measure']}"
+        if g["Status (live)"] != w["status"]:
+            bad.append(f"{where}: status {g['Status (live)']!r}, the core {w['status']!r}")
+        elif w["status"] == STATUS_COMPARED and not (
+            _close(g["Modelled (live)"], w["modelled"])
+            and _close(g["Difference (live)"], w["difference"])
+            and g["Inside bound (live)"] == w["inside_bound"]
+        ):
+            bad.append(f"{where}: {g} vs the core {w}")
+    return bad
 
 
 def changed(a: Assumptions, overrides: Mapping[str, Any]) -> Assumptions:
