@@ -15,6 +15,7 @@ label of its option, so option labels are model values wherever they can be
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -62,6 +63,13 @@ class Lever:
     ui_high: float | None = None
     presets: tuple[Preset, ...] = ()
     none_text: str = ""  # the label of "not set" (None) where the parameter allows it
+
+    def shown_label(self, reference: Any) -> str:
+        """The label, without its "empty = …" note when the reference sets a value (a
+        number input cannot be emptied below a value it starts from)."""
+        if reference is None or "empty =" not in self.label:
+            return self.label
+        return re.sub(r"\s*\(empty = [^)]*\)|; empty = [^)]*", "", self.label)
 
     def path(self, owner: str = "") -> str:
         """The lever's dotted path for one product or vendor."""
@@ -132,8 +140,20 @@ PRODUCT_LEVERS: tuple[Lever, ...] = (
         ui_high=0.5,
     ),
     Lever(PRODUCT + "unit_cost_usd", "Unit cost ($/unit)", "number", 100.0, "%.0f"),
-    Lever(PRODUCT + "share_rate", "Own levy rate (fraction; empty = policy rate)", "number", 0.01),
-    Lever(PRODUCT + "china_demand_units_per_month", "China demand (units/month)", "number", 1000.0),
+    Lever(
+        PRODUCT + "share_rate",
+        "Own levy rate (fraction; empty = policy rate)",
+        "number",
+        0.01,
+        "%.3f",
+    ),
+    Lever(
+        PRODUCT + "china_demand_units_per_month",
+        "China demand (units/month)",
+        "number",
+        1000.0,
+        "%.0f",
+    ),
     Lever(
         PRODUCT + "china_demand_growth_per_year",
         "China demand growth per year",
@@ -143,16 +163,44 @@ PRODUCT_LEVERS: tuple[Lever, ...] = (
         ui_low=-0.9,
         ui_high=1.0,
     ),
-    Lever(PRODUCT + "us_shipments_units_per_month", "US shipments (units/month)", "number", 1000.0),
-    Lever(PRODUCT + "starting_inventory_units", "Starting inventory (units)", "number", 10000.0),
     Lever(
-        PRODUCT + "production_capacity_units_per_month", "Capacity (units/month)", "number", 1000.0
+        PRODUCT + "us_shipments_units_per_month",
+        "US shipments (units/month)",
+        "number",
+        1000.0,
+        "%.0f",
+    ),
+    Lever(
+        PRODUCT + "starting_inventory_units",
+        "Starting inventory (units)",
+        "number",
+        10000.0,
+        "%.0f",
+    ),
+    Lever(
+        PRODUCT + "production_capacity_units_per_month",
+        "Capacity (units/month)",
+        "number",
+        1000.0,
+        "%.0f",
     ),
     Lever(PRODUCT + "production_rule", "Production rule", "select"),
     Lever(PRODUCT + "production_paused", "Production paused until licence", "toggle"),
-    Lever(PRODUCT + "licence_cap_units", "Licence cap (units; empty = none)", "number", 10000.0),
-    Lever(PRODUCT + "tpp", "TPP (3A090; empty = not reported)", "number", 100.0),
-    Lever(PRODUCT + "dram_bandwidth_gbps", "DRAM bandwidth (GB/s; empty = n/a)", "number", 100.0),
+    Lever(
+        PRODUCT + "licence_cap_units",
+        "Licence cap (units; empty = none)",
+        "number",
+        10000.0,
+        "%.0f",
+    ),
+    Lever(PRODUCT + "tpp", "TPP (3A090; empty = not reported)", "number", 100.0, "%.0f"),
+    Lever(
+        PRODUCT + "dram_bandwidth_gbps",
+        "DRAM bandwidth (GB/s; empty = n/a)",
+        "number",
+        100.0,
+        "%.0f",
+    ),
 )
 VENDOR_LEVERS: tuple[Lever, ...] = (
     Lever(VENDOR + "fiscal_year_end_month", "Fiscal year ends", "select", none_text="horizon's"),

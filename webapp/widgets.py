@@ -173,7 +173,7 @@ def _number(b: Bound, default: Any, help_: str) -> None:
     """A number-input lever."""
     lo, hi = _range(b, default)
     st.number_input(
-        b.lever.label,
+        b.lever.shown_label(default),
         min_value=lo,
         max_value=hi,
         value=default,
