@@ -26,7 +26,7 @@ from model.calendar import month_labels
 from model.outputs import period_labels
 from model.schema import Assumptions
 from reports import layout as lay
-from reports.export import with_scenario_sources
+from reports.export import shipped_reported, shipped_vintages, with_scenario_sources
 from reports.recalc import recalculate, strip_cached
 from reports.workbook import build_workbook_bytes
 from reports.xlsx_import import read_inputs
@@ -39,6 +39,7 @@ from .workbook_helpers import (
     open_book,
     output_errors,
     read_named,
+    reconciliation_errors,
     set_cell,
     set_inputs,
     shipped,
@@ -53,8 +54,10 @@ SCENARIO_ONLY = shipped()[1:]
 #: Positions of the scenario switch tried besides the first (each shipped scenario is
 #: also recalculated on its own).
 SWITCH_TO = (3, 15)
-#: The base export must print on at most this many pages (LibreOffice, US Letter).
+#: The base export's own sheets must print on at most this many pages (LibreOffice, US
+#: Letter); the Reconciliation and Vintages sheets add one page each.
 MAX_PRINTED_PAGES = 25
+OPTIONAL_SHEETS_PAGES = 2
 
 
 def _date(text: str) -> dt.datetime:
@@ -255,6 +258,7 @@ def batch(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> Batch:
             b.multi,
             [lo.name for lo in SCENARIO_ONLY],
             [lo.scenario.description for lo in SCENARIO_ONLY if lo.scenario],
+            reported=shipped_reported(b.multi[0]),
         ),
     )
     for k in SWITCH_TO:
@@ -316,9 +320,11 @@ def _assert_outputs(
 def test_recalculated_outputs_equal_the_core_for_every_shipped_scenario(
     batch: Batch, i: int
 ) -> None:
-    _assert_outputs(batch, f"single{i:02d}", with_scenario_sources(SHIPPED[i]))
+    a = with_scenario_sources(SHIPPED[i])
+    _assert_outputs(batch, f"single{i:02d}", a)
     out = open_book(batch.out[f"single{i:02d}"], data_only=True)
     assert read_named(open_book(batch.src[f"single{i:02d}"]), out, "checks_ok") == [True]
+    assert not reconciliation_errors(out, a)
 
 
 @pytest.mark.parametrize(
@@ -331,6 +337,7 @@ def test_active_scenario_switch_drives_the_live_model(batch: Batch, k: int) -> N
     out = open_book(batch.out[key], data_only=True)
     assert out[lay.COVER]["B4"].value == SCENARIO_ONLY[k - 1].name
     assert read_named(open_book(batch.src[key]), out, "active_scenario") == [k]
+    assert not reconciliation_errors(out, batch.multi[k - 1])  # the live columns switch too
 
 
 @pytest.mark.parametrize("key", ["asis", "multi"])
@@ -382,6 +389,7 @@ def test_changed_inputs_recalculate_exactly_as_the_core(batch: Batch, key: int) 
     )
     assert read_named(names, out, "checks_ok") == [True]
     _assert_summary(names, out, a)
+    assert not reconciliation_errors(out, a)
 
 
 def _assert_summary(names: Any, out: Any, a: Assumptions) -> None:
@@ -481,18 +489,30 @@ def printed_pages(pdf: Path) -> int:
 
 
 def test_base_export_prints_on_few_pages(soffice: str, tmp_path: Path) -> None:
-    """Printed like a banker's model: a year of months per page, at most 25 pages."""
-    book = tmp_path / "base.xlsx"
-    book.write_bytes(export_one(with_scenario_sources(SHIPPED[0]), "base"))
+    """Printed like a banker's model: a year of months per page, at most 25 pages for the
+    base export's own sheets; the Reconciliation and Vintages sheets one page each."""
+    base = with_scenario_sources(SHIPPED[0])
+    plain, full = tmp_path / "plain.xlsx", tmp_path / "full.xlsx"
+    plain.write_bytes(export_one(base, "base", reconciliation=False))
+    full.write_bytes(
+        build_workbook_bytes(
+            [base],
+            ["base"],
+            [""],
+            reported=shipped_reported(base),
+            vintages=shipped_vintages(),
+        )
+    )
     profile = tmp_path / "profile"
     subprocess.run(
         [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-         "--convert-to", "pdf", "--outdir", str(tmp_path), str(book)],
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(plain), str(full)],
         capture_output=True, timeout=300, check=False,
     )  # fmt: skip
-    pdf = tmp_path / "base.pdf"
-    assert pdf.is_file(), "LibreOffice wrote no PDF"
-    pages = printed_pages(pdf)
+    for name in ("plain", "full"):
+        assert (tmp_path / f"{name}.pdf").is_file(), f"LibreOffice wrote no PDF of {name}"
+    pages = printed_pages(tmp_path / "plain.pdf")
     products = len(SHIPPED[0].assumptions.products)
     years = 3  # 36 months from January
     assert products * years < pages <= MAX_PRINTED_PAGES, pages
+    assert printed_pages(tmp_path / "full.pdf") == pages + OPTIONAL_SHEETS_PAGES
