@@ -172,8 +172,8 @@ def write_scenarios(
         "with Inputs!active_scenario.",
         fmt["note"],
     )
-    totals = res.totals[res.totals["product"] == ALL]
-    delay = res.delay_cost[res.delay_cost["product"] == ALL]
+    totals = records(res.totals[res.totals["product"] == ALL], ("scenario", "party"))
+    delay = records(res.delay_cost[res.delay_cost["product"] == ALL], ("scenario", "party"))
     cols = _party_columns()
     head = ["#", "Scenario", "Description", "Probability", "Delay (months)"]
     top = 4
@@ -185,8 +185,7 @@ def write_scenarios(
     ws.set_row(top, 45)
     for i, name in enumerate(names):
         r = top + 1 + i
-        rows = totals[totals["scenario"] == name].set_index("party")
-        d = float(delay[delay["scenario"] == name]["delay_months"].iloc[0])
+        d = float(delay[(name, PARTIES[0].key)]["delay_months"])
         ws.write_number(r, 0, i + 1, fmt["static_integer"])
         write_text(ws, r, 1, name, fmt["static_text"])
         write_text(ws, r, 2, descriptions[i], fmt["static_text"])
@@ -197,17 +196,17 @@ def write_scenarios(
             ws.write_number(r, 3, p, fmt["static_pct"])
         _number_or_text(ws, r, 4, d, "never", fmt["static_integer"])
         for c, (party, _label, column) in enumerate(cols, start=len(head)):
-            ws.write_number(r, c, float(rows.loc[party, column]), fmt["static_usd_bn"])
+            ws.write_number(r, c, float(totals[(name, party)][column]), fmt["static_usd_bn"])
     last = top + len(names)
     wb.define_name("scenario_names", f"={quote_range(lay.SCENARIOS, top + 1, 1, last, 1)}")
     wb.define_name("scenario_descriptions", f"={quote_range(lay.SCENARIOS, top + 1, 2, last, 2)}")
     r = last + 1
     if probabilities:
-        ev = expected_value(res.totals, dict(probabilities)).set_index(["product", "party"])
+        ev = records(expected_value(res.totals, dict(probabilities)), ("product", "party"))
         write_text(ws, r, 1, "Expected value (probability-weighted)", fmt["bold"])
         ws.write_number(r, 3, math.fsum(probabilities.values()), fmt["static_pct"])
         for c, (party, _label, column) in enumerate(cols, start=len(head)):
-            ws.write_number(r, c, float(ev.loc[(ALL, party), column]), fmt["static_usd_bn"])
+            ws.write_number(r, c, float(ev[(ALL, party)][column]), fmt["static_usd_bn"])
         r += 1
     _write_delay(ws, r + 2, res, delay, fmt)
     ws.set_column(0, 0, 4)
@@ -224,7 +223,7 @@ def _write_delay(
     ws: xlsxwriter.worksheet.Worksheet,
     top: int,
     res: Results,
-    delay: pd.DataFrame,
+    delay: Records,
     fmt: Mapping[str, Any],
 ) -> None:
     ws.write_string(
@@ -246,22 +245,23 @@ def _write_delay(
             ("total per month", "total_per_month_usd"),
         )
     ]
-    nxt = res.next_month[res.next_month["product"] == ALL]
+    nxt = records(res.next_month[res.next_month["product"] == ALL], ("scenario", "party"))
     cols += [(p.key, f"{p.label}: next month", "next") for p in PARTIES]
     for c, h in enumerate(head + [c[1] for c in cols]):
         ws.write_string(top, c, h, fmt["header"])
     ws.set_row(top, 45)
     for i, name in enumerate(res.names):
         r = top + 1 + i
-        rows = delay[delay["scenario"] == name].set_index("party")
-        later = nxt[nxt["scenario"] == name].set_index("party")
         ws.write_number(r, 0, i + 1, fmt["static_integer"])
         write_text(ws, r, 1, name, fmt["static_text"])
-        _number_or_text(
-            ws, r, 4, float(rows["delay_months"].iloc[0]), "never", fmt["static_integer"]
-        )
+        d = float(delay[(name, PARTIES[0].key)]["delay_months"])
+        _number_or_text(ws, r, 4, d, "never", fmt["static_integer"])
         for c, (party, _label, column) in enumerate(cols, start=len(head)):
-            v = later.loc[party, "total_usd"] if column == "next" else rows.loc[party, column]
+            v = (
+                nxt[(name, party)]["total_usd"]
+                if column == "next"
+                else delay[(name, party)][column]
+            )
             _number_or_text(ws, r, c, float(v), "n/a", fmt["static_usd_bn"])
 
 
@@ -272,6 +272,17 @@ def _number_or_text(
         ws.write_number(r, c, v, f)
     else:
         ws.write_string(r, c, text, f)
+
+
+#: Rows of a frame by the values of some of its columns.
+Records = dict[tuple[Any, ...], dict[str, Any]]
+
+
+def records(frame: pd.DataFrame, keys: Sequence[str]) -> Records:
+    """The rows of ``frame`` as dictionaries, by the values of its ``keys`` columns: one
+    dictionary lookup per cell written instead of a pandas selection."""
+    index = zip(*(frame[k] for k in keys), strict=True)
+    return dict(zip(index, frame.to_dict("records"), strict=True))
 
 
 def quote_range(sheet: str, r0: int, c0: int, r1: int, c1: int) -> str:

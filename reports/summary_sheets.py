@@ -27,6 +27,7 @@ from model.schema import Assumptions
 
 from . import layout as lay
 from .calc_sheets import supplier_keys, vendor_products, vendor_tag
+from .cover_sheets import Records, records
 from .grid import Grid, Scalar, Section, Series
 
 #: Party -> line item of the product sheets (``suppliers`` sums the supplier rows).
@@ -479,8 +480,8 @@ def write_static_results(
     product (total and NPV): values from the Python core at export, labelled as such."""
     name = res.names[variant]
     pids = list(res.projection.inputs.product_ids)
-    delay = res.delay_cost[res.delay_cost["scenario"] == name].set_index(["party", "product"])
-    nxt = res.next_month[res.next_month["scenario"] == name].set_index(["party", "product"])
+    delay = records(res.delay_cost[res.delay_cost["scenario"] == name], ("party", "product"))
+    nxt = records(res.next_month[res.next_month["scenario"] == name], ("party", "product"))
     r = _static_table(
         ws,
         start_row,
@@ -513,7 +514,7 @@ def _static_table(
     r: int,
     fmt: Mapping[str, Any],
     pids: list[str],
-    frame: Any,
+    frame: Records,
     title: str,
     measures: list[tuple[str, str]],
     delay_row: bool = False,
@@ -537,7 +538,7 @@ def _static_table(
     if delay_row:
         ws.write_string(r, lay.COL_LABEL, "Months of delay (d)", fmt["label"])
         for k, pid in enumerate(keys):
-            d = float(frame.loc[("us_government", pid), "delay_months"])
+            d = float(frame[("us_government", pid)]["delay_months"])
             _number_or_text(
                 ws,
                 r,
@@ -551,7 +552,7 @@ def _static_table(
         for party in PARTIES:
             ws.write_string(r, lay.COL_LABEL, party.label + suffix, fmt["label"])
             for k, pid in enumerate(keys):
-                v = float(frame.loc[(party.key, pid), column])
+                v = float(frame[(party.key, pid)][column])
                 _number_or_text(ws, r, lay.month_col(k), v, "n/a", fmt["static_usd"])
             r += 1
     return r
