@@ -12,7 +12,7 @@ from model.loader import InputError
 from webapp import compute, files, kpis, state, tabs, widgets
 from webapp.catalog import catalog
 from webapp.levers import lever_map
-from webapp.notices import headline, plural, problems_text, summary
+from webapp.notices import headline, problems_text
 from webapp.view import View
 
 st.set_page_config(page_title="Chip Export Impact", page_icon=":material/memory:", layout="wide")
@@ -39,13 +39,13 @@ measure = (
     )
     or "total_usd"
 )
-ignored = state.notices(ref.id, current)
-if ignored:
-    st.warning(summary(f"{plural(len(ignored), 'value')} ignored from the link:", ignored))
+state.shown_view(state.MEASURE_KEY, kpis.MEASURES[measure])
+link_notes = st.empty()  # filled last: the view's widgets below check the link too
 try:
     raw, whatif = state.whatif(ref, current)
 except InputError as exc:
     state.sync_address(ref.id, current, levers)
+    widgets.link_notes(link_notes, ref.id, current)
     st.error(problems_text("The what-if is not valid; change these levers:", exc.problems))
     st.stop()
 state.sync_address(ref.id, current, levers)
@@ -57,3 +57,4 @@ kpis.show(results, ref_results, ref.name, measure)
 kpis.show_checks(whatif)
 files.download_buttons(cat, ref, current, key, raw, whatif)
 tabs.show(View(cat, ref, current, key, whatif, results, ref_results, measure))
+widgets.link_notes(link_notes, ref.id, current)

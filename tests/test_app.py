@@ -647,3 +647,19 @@ def test_an_optional_number_can_be_set_and_emptied() -> None:
     at.sidebar.number_input(key="products.h200.share_rate").set_value(None)
     ok(at.run())
     assert kpi_values(at)["US government"][0] == fmt.money(total(core(), "us_government"))
+
+
+def test_view_values_a_link_cannot_show_are_reported() -> None:
+    at = ok(start(tab="Bogus", measure="Gross", period="Weekly", product="Nvidia H200 (h200)"))
+    warning = plain(at.warning[0].value)
+    assert warning.startswith("3 values ignored from the link:")
+    for word in (
+        "tab: not one of its choices (showing 'Timeline') (got 'Bogus')",
+        "measure",
+        "period",
+    ):
+        assert word in warning, word
+    assert at.session_state[state.PRODUCT_KEY] == "h200"
+    at = ok(start(tab="Scenarios", measure="NPV", party="US government"))
+    assert not at.warning
+    assert at.session_state[state.PARTY_KEY] == "us_government"

@@ -14,7 +14,7 @@ from model.loader import InputError
 
 from . import charts, compute, fmt
 from .kpis import COD_PARTY, MEASURES
-from .state import BIND, PARTY_KEY
+from .state import BIND, PARTY_KEY, shown_view
 from .view import View
 
 WHATIF = "Your what-if"
@@ -121,6 +121,7 @@ def render(view: View) -> None:
         )
         or PARTIES[0].key
     )
+    shown_view(PARTY_KEY, PARTY_LABELS[party])
     try:
         ev = expected_value(totals, probs, "probabilities") if probs else None
     except InputError as exc:

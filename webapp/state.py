@@ -54,11 +54,12 @@ GENERATION_KEY, SHOWN_KEY, UNBOUND_KEY, WRITTEN_KEY = (
     "unbound_once",
     "address_written",
 )
-NOTICE_KEY, NOTICE_SIGNATURE_KEY, BOOT_KEY, CHECK_KEY = (
+NOTICE_KEY, NOTICE_SIGNATURE_KEY, BOOT_KEY, CHECK_KEY, VIEW_CHECK_KEY = (
     "notices",
     "notice_signature",
     "booted",
     "link_check",
+    "view_check",
 )
 
 
@@ -177,6 +178,7 @@ def boot(cat: Catalog) -> None:
     st.session_state[TABLES_KEY] = dict(got.tables)
     st.session_state[EXTRA_KEY] = dict(got.extras)
     st.session_state[CHECK_KEY] = {k: texts[k] for k in got.levers}
+    st.session_state[VIEW_CHECK_KEY] = {k: texts[k] for k in VIEW_KEYS - {SERIES_KEY} if k in texts}
     st.session_state[NOTICE_KEY] = list(got.ignored)
     st.session_state[WRITTEN_KEY] = set(got.extras) | {
         f"products.{pid}.{links.ALLOCATIONS}" for pid in got.tables
@@ -210,6 +212,22 @@ def check_link(ref: Reference) -> None:
             st.session_state.setdefault(NOTICE_KEY, []).append(
                 links.said(path, "the widget could not show it", text)
             )
+
+
+def shown_view(key: str, label: str) -> None:
+    """On the first run, a view widget (tab, measure, period…) reports the label it
+    shows; a link that asked for another one is told it was ignored."""
+    pending = st.session_state.get(VIEW_CHECK_KEY) or {}
+    text = pending.pop(key, None)
+    if text is not None and text != label:
+        st.session_state.setdefault(NOTICE_KEY, []).append(
+            links.said(key, f"not one of its choices (showing {label!r})", text)
+        )
+
+
+def end_view_check() -> None:
+    """After the first run's view is drawn: widgets not drawn check nothing later."""
+    st.session_state.pop(VIEW_CHECK_KEY, None)
 
 
 def _scalar_text(value: Any) -> str:

@@ -17,14 +17,14 @@ from model.analysis import ALL, PARTIES, PARTY_LABELS
 from model.outputs import metric_info
 
 from . import assumptions_tab, charts, compute, fmt, scenarios_tab, vendors_tab
-from .state import BIND, PERIOD_KEY, PRODUCT_KEY, SERIES_KEY, TAB_KEY
+from .state import BIND, PERIOD_KEY, PRODUCT_KEY, SERIES_KEY, TAB_KEY, shown_view
 from .view import View
 
 
 def product_picker(view: View) -> str:
     """One chip, or all of them added up (for every tab, bound to the address)."""
     ids = [ALL, *(p.id for p in view.whatif.products)]
-    return str(
+    product = str(
         st.selectbox(
             "Product",
             ids,
@@ -34,11 +34,13 @@ def product_picker(view: View) -> str:
             bind=BIND,
         )
     )
+    shown_view(PRODUCT_KEY, view.product_label(product))
+    return product
 
 
 def period_picker() -> str:
     """Months, quarters or years (for every tab drawn by period, bound to the address)."""
-    return str(
+    period = str(
         st.segmented_control(
             "Period",
             list(charts.PERIODS),
@@ -53,6 +55,8 @@ def period_picker() -> str:
         )
         or "month"
     )
+    shown_view(PERIOD_KEY, charts.PERIODS[period])
+    return period
 
 
 def shown_period(view: View, period: str, product: str) -> tuple[str, int, str]:
@@ -280,6 +284,7 @@ def show(view: View) -> None:
     reruns the page)."""
     view = controls(view)
     containers = st.tabs(LABELS, key=TAB_KEY, on_change="rerun", bind=BIND)
+    shown_view(TAB_KEY, str(st.session_state.get(TAB_KEY, LABELS[0])))
     for container, (_, render) in zip(containers, TABS, strict=True):
         if container.open is not False:
             with container:

@@ -10,7 +10,7 @@ import streamlit as st
 from model.calendar import month_labels
 
 from . import charts, fmt
-from .state import BIND, VENDOR_PERIOD_KEY
+from .state import BIND, VENDOR_PERIOD_KEY, shown_view
 from .view import View
 
 KINDS = {"fiscal_year": "Fiscal year", "fiscal_quarter": "Fiscal quarter"}
@@ -79,6 +79,7 @@ def render(view: View) -> None:
         )
         or "fiscal_year"
     )
+    shown_view(VENDOR_PERIOD_KEY, KINDS[kind])
     frame = vendor_frame(view, kind)
     vendors = list(dict.fromkeys(frame["vendor"]))
     for col, vendor in zip(st.columns(len(vendors)), vendors, strict=True):

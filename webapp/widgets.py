@@ -32,6 +32,7 @@ from .levers import (
     value_at,
     widget_range,
 )
+from .notices import plural, summary
 
 BOUNDS_KEY = "slider_bounds"
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
@@ -382,3 +383,11 @@ def sidebar(cat: Catalog) -> Reference:
         files.upload_widget()
     state.check_link(ref)
     return ref
+
+
+def link_notes(box: Any, ref_id: str, current: dict[str, Any]) -> None:
+    """The values ignored from the link, in one warning (until the what-if changes)."""
+    state.end_view_check()
+    ignored = state.notices(ref_id, current)
+    if ignored:
+        box.warning(summary(f"{plural(len(ignored), 'value')} ignored from the link:", ignored))
