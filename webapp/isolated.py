@@ -70,4 +70,4 @@ def run_isolated(fn: Callable[..., T], *args: Any, timeout: float) -> T:
         receive.close()
     if status != "ok":
         raise WorkFailedError(value)
-    return value  # type: ignore[no-any-return]
+    return value
