@@ -16,10 +16,14 @@ from typing import Literal
 SECTION_NAMES = ("horizon", "policy", "timeline", "demand")
 TOP_KEYS = ("discount_rate",)
 #: Product fields that hold a mapping addressed by a sub-key.
-PRODUCT_MAPPINGS = {"bom_usd_per_unit": "bom", "actual_shipments": "actual"}
+PRODUCT_MAPPINGS = {
+    "bom_usd_per_unit": "bom",
+    "actual_shipments": "actual",
+    "china_allocations": "pace",  # a risk file's pace of future batches
+}
 ALL_PRODUCTS = "*"
 
-Scope = Literal["top", "section", "product", "bom", "actual", "vendor"]
+Scope = Literal["top", "section", "product", "bom", "actual", "pace", "vendor"]
 
 PATH_HELP = (
     "use discount_rate, <section>.<key> (sections: horizon, policy, timeline, demand), "
@@ -34,7 +38,9 @@ class DottedPath:
 
     ``scope`` says what it addresses: a top-level value, a section's key, a product's
     key, one supplier of a product's bill of materials (``sub`` = supplier id), one
-    month of a product's reported actuals (``sub`` = month) or a vendor's key.
+    month of a product's reported actuals (``sub`` = month), one component of the pace of
+    China's future batches in a risk file (``sub`` = ``units_per_buyer`` …) or a
+    vendor's key.
     """
 
     scope: Scope
@@ -79,6 +85,6 @@ def parse_path(text: str) -> DottedPath | str:
     if head == "products" and len(parts) == 4:
         scope = PRODUCT_MAPPINGS.get(parts[2])
         if scope is None:
-            return f"only {' and '.join(PRODUCT_MAPPINGS)} have sub-keys"
+            return f"only {', '.join(PRODUCT_MAPPINGS)} have sub-keys"
         return DottedPath(scope, parts[2], product=parts[1], sub=parts[3])  # type: ignore[arg-type]
     return f"unknown path: {PATH_HELP}"

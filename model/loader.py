@@ -74,6 +74,11 @@ def resolve_override(raw: dict[str, Any], text: str) -> tuple[dict[str, Any], st
             return vendors
         vendor = _child(vendors, path.vendor or "", f"vendors.{path.vendor}")
         return vendor if isinstance(vendor, str) else (vendor, path.key)
+    if path.scope == "pace":
+        return (
+            f"products.{path.product}.china_allocations is set as a whole list of "
+            "{month, units} batches; the pace of future batches belongs in a risk file"
+        )
     return _resolve_product(raw, path)
 
 

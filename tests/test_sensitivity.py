@@ -122,7 +122,7 @@ def test_user_ranges_in_months_and_choices() -> None:
         ({"parameters": ["policy.levy_ends"]}, "no closed range in the schema"),
         ({"ranges": {"demand.erosion_per_month": ("0.5", "0.1")}}, "low must not exceed high"),
         ({"ranges": {"demand.erosion_per_month": ("0.5", "2")}}, "must be within [0, 1]"),
-        ({"ranges": {"demand.erosion_per_month": ("a", "0.1")}}, "must be a number"),
+        ({"ranges": {"demand.erosion_per_month": ("a", "0.1")}}, "is not a number"),
         ({"output": "nobody"}, "unknown party"),
         ({"product": "b200"}, "unknown product"),
         ({"measure": "mean"}, "choose total or npv"),

@@ -35,7 +35,7 @@ from ..calendar import fiscal_quarter_label as quarter_label
 from ..calendar import fiscal_quarter_ordinal as quarter_ordinal
 from ..gate import CSV_LIMIT, InputError, Problem, read_text_limited
 from ..outputs import aggregate, long_frame
-from ..schema import Assumptions
+from ..schema import Assumptions, ParamInfo, parse_text
 
 REQUIRED = ("fiscal_quarter", "revenue_usd_billions", "verified", "source")
 #: A revenue figure as a person writes it: digits, one optional point and exponent.
@@ -43,7 +43,8 @@ PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 #: Largest quarterly revenue accepted, in USD billions (far above any vendor's).
 MAX_REVENUE = 1e6
 MIN_QUARTERS = 8
-TRUE_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+VERIFIED = ParamInfo("verified", "history", "Whether a second source confirms the figure.",
+                     "yes/no", "bool")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,10 @@ def _row(
         )
         problems.append(Problem(file, f"{where}.revenue_usd_billions", rule, text, True))
         value = math.nan
-    flag = TRUE_WORDS.get((raw.get("verified") or "").strip().lower())
+    try:
+        flag: bool | None = parse_text(VERIFIED, raw.get("verified") or "")
+    except ValueError:
+        flag = None
     if flag is None:
         problems.append(
             Problem(file, f"{where}.verified", "must be true or false", raw.get("verified"), True)

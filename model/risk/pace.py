@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import equations as eq
 from ..calendar import month_index
+from ..dotted import parse_path
 from ..engine import Inputs
 from ..schema import Assumptions, ParamInfo
 from ..targets import Target
@@ -82,10 +83,10 @@ AFTER_FACTS = ("next_batch", "stops")
 
 def split(path: str) -> tuple[str, str] | None:
     """``(product id, component)`` of a batch-pace path, or None for any other path."""
-    parts = path.split(".")
-    if len(parts) == 4 and parts[0] == "products" and parts[2] == KEY:
-        return parts[1], parts[3]
-    return None
+    parsed = parse_path(path)
+    if isinstance(parsed, str) or parsed.scope != "pace":
+        return None
+    return parsed.product or "", parsed.sub or ""
 
 
 def facts_month(a: Assumptions) -> float:

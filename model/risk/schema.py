@@ -49,6 +49,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from ..dotted import ALL_PRODUCTS, parse_path
 from ..encoding import DISCRETE_ONLY, MONTH_KINDS, decode, encode, in_range
 from ..gate import InputError, Problem, read_yaml
 from ..loader import check_probabilities
@@ -234,6 +235,12 @@ def _problems(exc: ValidationError, file: str) -> list[Problem]:
         )
         out.append(Problem(file, ".".join(loc) or "(top level)", rule, err.get("input"), show))
     return out
+
+
+def _every_product(path: str) -> bool:
+    """Whether a path addresses every product (``products.*.<key>``)."""
+    parsed = parse_path(path)
+    return not isinstance(parsed, str) and parsed.product == ALL_PRODUCTS
 
 
 def load_risk(path: str | Path, assumptions: Assumptions) -> RiskSpec:
@@ -597,7 +604,8 @@ def _check_support(
             if math.isinf(v) and info.key == "licence_cap_units":
                 continue
             if not in_range(v, info):
-                what = f" for product {name}" if name and m.target.path.split(".")[1] == "*" else ""
+                every = _every_product(m.target.path)
+                what = f" for product {name}" if name and every else ""
                 problems.append(
                     Problem(
                         file,

@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import ALL, party_arrays
-from ..encoding import DISCRETE_ONLY, MONTH_KINDS, decode, encode
+from ..dotted import parse_path
+from ..encoding import DISCRETE_ONLY, decode, encode
 from ..engine import Inputs, project
 from ..gate import InputError, Problem
-from ..schema import Assumptions, parameter_table
+from ..schema import Assumptions, parameter_table, parse_text
 from ..targets import (
     ALL_PRODUCTS,
     GLOBAL_TARGETS,
@@ -128,17 +129,19 @@ def parse_range(text: str) -> tuple[str, tuple[str, str]]:
     return path.strip(), (low.strip(), high.strip())
 
 
+def _product_id(path: str) -> str:
+    parsed = parse_path(path)
+    return "" if isinstance(parsed, str) else parsed.product or ""
+
+
 def _user_value(target: Target, text: Any, start: str) -> float | str:
+    """A range end typed by the user, as the engine's number (or the rule it breaks)."""
     value: Any = text
-    if isinstance(text, str) and target.info.kind not in (*MONTH_KINDS, "choice"):
-        low = text.lower()
-        if target.info.kind == "bool" and low in ("true", "false", "yes", "no"):
-            value = low in ("true", "yes")
-        else:
-            try:
-                value = float(text) if low not in ("null", "none") else None
-            except ValueError:
-                return "must be a number"
+    if isinstance(text, str):
+        try:
+            value = parse_text(target.info, text)
+        except ValueError as exc:
+            return str(exc)
     return encode(target.info, value, start)
 
 
@@ -179,7 +182,7 @@ def _swing(
     problems: list[Problem],
 ) -> Swing | None:
     if target.field == pace.FIELD and not _paced(spec, target.products[0]):
-        pid = path.split(".")[1]
+        pid = _product_id(path)
         problems.append(
             Problem(
                 "--param",
