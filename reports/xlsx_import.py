@@ -16,6 +16,7 @@ import math
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,7 +215,7 @@ _CELL_VALUE = re.compile(rb"<v>([^<]*)</v>")
 
 def _row_problem(data: bytes, part: str, exc: _RowError, name: str) -> InputError:
     """Name the cell that could not be read: a number that is not one (``NaN``, ``inf``)."""
-    with contextlib.suppress(KeyError, zipfile.BadZipFile, OSError, ValueError):
+    with contextlib.suppress(KeyError, zipfile.BadZipFile, OSError, ValueError, zlib.error):
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             xml = zf.read(part)
         for m in _CELL_XML.finditer(xml):
