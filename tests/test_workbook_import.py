@@ -160,6 +160,7 @@ def test_cells_a_person_may_type_are_read_as_meant(tmp_path: Path) -> None:
             "policy_levy_ends": "None",
             "policy_mechanism": "Import_Tariff",
             "h200_production_paused": "false",
+            "h20_quota_applies": "Yes",  # the schema's words for a switch typed as text
             "h200_licence_cap_units": 5,
             "horizon_months": 36.0,
             "h200_name": 200,
@@ -169,6 +170,7 @@ def test_cells_a_person_may_type_are_read_as_meant(tmp_path: Path) -> None:
     assert (a.timeline.china_approval, a.timeline.us_approval) == ("2027-02", "2026-06")
     assert a.policy.levy_ends is None and a.policy.mechanism == "import_tariff"
     assert a.products[0].production_paused is False
+    assert next(p for p in a.products if p.id == "h20").quota_applies is True
     assert a.products[0].licence_cap_units == 5.0 and a.products[0].name == "200"
     assert isinstance(a.horizon.months, int)
 
