@@ -187,28 +187,14 @@ def main() -> None:
 
 def _dask_rows(a: Any, spec: Any, h: int, per_path: float, args: argparse.Namespace) -> None:
     try:
-        from distributed import Client, LocalCluster
+        import distributed  # noqa: F401
     except ImportError:
         print("dask: not installed (pip install 'chip-export-impact[dask]')")
         return
-    import logging
-
-    import dask
-
-    from model.risk.dask_runner import TRIM, dask_chunks
+    from model.risk.dask_runner import LOCAL, client_for, dask_chunks
 
     t = time.perf_counter()
-    with (
-        dask.config.set({TRIM: None}),
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with client_for(LOCAL) as client:
         start = time.perf_counter() - t
         chunk = args.chunk
         on_dask = dask_chunks(client)

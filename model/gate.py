@@ -544,3 +544,21 @@ def yaml_mapping(text: str, name: str) -> dict[str, Any]:
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Load a YAML mapping from a file, within :data:`YAML_LIMIT` and the loader's rules."""
     return yaml_mapping(read_text_limited(path, YAML_LIMIT, "YAML files"), str(path))
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def csv_records(text: str, name: str) -> tuple[list[dict[str, str]], list[str]]:
+    """The rows (as mappings by header) and the header of CSV text; an unreadable CSV
+    is an :class:`InputError` naming ``name``."""
+    import csv
+    import io
+
+    try:
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        rows = list(reader)
+        header = list(reader.fieldnames or [])
+    except csv.Error as exc:
+        raise InputError([Problem(name, "", f"is not a readable CSV file ({exc})")]) from None
+    return rows, header

@@ -24,8 +24,6 @@ which reads the files through the input gate.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,7 +35,7 @@ import pandas as pd
 
 from .calendar import FISCAL_QUARTER_RE, fiscal_quarter, month_index, month_labels
 from .engine import Inputs, Projection, project
-from .gate import CSV_LIMIT, InputError, Problem, read_text_limited
+from .gate import CSV_LIMIT, InputError, Problem, csv_records, read_text_limited
 from .schema import Assumptions
 
 #: Measures a reported row may give, and the model's figure for each (None: not modelled).
@@ -89,12 +87,7 @@ def parse_reported(text: str, name: str = "reported") -> pd.DataFrame:
         >= 0, a fiscal quarter not written ``FYyyyy-Qn``, an empty vendor or source, or a
         (vendor, quarter, measure) given twice.
     """
-    try:
-        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-        rows = list(reader)
-        header = list(reader.fieldnames or [])
-    except csv.Error as exc:
-        raise InputError([Problem(name, "", f"is not a readable CSV file ({exc})")]) from None
+    rows, header = csv_records(text, name)
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         rule = f"missing column(s) {', '.join(missing)}; needs {', '.join(COLUMNS)}"

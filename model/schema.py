@@ -657,24 +657,19 @@ def _table_by_key() -> dict[tuple[str, str], ParamInfo]:
 def info_for(path: DottedPath) -> ParamInfo | None:
     """The metadata of a parsed dotted path; None for structured values (batches, actuals)."""
     table = _table_by_key()
-    if path.scope == "bom":
+    entry = {
+        "bom": (f"Supplier '{path.sub}' revenue per chip produced.", "USD/unit", "money"),
+        "actual": (f"Reported China shipments in {path.sub}.", "units", "count"),
+    }.get(path.scope)
+    if entry is not None:  # one value of a product's mapping (a supplier, a month)
+        description, unit, quantity = entry
         return ParamInfo(
             key=path.sub or "",
             section="product",
-            description=f"Supplier '{path.sub}' revenue per chip produced.",
-            unit="USD/unit",
+            description=description,
+            unit=unit,
             kind="number",
-            quantity="money",
-            low=0.0,
-        )
-    if path.scope == "actual":
-        return ParamInfo(
-            key=path.sub or "",
-            section="product",
-            description=f"Reported China shipments in {path.sub}.",
-            unit="units",
-            kind="number",
-            quantity="count",
+            quantity=quantity,
             low=0.0,
         )
     section = {"top": "top", "product": "product", "vendor": "vendor"}.get(path.scope)

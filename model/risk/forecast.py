@@ -13,8 +13,6 @@ quarters, is shown on top. See ``docs/risk.md`` for the choice and its diagnosti
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 import warnings
@@ -33,7 +31,7 @@ from ..calendar import FISCAL_QUARTER_RE as FQ_RE
 from ..calendar import fiscal_quarter, month_labels
 from ..calendar import fiscal_quarter_label as quarter_label
 from ..calendar import fiscal_quarter_ordinal as quarter_ordinal
-from ..gate import CSV_LIMIT, InputError, Problem, read_text_limited
+from ..gate import CSV_LIMIT, InputError, Problem, csv_records, read_text_limited
 from ..outputs import aggregate, long_frame
 from ..schema import Assumptions, ParamInfo, parse_text
 
@@ -87,12 +85,7 @@ def parse_history(text: str, name: str = "history") -> pd.DataFrame:
     must be unique and consecutive (in any order in the file); at least
     :data:`MIN_QUARTERS` are needed.
     """
-    try:
-        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-        rows = list(reader)
-        header = list(reader.fieldnames or [])
-    except csv.Error as exc:
-        raise InputError([Problem(name, "", f"is not a readable CSV file ({exc})")]) from None
+    rows, header = csv_records(text, name)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InputError(
