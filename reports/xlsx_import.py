@@ -675,10 +675,10 @@ class _Reader:
         """Put a value where its dotted path says in the raw assumptions."""
         if path.scope == "vendor":
             self.raw.setdefault("vendors", {}).setdefault(path.vendor, {})[path.key] = v
-        elif path.scope in ("bom", "actual"):
-            self.product(str(path.product)).setdefault(path.key, {})[path.sub] = v
-        elif path.scope == "product":
-            self.product(str(path.product))[path.key] = v
+        elif path.product is not None and path.sub is not None:  # one value of a mapping
+            self.product(path.product).setdefault(path.key, {})[path.sub] = v
+        elif path.product is not None:
+            self.product(path.product)[path.key] = v
         elif path.scope == "top":
             self.raw[path.key] = v
         else:
