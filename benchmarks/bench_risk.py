@@ -2,7 +2,8 @@
 
 Runs the shipped risk file on the shipped base and prints, for 100,000 paths, the time
 of each stage (draws, writing them and China's batch paces into the engine's arrays,
-the engine's volumes and money, the reductions to per-path results, the statistics);
+the engine: volumes and money in one compiled pass, the reductions to per-path results,
+the statistics);
 then wall time to results (statistics included), throughput in path-months per second
 and peak memory for: a per-path Python loop over the same core (a small sample,
 extrapolated: the baseline), the chunked vectorised run, the same on a 2-process Dask
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from model import load, simulate
-from model.engine import Inputs, Projection, money, project, volumes
+from model.engine import Inputs, project
 from model.risk import DEFAULT_CHUNK, ChunkConfig, apply_draws, draws, load_risk
 from model.risk.simulate import DEFAULT_FAN, FAN_PATHS, chunk_ranges, reduce_paths
 from model.shipped import BASE, RISK
@@ -82,20 +83,18 @@ def stage_profile(a: Any, spec: Any, paths: int, chunk: int) -> dict[str, float]
     runs them."""
     base = Inputs.from_assumptions([a])
     config = ChunkConfig(tuple(range(len(a.products))), DEFAULT_FAN, 9, FAN_PATHS)
-    clock = dict.fromkeys(("draws", "write", "volumes", "money", "reduce"), 0.0)
+    clock = dict.fromkeys(("draws", "write", "engine", "reduce"), 0.0)
     for start, stop in chunk_ranges(paths, chunk):
         t0 = time.process_time()
         x = draws(spec, 7, start, stop)
         t1 = time.process_time()
         inputs = apply_draws(base, spec, x)
         t2 = time.process_time()
-        v = volumes(inputs)
+        proj = project(inputs)  # one pass of the compiled kernel: volumes and money
         t3 = time.process_time()
-        proj = Projection(inputs, v, money(inputs, v))
-        t4 = time.process_time()
         reduce_paths(proj, config, stop - start)
-        t5 = time.process_time()
-        for key, d in zip(clock, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+        t4 = time.process_time()
+        for key, d in zip(clock, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             clock[key] += d
     _, cpu, sim = timed(lambda: simulate(a, spec, paths, 7, chunk=chunk))
     clock["statistics"] = timed(lambda: to_results(sim))[1]
@@ -121,12 +120,12 @@ def row(
 
 def print_profile(a: Any, spec: Any, chunk: int) -> None:
     clock = stage_profile(a, spec, 100_000, chunk)
-    engine = clock["volumes"] + clock["money"]
+    engine = clock["engine"]
     risk = clock["draws"] + clock["write"] + clock["reduce"] + clock["statistics"]
     print("\nwhere the time goes, 100,000 paths (processor seconds):")
     for key, secs in clock.items():
         print(f"  {key:<32} {secs:7.3f}")
-    print(f"  {'engine (volumes + money)':<32} {engine:7.3f}")
+    print(f"  {'engine (volumes and money)':<32} {engine:7.3f}")
     print(f"  {'risk side (draws, write, reduce, statistics)':<45} {risk:7.3f}")
 
 
