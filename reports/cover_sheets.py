@@ -111,8 +111,8 @@ def write_cover(
             "Inputs since export",
             (
                 '=IF(inputs_as_exported,"unchanged: the figures pasted from the core are '
-                'current","CHANGED: the cost of delay and of the next month are the exported '
-                "inputs' values\")",
+                'current","CHANGED: the cost of delay, of the next month and the backtest are '
+                "the exported inputs' values\")",
                 "unchanged: the figures pasted from the core are current",
             ),
         ),

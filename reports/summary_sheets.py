@@ -836,8 +836,8 @@ def write_checks(
     ws.write_string(
         notice + 1,
         4,
-        "inputs changed since export: the cost of delay and of the "
-        "next month (Summary, Scenarios) are the exported inputs' values",
+        "inputs changed since export: the cost of delay and of the next month (Summary, "
+        "Scenarios) and the backtest (Reconciliation) are the exported inputs' values",
         fmt["label"],
     )
     wb.define_name("inputs_as_exported", f"={lay.abs_ref(lay.CHECKS, notice + 1, 3)}")
