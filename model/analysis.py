@@ -48,9 +48,11 @@ MAIN_PARTIES: tuple[str, ...] = tuple(p.key for p in PARTIES)
 SUPPLIER_PREFIX = "supplier:"
 
 
-def party_keys(supplier_ids: Sequence[str]) -> list[str]:
-    """Every output party: the main ones, then ``supplier:<id>`` for each supplier."""
-    return [*MAIN_PARTIES, *(f"{SUPPLIER_PREFIX}{s}" for s in supplier_ids)]
+def party_keys(suppliers: Assumptions | Sequence[str]) -> list[str]:
+    """Every output party: the main ones, then ``supplier:<id>`` for each supplier (of
+    the assumptions given, or the supplier ids given)."""
+    ids = suppliers.supplier_ids if isinstance(suppliers, Assumptions) else suppliers
+    return [*MAIN_PARTIES, *(f"{SUPPLIER_PREFIX}{s}" for s in ids)]
 
 
 def party_label(key: str) -> str:

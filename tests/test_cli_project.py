@@ -80,6 +80,6 @@ def test_help_cites_the_docs_not_an_outside_file() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     texts = [parser.format_help()] + [p.format_help() for p in sub.choices.values()]  # type: ignore[union-attr]
-    assert not any("MODEL_SPEC" in t for t in texts)
+    assert not any("MODEL_SPEC" in t for t in texts)  # the contract is docs/methodology.md
     assert "docs/methodology.md §5" in sub.choices["project"].format_help()  # type: ignore[index]
     assert MONTHS_IN_PERIOD in sub.choices["project"].format_help()  # type: ignore[index]

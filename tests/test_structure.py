@@ -152,7 +152,7 @@ def test_simulate_does_not_import_the_dask_runner() -> None:
 
 
 def test_party_labels_and_keys_come_from_the_core_table() -> None:
-    from model.risk.parties import party_keys, party_label
+    from model.analysis import party_keys, party_label
 
     for p in PARTIES:
         assert party_label(p.key) == p.label

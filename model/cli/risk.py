@@ -44,7 +44,7 @@ def _load(args: argparse.Namespace) -> Loaded:
 
 def percentile_table(con: Console, sim: Simulation, measure: str, title: str) -> None:
     """Percentiles, mean and its standard error of every party, in $ billions."""
-    from ..risk.parties import MAIN_PARTIES
+    from ..analysis import MAIN_PARTIES
 
     df = sim.summary()
     df = df[df["measure"] == measure].set_index("party")

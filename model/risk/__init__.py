@@ -9,7 +9,6 @@
 - :mod:`~model.risk.dask_runner`: the same chunks on a Dask cluster;
 - :mod:`~model.risk.sensitivity`: tornado and regression sensitivity;
 - :mod:`~model.risk.forecast`: ETS forecast of the vendor's China revenue;
-- :mod:`~model.risk.parties`: the parties' keys and labels.
 
 The names of the Monte Carlo are imported with the package; those of the sensitivity,
 the forecast and the Dask runner on first use, so statsmodels and Dask load only when
@@ -21,8 +20,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ..analysis import MAIN_PARTIES, SUPPLIER_PREFIX, party_keys, party_label
 from .pace import Pace
-from .parties import MAIN_PARTIES, SUPPLIER_PREFIX, party_keys, party_label
 from .schema import KINDS, Marginal, RiskSpec, load_risk, validate_risk
 from .simulate import (
     BLOCK,

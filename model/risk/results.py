@@ -14,11 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..analysis import ALL
+from ..analysis import ALL, party_label
 from ..calendar import month_labels
 from ..gate import InputError, Problem
 from . import stats
-from .parties import party_label
 from .schema import RiskSpec
 
 Array = np.ndarray

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..analysis import ALL, party_arrays
+from ..analysis import ALL, party_arrays, party_keys, party_label
 from ..dotted import parse_path
 from ..encoding import DISCRETE_ONLY, decode, encode
 from ..engine import Inputs, project
@@ -40,7 +40,6 @@ from ..targets import (
     writable_columns,
 )
 from . import pace
-from .parties import party_keys, party_label
 from .schema import RiskSpec, resolve
 from .simulate import Simulation, regression_matrix
 
