@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from model.analysis import party_label
 from model.loader import InputError, Loaded, load
 from model.reconcile import (
     STATUS_COMPARED,
@@ -191,8 +192,7 @@ def test_vintages_sheet_holds_the_core_values(tmp_path: Path, vintages: Any) -> 
 
 
 def _subject(key: str) -> str:
-    from model.analysis import party_label
-
+    """A party's label as the sheet shows it; a vendor as it is."""
     return party_label(key) if key in VALUE_PARTIES else key
 
 
