@@ -12,7 +12,7 @@ on the Summary, so the printed workbook has one page per year of each timeline s
 col   content
 ====  ==========================================================
 A     line item (label)
-B     symbol of MODEL_SPEC §2–3
+B     symbol of docs/methodology.md §2–3
 C     unit
 D     horizon total, or the value of a scalar line item
 E     NPV at ``discount_rate`` (money rows)
