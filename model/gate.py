@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
+import hashlib
 import os
 import stat
 from collections.abc import Hashable, Iterator, Sequence
@@ -508,6 +510,13 @@ def _loader_for(text: str) -> type[Any]:
     return LOADER if most_values(text) <= MAX_VALUES else STREAMING_LOADER
 
 
+#: Texts parsed recently (by content), so the same base read for every scenario of a
+#: set or every vintage is parsed once; callers get their own copy.
+_PARSED: dict[bytes, Any] = {}
+_PARSED_KEEP = 32
+_PARSED_LARGEST = 1024 * 1024  # larger texts are parsed each time (memory over speed)
+
+
 def parse_yaml_text(text: str, name: str, loader: type[Any] | None = None) -> Any:
     """Plain data from YAML text; every refusal is an :class:`InputError` naming ``name``.
 
@@ -515,6 +524,18 @@ def parse_yaml_text(text: str, name: str, loader: type[Any] | None = None) -> An
     :data:`MAX_VALUES` values (aliases expanded), nesting deeper than
     :data:`MAX_DEPTH`, tags other than YAML's standard ones, impossible dates.
     """
+    if loader is not None or len(text) > _PARSED_LARGEST:
+        return _parse_yaml(text, name, loader)
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    if key not in _PARSED:
+        data = _parse_yaml(text, name, None)
+        if len(_PARSED) >= _PARSED_KEEP:
+            _PARSED.pop(next(iter(_PARSED)), None)
+        _PARSED[key] = data
+    return copy.deepcopy(_PARSED[key])
+
+
+def _parse_yaml(text: str, name: str, loader: type[Any] | None) -> Any:
     try:
         return yaml.load(text, Loader=loader or _loader_for(text))  # SafeLoader rules
     except YamlLimitError as exc:
