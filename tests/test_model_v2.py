@@ -10,11 +10,15 @@ quota binding, no backlog), so every expected value below follows with a pencil.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from model.analysis import cost_of_delay, cost_of_next_month, run
+from model.cli import main
 from model.engine import Inputs, actual_excess, project
 from model.loader import InputError, validate_raw
 from model.outputs import aggregate, fiscal_calendars, long_frame
@@ -347,3 +351,39 @@ def test_money_is_conserved_with_v2_features() -> None:
     )
     m = project(Inputs.from_assumptions([a])).money
     assert np.allclose(m.gross, m.government + m.labs + m.vendor_retained)
+
+
+@pytest.mark.parametrize(
+    ("edit", "path", "rule"),
+    [
+        (lambda r: r["products"][0].update(china_allocations=[{"month": "2026-02", "units": -5}]),
+         "products.chip.china_allocations.0.units", "greater than or equal to 0"),
+        (lambda r: r["products"][0].update(china_allocations=[{"month": "2026-13", "units": 5}]),
+         "products.chip.china_allocations.0.month", "YYYY-MM"),
+        (lambda r: (r["horizon"].update(as_of="2026-02"),
+                    r["products"][0].update(actual_shipments={"2026-04": 1.0})),
+         "products.chip.actual_shipments.2026-04", "at or before horizon.as_of"),
+        (lambda r: (r["horizon"].update(as_of="2026-06"),
+                    r["products"][0].update(actual_shipments={"2027-01": 1.0})),
+         "products.chip.actual_shipments.2027-01", "at or before horizon.as_of"),
+        (lambda r: r.update(vendors={"Nobody": {"tax_rate": 0.2}}), "vendors.Nobody",
+         "unknown vendor"),
+        (lambda r: r["products"][0].update(tpp="fast"), "products.chip.tpp", "number"),
+        (lambda r: r["products"][0].update(china_approval="March 2026"),
+         "products.chip.china_approval", "YYYY-MM"),
+    ],
+    ids=["negative-batch", "bad-batch-month", "actual-after-as-of", "actual-outside-horizon",
+         "unknown-vendor", "tpp-text", "product-date-not-a-month"],
+)  # fmt: skip
+def test_bad_v2_input_on_the_command_line_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Any, path: str, rule: str
+) -> None:
+    raw = copy.deepcopy(TINY)
+    edit(raw)
+    src = tmp_path / "bad.yaml"
+    src.write_text(yaml.safe_dump(raw, sort_keys=False))
+    out = tmp_path / "out.csv"
+    assert main(["project", str(src), "--csv", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and path in err and rule in err, err
+    assert "Traceback" not in err and not out.exists()
