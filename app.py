@@ -1,60 +1,38 @@
 """Chip Export Impact: the what-if app. Run ``streamlit run app.py``.
 
-Thin by design: the sidebar, state, model calls, figures, downloads and tabs
-live in the ``webapp`` package.
+Thin by design: the sidebar, state, model calls, figures, downloads and tabs live in
+the ``webapp`` package. The headline figures are drawn first (from the what-if as the
+session holds it), then the sidebar, then the open tab; the model's cache is shared by
+every session and warmed once the first page is out. The sidebar and the tab are drawn
+a few runs at a time (see ``webapp.admission``), so many sessions opened at once all
+see their figures first.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from model.loader import InputError
-from webapp import compute, files, kpis, state, tabs, widgets
+from webapp import compute, files, state, tabs, widgets
+from webapp.admission import heavy_part
 from webapp.catalog import catalog
 from webapp.levers import lever_map
-from webapp.notices import headline, problems_text
+from webapp.top import Top
 from webapp.view import View
 
 st.set_page_config(page_title="Chip Export Impact", page_icon=":material/memory:", layout="wide")
 cat = catalog()
 state.boot(cat)
-ref = widgets.sidebar(cat)
-current = state.overrides(ref)
-levers = lever_map(ref.assumptions)
-
-st.title("Chip Export Impact")
-title, toggle = st.columns([3, 1])
-title.markdown(headline(ref.name, [widgets.change_text(ref, k, v) for k, v in current.items()]))
-measure = (
-    toggle.segmented_control(
-        "Measure",
-        list(kpis.MEASURES),
-        key=state.MEASURE_KEY,
-        default="total_usd",
-        format_func=lambda m: kpis.MEASURES[m],
-        required=True,
-        label_visibility="collapsed",
-        help=kpis.MEASURE_HELP,
-        bind=state.BIND,
-    )
-    or "total_usd"
-)
-state.shown_view(state.MEASURE_KEY, kpis.MEASURES[measure])
-link_notes = st.empty()  # filled last: the view's widgets below check the link too
-try:
-    raw, whatif = state.whatif(ref, current)
-except InputError as exc:
-    state.sync_address(ref.id, current, levers)
-    widgets.link_notes(link_notes, ref.id, current)
-    st.error(problems_text("The what-if is not valid; change these levers:", exc.problems))
-    st.stop()
-state.sync_address(ref.id, current, levers)
-
-key = compute.cache_key(raw)
-results = compute.results(key)
-ref_results = compute.results(compute.cache_key(ref.raw))
-kpis.show(results, ref_results, ref.name, measure)
-kpis.show_checks(whatif)
-files.download_buttons(cat, ref, current, key, raw, whatif)
-tabs.show(View(cat, ref, current, key, whatif, results, ref_results, measure))
-widgets.link_notes(link_notes, ref.id, current)
+top = Top.draw()
+top.show(state.reference(cat), state.early_overrides(state.reference(cat)))
+with heavy_part():
+    ref = widgets.sidebar(cat)
+    current = state.overrides(ref)
+    shown = top.show(ref, current)
+    state.sync_address(ref.id, current, lever_map(ref.assumptions))
+    if shown.valid and shown.whatif is not None and shown.raw is not None:
+        files.download_buttons(cat, ref, current, shown.key, shown.raw, shown.whatif)
+        results, ref_results = compute.results(shown.key), compute.results(ref.key)
+        view = View(cat, ref, current, shown.key, shown.whatif, results, ref_results, top.measure)
+        tabs.show(view)
+    widgets.link_notes(top.notes, ref.id, current)
+compute.warm_up()

@@ -7,8 +7,10 @@ is the reference plus the user's overrides.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,16 @@ from model.shipped import SCENARIOS_DIR as SCENARIO_DIR
 ROOT = ASSUMPTIONS.parent
 BASE_ID = "base"
 CUSTOM_ID = "custom"
+
+
+def cache_key(raw: Mapping[str, Any]) -> str:
+    """JSON of an assumptions mapping without its sources: the key of every cached model
+    call (sources do not change results).
+
+    Keys keep their order: the order of suppliers in the bills of materials is the
+    order of the output's supplier series.
+    """
+    return json.dumps({k: v for k, v in raw.items() if k != "sources"}, default=str)
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,11 @@ class Reference:
     def source(self, path: str) -> str:
         """The source of the value at a dotted path ("" where none is given)."""
         return self.sources.get(path, "")
+
+    @cached_property
+    def key(self) -> str:
+        """The reference's cache key (see :func:`cache_key`), written once."""
+        return cache_key(self.raw)
 
 
 def _reference(ref_id: str, loaded: Loaded) -> Reference:

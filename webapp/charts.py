@@ -1,8 +1,15 @@
-"""Altair charts and the small frames behind them (labels from ``model.outputs.METRICS``)."""
+"""Altair charts and the small frames behind them (labels from ``model.outputs.METRICS``).
+
+Periods are shown as people say them (``Mar 2028``, ``2026-Q1``, ``FY2027``); a period
+the horizon cuts short (a quarter with fewer than 3 of its months inside the horizon, a
+year with fewer than 12) carries its month count in its label (``FY2026 (1 mo)``), an
+outline on its bars and a line in the tooltip.
+"""
 
 from __future__ import annotations
 
 import calendar
+from collections import Counter
 from typing import Any
 
 import altair as alt
@@ -11,6 +18,8 @@ import streamlit as st
 
 from model.analysis import ALL, PARTY_LABELS
 from model.outputs import SUPPLIER_PREFIX, aggregate, metric_info, period_labels
+
+from . import fmt
 
 BILLION = 1e9
 REPORTED, FORECAST = "reported", "forecast"
@@ -26,7 +35,27 @@ PERIODS = {
     "fiscal_quarter": "Fiscal quarter",
     "fiscal_year": "Fiscal year",
 }
+#: Axis titles of the periods (the controls' words are in :data:`PERIODS`).
+AXIS = {
+    "month": "Month",
+    "calendar_quarter": "Calendar quarter",
+    "calendar_year": "Calendar year",
+    "fiscal_quarter": "Fiscal quarter",
+    "fiscal_year": "Fiscal year",
+}
+#: Months in a whole period of each kind.
+FULL_MONTHS = {
+    "month": 1,
+    "calendar_quarter": 3,
+    "calendar_year": 12,
+    "fiscal_quarter": 3,
+    "fiscal_year": 12,
+}
 FISCAL = ("fiscal_quarter", "fiscal_year")
+PARTIAL_NOTE = (
+    "Periods the horizon cuts short are outlined and labelled with their months, e.g. "
+    "'(1 mo)': their totals are not comparable with whole periods."
+)
 FLOW_METRICS = (
     "china_demand_units",
     "open_orders_units",
@@ -43,12 +72,13 @@ CAP = "Licence cap"
 def show(chart: alt.TopLevelMixin | dict[str, Any]) -> None:
     """Draw a chart (an Altair chart or a Vega-Lite spec) full width. Specs are built
     without Altair's JSON-schema validation (a third of a rerun's time); the builders
-    here are checked by the tests instead."""
-    spec: dict[str, Any] = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
-    config = spec.get("config", {})
-    config.pop("view", None)  # Altair's default 300 px view; Streamlit sizes the chart
-    if not config:
-        spec.pop("config", None)
+    here are checked by the tests instead. A spec is never changed (it may be cached)."""
+    spec: dict[str, Any] = dict(chart) if isinstance(chart, dict) else chart.to_dict(validate=False)
+    # Altair's default 300 px view goes: Streamlit sizes the chart
+    config = {k: v for k, v in spec.get("config", {}).items() if k != "view"}
+    spec.pop("config", None)
+    if config:
+        spec["config"] = config
     st.vega_lite_chart(spec, width="stretch")
 
 
@@ -62,6 +92,56 @@ def one_calendar(calendars: dict[str, int], product: str) -> int | None:
     calendars differ (a roll-up across vendors then uses calendar periods)."""
     shown = {fye for pid, fye in calendars.items() if product in (ALL, pid)}
     return shown.pop() if len(shown) == 1 else None
+
+
+def shown_period(
+    calendars: dict[str, int], default_fye: int, period: str, product: str
+) -> tuple[str, int, str]:
+    """(period shown, fiscal year-end month, a note): fiscal periods fall back to
+    calendar ones when the products shown follow different fiscal calendars."""
+    fye = one_calendar(calendars, product)
+    if period in FISCAL and fye is None:
+        calendar_period = period.replace("fiscal", "calendar")
+        note = (
+            "The vendors' fiscal calendars differ, so all products together are shown by "
+            f"{PERIODS[calendar_period].lower()}; pick one product for its fiscal periods."
+        )
+        return calendar_period, 1, note
+    return period, fye or default_fye, ""
+
+
+def period_months(months: list[str], period: str, fiscal_year_end_month: int) -> Counter[str]:
+    """How many months of the horizon each period holds."""
+    return Counter(period_labels(months, period, fiscal_year_end_month))
+
+
+def period_text(label: str, count: int, period: str) -> str:
+    """A period as people read it: ``Mar 2028``, ``2026-Q1``, ``FY2026 (1 mo)`` for a
+    period the horizon cuts short."""
+    if period == "month":
+        return fmt.month(label)
+    return label if count >= FULL_MONTHS[period] else f"{label} ({count} mo)"
+
+
+def coverage_text(count: int, period: str) -> str:
+    """The tooltip's line on a period's months ("" for a whole period)."""
+    full = FULL_MONTHS[period]
+    return "" if count >= full else f"partial: {count} of {full} months in the horizon"
+
+
+def with_periods(
+    frame: pd.DataFrame, months: list[str], period: str, fiscal_year_end_month: int
+) -> pd.DataFrame:
+    """``frame`` (with a ``period`` column) plus ``label`` (for people),
+    ``months_in_period``, ``partial`` and ``coverage`` (the tooltip's line)."""
+    counts = period_months(months, period, fiscal_year_end_month)
+    n = frame["period"].map(lambda p: counts.get(p, FULL_MONTHS[period]))
+    return frame.assign(
+        label=[period_text(p, c, period) for p, c in zip(frame["period"], n, strict=True)],
+        months_in_period=n.astype(int),
+        partial=n < FULL_MONTHS[period],
+        coverage=[coverage_text(c, period) for c in n],
+    )
 
 
 def period_basis(
@@ -95,19 +175,39 @@ def party_frame(
     )
     agg["stacked"] = ~is_sup
     out = agg.groupby(["period", "party", "stacked"], sort=False)["value"].sum().reset_index()
-    basis = period_basis(sorted(monthly["month"].unique()), period, fiscal_year_end_month, as_of)
+    months = sorted(monthly["month"].unique())
+    basis = period_basis(months, period, fiscal_year_end_month, as_of)
     out["basis"] = out["period"].map(basis)
-    return out.rename(columns={"value": "usd"})
+    return with_periods(out.rename(columns={"value": "usd"}), months, period, fiscal_year_end_month)
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """A period frame with its people's labels (the raw period where none were added)."""
+    if "label" in frame:
+        return frame
+    return frame.assign(label=frame["period"], partial=False, coverage="")
+
+
+def last_reported(frame: pd.DataFrame) -> str | None:
+    """The label of the last period whose rows are all reported, or None."""
+    if "basis" not in frame or frame.empty:
+        return None
+    reported = frame.groupby("label", sort=False)["basis"].agg(lambda b: (b == REPORTED).all())
+    shown = [k for k, v in reported.items() if v]
+    return str(shown[-1]) if shown else None
+
+
+def facts_text(as_of: str) -> str:
+    """The facts rule's label: ``facts to Oct 2026``."""
+    return f"facts to {fmt.month(as_of)}"
 
 
 def as_of_rule(frame: pd.DataFrame, x: alt.X, as_of: str | None) -> list[alt.Chart]:
     """A dashed rule after the last reported period, labelled with the facts' date."""
-    reported = frame.loc[frame["basis"] == REPORTED, "period"] if "basis" in frame else []
-    if as_of is None or not len(reported):
+    last = last_reported(_labelled(frame))
+    if as_of is None or last is None:
         return []
-    at = pd.DataFrame(
-        {"period": [list(dict.fromkeys(reported))[-1]], "text": [f"facts to {as_of}"]}
-    )
+    at = pd.DataFrame({"label": [last], "text": [facts_text(as_of)]})
     rule = alt.Chart(at).mark_rule(strokeDash=[2, 2], color="#555").encode(x=x)
     text = (
         alt.Chart(at)
@@ -123,6 +223,10 @@ def party_order() -> list[str]:
 
 
 VEGA_LITE = "https://vega.github.io/schema/vega-lite/v6.json"
+#: Legends under the chart, labels never cut.
+LEGEND = {"orient": "bottom", "labelLimit": 0, "titleLimit": 0}
+#: The outline of a period the horizon cuts short (plain Vega-Lite).
+PARTIAL_STROKE = {"condition": {"test": "datum.partial", "value": "#333333"}, "value": None}
 
 
 def _rule_layers(x: dict[str, Any], period: str, as_of: str) -> list[dict[str, Any]]:
@@ -132,26 +236,40 @@ def _rule_layers(x: dict[str, Any], period: str, as_of: str) -> list[dict[str, A
         {"mark": {"type": "rule", "strokeDash": [2, 2], "color": "#555"}, "encoding": {"x": at}},
         {
             "mark": {"type": "text", "align": "left", "dx": 4, "baseline": "top", "color": "#555"},
-            "encoding": {"x": at, "y": {"value": 0}, "text": {"value": f"facts to {as_of}"}},
+            "encoding": {"x": at, "y": {"value": 0}, "text": {"value": facts_text(as_of)}},
         },
     ]
+
+
+def _timeline_tooltip(period_title: str, partial: bool) -> list[dict[str, Any]]:
+    """The timeline's tooltip rows (the coverage line only where a period is partial)."""
+    rows = [
+        {"field": "label", "type": "ordinal", "title": period_title},
+        {"field": "party", "type": "nominal", "title": "Party"},
+        {"field": "billions", "type": "quantitative", "title": "$ billions", "format": ",.3f"},
+    ]
+    if partial:
+        rows.append({"field": "coverage", "type": "nominal", "title": "Months"})
+    return rows
 
 
 def timeline_chart(
     frame: pd.DataFrame, period_title: str, as_of: str | None = None
 ) -> dict[str, Any]:
     """Stacked bars of the buyers' money by party, with the suppliers' revenue as a line;
-    reported periods solid, forecast periods lighter, a rule after the last reported
-    period. Written as a Vega-Lite spec directly: the chart a rerun draws most often,
-    built in a millisecond rather than through Altair (the tests validate it)."""
+    reported periods solid, forecast periods lighter, partial periods outlined, a rule
+    after the last reported period. Written as a Vega-Lite spec directly: the chart a
+    rerun draws most often, built in a millisecond rather than through Altair (the tests
+    validate it)."""
     order = party_order()
-    data = frame.assign(billions=frame["usd"] / BILLION, party_rank=frame["party"].map(order.index))
-    periods = list(dict.fromkeys(data["period"]))
+    data = _labelled(frame)
+    data = data.assign(billions=data["usd"] / BILLION, party_rank=data["party"].map(order.index))
+    labels = list(dict.fromkeys(data["label"]))
     x = {
-        "field": "period",
+        "field": "label",
         "type": "ordinal",
         "title": period_title,
-        "sort": periods,
+        "sort": labels,
         "axis": {"labelAngle": -45},
     }
     color = {
@@ -160,17 +278,13 @@ def timeline_chart(
         "title": "Party",
         "scale": {"domain": order, "scheme": "tableau10"},
         "sort": order,
-        "legend": {"orient": "bottom"},
+        "legend": LEGEND,
     }
-    tooltip = [
-        {"field": "period", "type": "ordinal", "title": period_title},
-        {"field": "party", "type": "nominal"},
-        {"field": "billions", "type": "quantitative", "title": "$ billions", "format": ",.3f"},
-    ]
-    columns = ["period", "party", "billions", "basis", "party_rank"]
+    tooltip = _timeline_tooltip(period_title, bool(data["partial"].any()))
+    columns = ["label", "party", "billions", "basis", "party_rank", "partial", "coverage"]
     bars = {
         "data": {"values": data.loc[data["stacked"], columns].to_dict("records")},
-        "mark": {"type": "bar"},
+        "mark": {"type": "bar", "strokeDash": [3, 2], "strokeWidth": 1.5},
         "encoding": {
             "x": x,
             "y": {
@@ -185,7 +299,9 @@ def timeline_chart(
                 "type": "nominal",
                 "title": "Basis",
                 "scale": {"domain": [REPORTED, FORECAST], "range": [1.0, 0.45]},
+                "legend": LEGEND,
             },
+            "stroke": PARTIAL_STROKE,
             "order": {"field": "party_rank", "type": "quantitative"},
             "tooltip": [*tooltip, {"field": "basis", "type": "nominal", "title": "Basis"}],
         },
@@ -200,8 +316,8 @@ def timeline_chart(
             "tooltip": tooltip,
         },
     }
-    reported = [p for p in periods if (data.loc[data["period"] == p, "basis"] == REPORTED).all()]
-    rule = _rule_layers(x, reported[-1], as_of) if as_of is not None and reported else []
+    last = last_reported(data)
+    rule = _rule_layers(x, last, as_of) if as_of is not None and last is not None else []
     return {"$schema": VEGA_LITE, "height": 380, "layer": [bars, line, *rule]}
 
 
@@ -280,28 +396,32 @@ def lines_chart(
     as_of: str | None = None,
     actuals: list[str] | None = None,
 ) -> alt.TopLevelMixin:
-    """Monthly lines by series; the reported months of China shipments as filled points
-    and a rule at the date of the latest facts."""
-    x = alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=-45))
+    """Monthly lines by series (months as ``Mar 2028``); the reported months of China
+    shipments as filled points and a rule at the date of the latest facts."""
+    months = list(dict.fromkeys(frame["month"]))
+    data = frame.assign(label=frame["month"].map(fmt.month))
+    x = alt.X(
+        "label:O", title="Month", sort=[fmt.month(m) for m in months], axis=alt.Axis(labelAngle=-45)
+    )
     color = alt.Color(
         "series:N",
         title=None,
-        legend=alt.Legend(orient="bottom"),
+        legend=alt.Legend(orient="bottom", labelLimit=0, columns=3),
         sort=list(dict.fromkeys(frame["series"])),
     )
+    tooltip = [
+        alt.Tooltip("label:O", title="Month"),
+        alt.Tooltip("series:N", title="Series"),
+        alt.Tooltip("value:Q", title=y_title, format=",.0f"),
+    ]
     lines = (
-        alt.Chart(frame)
+        alt.Chart(data)
         .mark_line()
-        .encode(
-            x=x,
-            y=alt.Y("value:Q", title=y_title),
-            color=color,
-            tooltip=["month:O", "series:N", alt.Tooltip("value:Q", format=",.0f")],
-        )
+        .encode(x=x, y=alt.Y("value:Q", title=y_title), color=color, tooltip=tooltip)
     )
     layers: list[alt.Chart] = [lines]
     shipped = metric_info("china_shipments_units").label
-    reported = frame[(frame["series"] == shipped) & frame["month"].isin(actuals or [])]
+    reported = data[(data["series"] == shipped) & data["month"].isin(actuals or [])]
     if len(reported):
         layers.append(
             alt.Chart(reported.assign(basis="reported actual"))
@@ -310,11 +430,11 @@ def lines_chart(
                 x=x,
                 y="value:Q",
                 color=color,
-                tooltip=["month:O", "basis:N", alt.Tooltip("value:Q", format=",.0f")],
+                tooltip=[*tooltip[:1], alt.Tooltip("basis:N", title="Basis"), *tooltip[2:]],
             )
         )
-    if as_of is not None and as_of in set(frame["month"]):
-        at = pd.DataFrame({"month": [as_of], "text": [f"facts to {as_of}"]})
+    if as_of is not None and as_of in set(months):
+        at = pd.DataFrame({"label": [fmt.month(as_of)], "text": [facts_text(as_of)]})
         layers.append(alt.Chart(at).mark_rule(strokeDash=[2, 2], color="#555").encode(x=x))
         layers.append(
             alt.Chart(at)
@@ -333,32 +453,43 @@ def period_bars(
     as_of: str | None = None,
     height: int = 300,
 ) -> alt.TopLevelMixin:
-    """Stacked bars of ``value`` by ``period`` and ``color`` (reported periods solid,
-    forecast lighter, a rule after the last reported period)."""
-    periods = list(dict.fromkeys(frame["period"]))
+    """Stacked bars of ``value`` by period and ``color`` (reported periods solid,
+    forecast lighter, partial periods outlined, a rule after the last reported period)."""
+    data = _labelled(frame)
     x = alt.X(
-        "period:O",
+        "label:O",
         title=period_title,
-        sort=periods,
+        sort=list(dict.fromkeys(data["label"])),
         axis=alt.Axis(labelAngle=-45, labelOverlap=False),
     )
+    tooltip = [
+        alt.Tooltip("label:O", title=period_title),
+        alt.Tooltip(f"{color}:N", title=color.capitalize()),
+        alt.Tooltip(f"{value}:Q", title=y_title, format=",.4~f"),
+        alt.Tooltip("basis:N", title="Basis"),
+    ]
+    if bool(data["partial"].any()):
+        tooltip.append(alt.Tooltip("coverage:N", title="Months"))
     bars = (
-        alt.Chart(frame)
-        .mark_bar()
+        alt.Chart(data)
+        .mark_bar(strokeDash=[3, 2], strokeWidth=1.5)
         .encode(
             x=x,
             y=alt.Y(f"{value}:Q", title=y_title, stack="zero"),
-            color=alt.Color(f"{color}:N", title=None, legend=alt.Legend(orient="bottom")),
-            opacity=alt.Opacity("basis:N", title="Basis", scale=BASIS_OPACITY),
-            tooltip=[
-                alt.Tooltip("period:O", title=period_title),
-                alt.Tooltip(f"{color}:N"),
-                alt.Tooltip(f"{value}:Q", title=y_title, format=",.4~f"),
-                alt.Tooltip("basis:N", title="Basis"),
-            ],
+            color=alt.Color(
+                f"{color}:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0)
+            ),
+            opacity=alt.Opacity(
+                "basis:N",
+                title="Basis",
+                scale=BASIS_OPACITY,
+                legend=alt.Legend(orient="bottom", labelLimit=0),
+            ),
+            stroke=alt.condition("datum.partial", alt.value("#333333"), alt.value(None)),
+            tooltip=tooltip,
         )
     )
-    return alt.layer(bars, *as_of_rule(frame, x, as_of)).properties(height=height)
+    return alt.layer(bars, *as_of_rule(data, x, as_of)).properties(height=height)
 
 
 def scenario_bars(
@@ -404,9 +535,10 @@ def compute_frame(
     if sub.empty:
         return pd.DataFrame(columns=["period", "product", "h100e", "basis"])
     agg = aggregate(sub, period, fiscal_year_end_month)
-    basis = period_basis(sorted(monthly["month"].unique()), period, fiscal_year_end_month, as_of)
-    agg["basis"] = agg["period"].map(basis)
-    return agg.rename(columns={"value": "h100e"})[["period", "product", "h100e", "basis"]]
+    months = sorted(monthly["month"].unique())
+    agg["basis"] = agg["period"].map(period_basis(months, period, fiscal_year_end_month, as_of))
+    out = agg.rename(columns={"value": "h100e"})[["period", "product", "h100e", "basis"]]
+    return with_periods(out, months, period, fiscal_year_end_month)
 
 
 def total_compute(monthly: pd.DataFrame, product: str) -> float:

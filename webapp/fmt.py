@@ -1,4 +1,4 @@
-"""Numbers for people: ``$ 12.3 B``, ``25 %``, ``1.2 M units``.
+"""Numbers and dates for people: ``$ 12.3 B``, ``25 %``, ``1.2 M units``, ``Mar 2028``.
 
 Three significant digits with a B/M/k suffix; deltas carry an explicit sign so
 that ``st.metric`` colours them (it reads a leading ``-`` as a fall).
@@ -10,6 +10,8 @@ import math
 import re
 
 MISSING = "n/a"
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 _SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
@@ -92,3 +94,23 @@ def months(v: float) -> str:
 def escape_md(text: str) -> str:
     """Text shown verbatim in Streamlit Markdown (no emphasis, links or LaTeX)."""
     return re.sub(r"([\\`*_{}\[\]<>#|~$])", r"\\\1", text)
+
+
+def month(text: str | None) -> str:
+    """A month for people: ``2028-03`` -> ``Mar 2028``; any other text is kept as it is
+    (``never``, a quarter such as ``2026-Q1``)."""
+    if text is None:
+        return MISSING
+    found = _MONTH.match(str(text))
+    if not found:
+        return str(text)
+    return f"{MONTH_NAMES[int(found.group(2)) - 1]} {found.group(1)}"
+
+
+def p_value(p: float | None) -> str:
+    """A p-value as people read it: ``< 0.001``, ``0.012``, ``0.54``."""
+    if p is None or not math.isfinite(p):
+        return MISSING
+    if p < 0.001:
+        return "< 0.001"
+    return f"{p:.2g}" if p >= 0.01 else f"{p:.3f}"

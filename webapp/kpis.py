@@ -11,8 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from model.analysis import ALL, PARTIES, Results
-from model.plausibility import plausibility_warnings
-from model.schema import Assumptions, param_info
+from model.schema import param_info
 
 from . import fmt
 from .notices import clip, plural, summary
@@ -113,6 +112,14 @@ KPIS: tuple[Kpi, ...] = (
 )
 
 
+STRANDED_UNITS = "stranded_units"  # the figures' entry of the stranded units (for help)
+
+
+def stranded_units(r: Results) -> float:
+    """Finished chips left in stock at the end of the horizon, all products."""
+    return _stranded(r, "total_usd", "ending_inventory_units")
+
+
 def values(r: Results, measure: str) -> dict[str, float]:
     """Every KPI of one result (all products)."""
     t = r.totals[r.totals["product"] == ALL]
@@ -130,30 +137,37 @@ def delta_text(kpi: Kpi, now: float, before: float) -> tuple[str | None, DeltaCo
     return fmt.signed(kpi.formatter(change), change), "inverse" if kpi.inverse else "normal"
 
 
-def show(whatif: Results, ref: Results, ref_name: str, measure: str) -> None:
-    """Rows of metrics; hovering shows the exact figures."""
-    now, before = values(whatif, measure), values(ref, measure)
+def _help(
+    kpi: Kpi, now: dict[str, float], before: dict[str, float], ref_name: str, measure: str
+) -> str:
+    """A figure's help: what it is, then the exact figures of the what-if and the reference."""
+    if kpi.key == "stranded_inventory":
+        exact = (
+            f"What-if: {fmt.exact_money(now[kpi.key])} ({fmt.units(now[STRANDED_UNITS])}); "
+            f"{ref_name}: {fmt.exact_money(before[kpi.key])} "
+            f"({fmt.units(before[STRANDED_UNITS])}). At unit cost, not discounted."
+        )
+    else:
+        exact = (
+            f"What-if: {fmt.exact_money(now[kpi.key])}; {ref_name}: "
+            f"{fmt.exact_money(before[kpi.key])} ({MEASURES[measure].lower()})."
+        )
+    return f"{kpi.help}\n\n{exact}"
+
+
+def show(now: dict[str, float], before: dict[str, float], ref_name: str, measure: str) -> None:
+    """Rows of metrics from the what-if's and the reference's figures (see
+    :func:`webapp.compute.figures`); hovering shows the exact figures."""
     for start in range(0, len(KPIS), PER_ROW):
         for col, kpi in zip(st.columns(PER_ROW), KPIS[start : start + PER_ROW], strict=False):
             delta, colour = delta_text(kpi, now[kpi.key], before[kpi.key])
-            exact = (
-                f"\n\nWhat-if: {fmt.exact_money(now[kpi.key])}; {ref_name}: "
-                f"{fmt.exact_money(before[kpi.key])} ({MEASURES[measure].lower()})."
-            )
-            if kpi.key == "stranded_inventory":
-                exact = (
-                    f"\n\nWhat-if: {fmt.exact_money(now[kpi.key])} "
-                    f"({fmt.units(_stranded(whatif, measure, 'ending_inventory_units'))}"
-                    f"); {ref_name}: {fmt.exact_money(before[kpi.key])} ("
-                    f"{fmt.units(_stranded(ref, measure, 'ending_inventory_units'))})."
-                )
             col.metric(
                 kpi.label,
                 kpi.formatter(now[kpi.key]),
                 delta,
                 delta_color=colour,
                 delta_arrow="auto" if delta and delta != "no change" else "off",
-                help=kpi.help + exact,
+                help=_help(kpi, now, before, ref_name, measure),
                 border=True,
             )
 
@@ -164,10 +178,9 @@ def table(r: Results, measure: str) -> pd.DataFrame:
     return pd.DataFrame({"kpi": [k.label for k in KPIS], "value": [v[k.key] for k in KPIS]})
 
 
-def show_checks(a: Assumptions) -> None:
+def show_checks(doubtful: list[str], policy: list[str]) -> None:
     """Beside the figures: values that look implausible (a warning: check the input) and
     chips outside the January 2026 licence policy (a note: legal, but noteworthy)."""
-    doubtful = plausibility_warnings(a)
     if doubtful:
         st.warning(
             summary(
@@ -178,7 +191,6 @@ def show_checks(a: Assumptions) -> None:
             ),
             icon=":material/error:",
         )
-    policy = a.licence_policy_warnings()
     if policy:
         st.info(
             summary(

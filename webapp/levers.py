@@ -24,11 +24,11 @@ from model.calendar import month_label, parse_month
 from model.dotted import parse_path
 from model.schema import NEVER, Assumptions, ParamInfo, is_month, param_info, parse_text
 
-from . import allowances
+from . import allowances, fmt
 
 PRODUCT = "products.*."
 VENDOR = "vendors.*."
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES = fmt.MONTH_NAMES
 CHOICE_TEXT = {
     "revenue_share": "revenue share",
     "import_tariff": "import tariff (Section 232)",

@@ -19,11 +19,11 @@ from typing import Any, Literal
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from model.loader import InputError, apply_overrides, validate_raw
+from model.loader import InputError, apply_overrides
 from model.schema import Assumptions, format_text
 
-from . import allowances, links
-from .catalog import BASE_ID, CUSTOM_ID, Catalog, Reference
+from . import allowances, compute, links
+from .catalog import BASE_ID, CUSTOM_ID, Catalog, Reference, cache_key
 from .levers import bound_levers, equivalent, from_widget, lever_map, to_widget, value_at
 
 #: How every bound widget is bound: to the page address, under its key.
@@ -116,29 +116,66 @@ def reset(ref: Reference) -> None:
 # ---------------------------------------------------------------- overrides
 
 
-def overrides(ref: Reference) -> dict[str, Any]:
-    """The what-if's overrides on the reference: changed levers, changed allowance
-    tables, then the overrides without a widget."""
+def _lever_overrides(ref: Reference, link: Mapping[str, Any]) -> dict[str, Any]:
+    """The levers that differ from the reference: each widget's value in session state,
+    else the value the link gives it (model units)."""
     a = ref.assumptions
     out: dict[str, Any] = {}
     for b in bound_levers(a):
+        before = value_at(a, b.path)
         if b.path in st.session_state:
-            before = value_at(a, b.path)
             value = from_widget(b, st.session_state[b.path], before)
-            if not equivalent(b, value, before):
-                out[b.path] = value
-    for pid, batches in (st.session_state.get(TABLE_VALUES_KEY) or {}).items():
-        out[f"products.{pid}.{links.ALLOCATIONS}"] = batches
+        elif b.path in link:
+            value = link[b.path]
+        else:
+            continue
+        if not equivalent(b, value, before):
+            out[b.path] = value
+    return out
+
+
+def _table_overrides(ref: Reference) -> dict[str, Any]:
+    """The allowance tables that differ from the reference's, as overrides: as the
+    sidebar last read them, or on a session's first run as the link gives them."""
+    tables = st.session_state.get(TABLE_VALUES_KEY)
+    if tables is None:
+        a = ref.assumptions
+        ids = {p.id for p in a.products}
+        tables = {
+            pid: batches
+            for pid, batches in (st.session_state.get(TABLES_KEY) or {}).items()
+            if pid in ids
+            and not allowances.same_batches(batches, allowances.batches_of(a.product(pid)))
+        }
+    return {f"products.{pid}.{links.ALLOCATIONS}": batches for pid, batches in tables.items()}
+
+
+def overrides(ref: Reference) -> dict[str, Any]:
+    """The what-if's overrides on the reference: changed levers, changed allowance
+    tables, then the overrides without a widget (after the sidebar is drawn)."""
+    out = _lever_overrides(ref, {})
+    out.update(_table_overrides(ref))
+    out.update(st.session_state.get(EXTRA_KEY) or {})
+    return out
+
+
+def early_overrides(ref: Reference) -> dict[str, Any]:
+    """The what-if's overrides before the sidebar is drawn, so the headline figures come
+    first: the levers' values in session state or, on a session's first run, in the
+    link. :func:`overrides` gives the last word once the widgets are drawn."""
+    out = _lever_overrides(ref, st.session_state.get(SHOWN_KEY) or {})
+    out.update(_table_overrides(ref))
     out.update(st.session_state.get(EXTRA_KEY) or {})
     return out
 
 
 def whatif(ref: Reference, current: Mapping[str, Any]) -> tuple[dict[str, Any], Assumptions]:
-    """The what-if's raw mapping and validated assumptions (InputError if invalid)."""
+    """The what-if's raw mapping and validated assumptions (InputError if invalid);
+    the validation is shared by every session (see :mod:`webapp.compute`)."""
     raw, problems = apply_overrides(ref.raw, current, "what-if")
     if problems:
         raise InputError(problems)
-    return raw, validate_raw(raw, "what-if")
+    return raw, compute.assumptions(cache_key(raw))
 
 
 # ---------------------------------------------------------------- the link

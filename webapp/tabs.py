@@ -60,17 +60,11 @@ def period_picker() -> str:
 
 
 def shown_period(view: View, period: str, product: str) -> tuple[str, int, str]:
-    """(period shown, fiscal year-end month, a note): fiscal periods fall back to
-    calendar ones when the products shown follow different fiscal calendars."""
-    fye = charts.one_calendar(view.calendars, product)
-    if period in charts.FISCAL and fye is None:
-        calendar = period.replace("fiscal", "calendar")
-        note = (
-            "The vendors' fiscal calendars differ, so all products together are shown by "
-            f"{charts.PERIODS[calendar].lower()}; pick one product for its fiscal periods."
-        )
-        return calendar, 1, note
-    return period, fye or view.whatif.horizon.fiscal_year_end_month, ""
+    """(period shown, fiscal year-end month, a note) for the products shown (see
+    :func:`webapp.charts.shown_period`)."""
+    return charts.shown_period(
+        view.calendars, view.whatif.horizon.fiscal_year_end_month, period, product
+    )
 
 
 def _as_of_note(view: View) -> str:
@@ -78,22 +72,29 @@ def _as_of_note(view: View) -> str:
     if view.as_of is None:
         return ""
     return (
-        f" Periods up to {view.as_of} (the date of the latest facts) are solid, later "
-        "ones lighter: forecast."
+        f" Periods up to {fmt.month(view.as_of)} (the date of the latest facts) are solid, "
+        "later ones lighter: forecast."
     )
+
+
+def _partial_note(period: str) -> str:
+    """The caption sentence on partial periods (none for months)."""
+    return "" if period == "month" else " " + charts.PARTIAL_NOTE
 
 
 def timeline(view: View) -> None:
     """Draw the Timeline tab: money by party and period."""
-    product = view.product
-    period, fye, note = shown_period(view, view.period, product)
-    frame = charts.party_frame(view.monthly, period, product, fye, view.as_of)
-    charts.show(charts.timeline_chart(frame, charts.PERIODS[period], view.as_of))
+    drawn = compute.timeline_spec(view.key, view.period, view.product)
+    charts.show(drawn["spec"])
+    note = drawn["note"]
     st.caption(
         "Bars stack what Chinese buyers pay: the vendor's retained revenue, the US "
         "levy, the US test labs' fees and China's tariff. The dashed line is the "
         "suppliers' revenue, paid by the vendor for new production, so it is not "
-        "stacked on the buyers' money." + _as_of_note(view) + (f" {note}" if note else "")
+        "stacked on the buyers' money. Undiscounted dollars of each period."
+        + _as_of_note(view)
+        + _partial_note(view.period)
+        + (f" {note}" if note else "")
     )
 
 
@@ -218,7 +219,7 @@ def exported_compute(view: View) -> None:
         st.info("No chip shown reports its TPP, so its exported compute is unknown.")
         return
     now = float(frame["h100e"].sum())
-    before = charts.total_compute(compute.monthly(compute.cache_key(view.reference.raw)), product)
+    before = charts.total_compute(compute.monthly(view.reference.key), product)
     st.metric(
         "Compute exported over the horizon (H100-equivalents)",
         fmt.compact(now),
@@ -228,7 +229,7 @@ def exported_compute(view: View) -> None:
     )
     charts.show(
         charts.period_bars(
-            frame, "h100e", "H100-equivalents", "product", charts.PERIODS[period], view.as_of
+            frame, "h100e", "H100-equivalents", "product", charts.AXIS[period], view.as_of
         )
     )
     missing = [p.name for p in view.whatif.products if p.tpp is None]
@@ -237,6 +238,7 @@ def exported_compute(view: View) -> None:
         "H100-equivalents (TPP 15,832)."
         + (f" Not counted (no TPP reported): {', '.join(missing)}." if missing else "")
         + _as_of_note(view)
+        + _partial_note(period)
         + (f" {note}" if note else "")
     )
 
