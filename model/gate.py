@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
-from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
+from yaml.events import (
+    AliasEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
@@ -45,7 +51,7 @@ XLSX_LIMIT = 20 * MB
 #: every alias is expanded (a "billion laughs" file expands to far more).
 MAX_DEPTH = 50
 MAX_ALIASES = 100
-MAX_VALUES = 500_000  # 10,000 products hold about 300,000
+MAX_VALUES = 1_000_000  # 10,000 products hold about 650,000
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -505,16 +511,47 @@ def most_values(text: str) -> int:
 
 
 def _loader_for(text: str) -> type[Any]:
-    """The fast loader when the text cannot hold too many values; else the streaming one,
-    which stops at the budget instead of composing everything first."""
-    return LOADER if most_values(text) <= MAX_VALUES else STREAMING_LOADER
+    """The fast loader when the text cannot hold too many values. Otherwise, with libyaml,
+    its events are counted first (no nodes built) and the reading stops at the budget;
+    without libyaml, the streaming loader checks every event as it composes."""
+    if most_values(text) <= MAX_VALUES:
+        return LOADER
+    if LOADER is STREAMING_LOADER:
+        return STREAMING_LOADER
+    _count_events(text)
+    return LOADER
+
+
+def _count_events(text: str) -> None:
+    """Count the nodes of a YAML text from libyaml's events, without composing them;
+    more than :data:`MAX_VALUES` is refused at the event that breaks the budget."""
+    from yaml._yaml import CParser  # type: ignore[import-not-found,unused-ignore]
+
+    parser = CParser(text)
+    count = 0
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None or isinstance(event, StreamEndEvent):
+                return
+            if isinstance(event, (ScalarEvent, SequenceStartEvent, MappingStartEvent, AliasEvent)):
+                count += 1
+                if count > MAX_VALUES:
+                    raise YamlLimitError(
+                        f"holds more than {MAX_VALUES:,} values (each use of an alias counted "
+                        "in full): refused as too large",
+                        "",
+                        event.start_mark,
+                    )
+    finally:
+        parser.dispose()
 
 
 #: Texts parsed recently (by content), so the same base read for every scenario of a
 #: set or every vintage is parsed once; callers get their own copy.
 _PARSED: dict[bytes, Any] = {}
 _PARSED_KEEP = 32
-_PARSED_LARGEST = 1024 * 1024  # larger texts are parsed each time (memory over speed)
+_PARSED_LARGEST = 1024 * 1024  # a larger text is kept alone
 
 
 def parse_yaml_text(text: str, name: str, loader: type[Any] | None = None) -> Any:
@@ -524,12 +561,14 @@ def parse_yaml_text(text: str, name: str, loader: type[Any] | None = None) -> An
     :data:`MAX_VALUES` values (aliases expanded), nesting deeper than
     :data:`MAX_DEPTH`, tags other than YAML's standard ones, impossible dates.
     """
-    if loader is not None or len(text) > _PARSED_LARGEST:
+    if loader is not None:
         return _parse_yaml(text, name, loader)
     key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
     if key not in _PARSED:
         data = _parse_yaml(text, name, None)
-        if len(_PARSED) >= _PARSED_KEEP:
+        if len(text) > _PARSED_LARGEST:
+            _PARSED.clear()  # one large text at a time (validate reads its file twice)
+        while len(_PARSED) >= _PARSED_KEEP:
             _PARSED.pop(next(iter(_PARSED)), None)
         _PARSED[key] = data
     return copy.deepcopy(_PARSED[key])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -465,8 +466,8 @@ class Assumptions(_Strict):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Assumptions:
-        ids = [p.id for p in self.products]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        counts = Counter(p.id for p in self.products)
+        dupes = sorted(i for i, n in counts.items() if n > 1)
         if dupes:
             raise ValueError(f"product ids must be unique; repeated: {', '.join(dupes)}")
         return self
