@@ -442,6 +442,49 @@ def project(x: Inputs) -> Projection:
     return Projection(inputs=x, volumes=v, money=m)
 
 
+@dataclass(frozen=True)
+class Totals:
+    """What a Monte Carlo keeps of N variants: the kernel's sums over chosen products,
+    taken as it goes, with no monthly series written (:func:`project_totals`).
+
+    Party columns: those of :data:`model.recurrence.MONEY`, all suppliers together, then
+    each supplier (in the order of :attr:`Inputs.supplier_ids`). Each total and NPV
+    equals to the last bit numpy's sum over the months of the party's series summed over
+    the chosen products in their order, as computed from a :class:`Projection`.
+    """
+
+    total: Array  # (N, parties), horizon total
+    npv: Array  # (N, parties), discounted at the end of each month
+    fan: Array  # (F, keep, H) float32, monthly sums of the fan columns, first keep variants
+    first_shipment: Array  # (N,), first month any chosen product ships, +inf for none
+    next_shipment: Array  # (N, S) float32, per product the first shipment after the facts
+    sells_after: Array  # (N, S) bool, per product any China revenue after the facts
+
+
+def project_totals(
+    x: Inputs,
+    products: Sequence[int],
+    facts: int = -1,
+    fan: Sequence[int] = (),
+    keep: int = 0,
+) -> Totals:
+    """The totals of :func:`project` without its series: one pass of the kernel in totals
+    mode over ``products`` (in this order), keeping the monthly sums of the ``fan`` party
+    columns for the first ``keep`` variants; ``facts`` is the last month of facts
+    (-1 for none)."""
+    money, fan_sums, first, after_facts, sells = recurrence.run_totals(
+        *recurrence_args(x),
+        products=products,
+        bom=x.bom,
+        bom_total=x.bom.sum(axis=-1),  # as Money.supplier_total sums the suppliers
+        discount=eq.discount_factors(x.discount_rate, x.months),
+        facts=facts,
+        fan_columns=fan,
+        keep=keep,
+    )
+    return Totals(money[0], money[1], fan_sums, first, after_facts, sells)
+
+
 def volumes(x: Inputs) -> Volumes:
     """§2 alone (it is computed with §3 in one pass of the kernel)."""
     return project(x).volumes

@@ -26,9 +26,17 @@ import numpy as np
 import pandas as pd
 
 from .. import equations as eq
-from ..analysis import ALL, expected_value, party_series, party_totals
+from .. import recurrence
+from ..analysis import (
+    ALL,
+    SUPPLIER_PREFIX,
+    expected_value,
+    party_keys,
+    party_series,
+    party_totals,
+)
 from ..encoding import MONTH_KINDS
-from ..engine import Inputs, Projection, project
+from ..engine import Inputs, Projection, project, project_totals
 from ..gate import InputError, Problem
 from ..schema import Assumptions
 from ..targets import with_columns, writable_columns
@@ -74,6 +82,17 @@ DEFAULT_FAN = ("china_gross_revenue", "vendor_gross_profit", "us_government", "s
 FAN_PATHS = 250_000
 #: Per-path results take about 0.3 GB per million paths (36 months, 11 parties).
 MAX_PATHS = 5_000_000
+#: The kernel's totals column (:class:`model.engine.Totals`) of each main party: the
+#: money of :func:`model.analysis.party_series`, as the kernel names it.
+PARTY_MONEY = {
+    "china_gross_revenue": "gross",
+    "vendor_retained": "retained",
+    "vendor_gross_profit": "gross_profit",
+    "us_government": "government",
+    "suppliers": recurrence.SUPPLIERS,
+    "test_labs": "labs",
+    "china_tariff": "china_tariff",
+}
 
 
 # ---------------------------------------------------------------- draws
@@ -168,12 +187,26 @@ def first_month(positive: Array, after: int = -1) -> Array:
     return np.where(tail.any(axis=-1), tail.argmax(axis=-1) + after + 1.0, np.inf)
 
 
+def money_columns(parties: Sequence[str], supplier_ids: Sequence[str]) -> list[int]:
+    """The kernel's totals column (:class:`model.engine.Totals`) of each party: a main
+    party's money (:data:`PARTY_MONEY`), or a supplier after all suppliers together."""
+    named = [*recurrence.MONEY, recurrence.SUPPLIERS]
+    return [
+        len(named) + list(supplier_ids).index(key.removeprefix(SUPPLIER_PREFIX))
+        if key.startswith(SUPPLIER_PREFIX)
+        else named.index(PARTY_MONEY[key])
+        for key in parties
+    ]
+
+
 def reduce_paths(
     proj: Projection, config: ChunkConfig, keep: int
 ) -> tuple[Array, Array, dict[str, Array], Array]:
-    """Per path: each party's total and NPV (n, parties), the monthly series of the fan
-    parties for the first ``keep`` paths, and whether each selected product has China
-    gross revenue after the facts (n, products)."""
+    """Per path, from a projection's monthly series: each party's total and NPV
+    (n, parties), the monthly series of the fan parties for the first ``keep`` paths,
+    and whether each selected product has China gross revenue after the facts
+    (n, products). :func:`simulate_chunk` gets the same numbers, to the last bit, from
+    the kernel's totals mode without writing the series."""
     sel = config.products
     factors = eq.discount_factors(proj.inputs.discount_rate, proj.inputs.months)
     series = party_series(proj)
@@ -194,24 +227,29 @@ def reduce_paths(
 def simulate_chunk(
     base: Inputs, spec: RiskSpec, seed: int, start: int, stop: int, config: ChunkConfig
 ) -> ChunkResult:
-    """Draw, project and reduce paths ``start … stop-1`` (a pure function, run anywhere)."""
+    """Draw, project and reduce paths ``start … stop-1`` (a pure function, run anywhere).
+
+    The kernel runs in totals mode: per path it keeps each party's total and NPV over
+    the selected products, the shipment months and, for paths among the first
+    ``config.fan_paths``, the fan parties' monthly sums; no monthly series is kept.
+    """
     steady_heap()  # once per process: no page faults chunk after chunk (model.risk.heap)
     x = draws(spec, seed, start, stop)
-    proj = project(apply_draws(base, spec, x))
+    parties = party_keys(base.supplier_ids)
+    columns = money_columns(parties, base.supplier_ids)
     keep = max(0, min(stop, config.fan_paths) - start)
-    totals, npv, monthly, after = reduce_paths(proj, config, keep)
-    shipped = np.greater(proj.volumes.shipments, 0.0)[:, list(config.products)]
-    any_shipped: Array = shipped.any(axis=1)
+    fan = [columns[parties.index(key)] for key in config.fan]
+    t = project_totals(apply_draws(base, spec, x), config.products, config.facts, fan, keep)
     return ChunkResult(
         start,
         stop,
         x,
-        totals,
-        npv,
-        first_month(any_shipped),
-        monthly,
-        first_month(shipped, config.facts).astype(np.float32),
-        after,
+        t.total[:, columns],
+        t.npv[:, columns],
+        t.first_shipment,
+        {key: t.fan[j] for j, key in enumerate(config.fan)},
+        t.next_shipment,
+        t.sells_after,
     )
 
 
@@ -304,7 +342,7 @@ def simulate(
     check_run(paths, chunk, seed)
     base = Inputs.from_assumptions([assumptions])
     sel = product_selection(assumptions, products)
-    parties = tuple(party_series(project(base)).keys())
+    parties = tuple(party_keys(base.supplier_ids))
     facts = int(min(max(pace.facts_month(assumptions), -1), base.months - 1))
     config = ChunkConfig(sel, tuple(p for p in fan if p in parties), facts, FAN_PATHS)
     out = _Collector(paths, len(spec.marginals), len(parties), base.months, config)
