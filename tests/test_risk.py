@@ -4,6 +4,7 @@ Dask), agreement with the core's exact expected value, and the ``simulate`` comm
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import subprocess
@@ -25,10 +26,12 @@ from model.risk.dask_runner import dask_chunks
 from model.risk.schema import load_risk, validate_risk
 from model.risk.simulate import (
     BLOCK,
+    ChunkConfig,
     apply_draws,
     block_seed,
     draws,
     exact_expected_value,
+    local_chunks,
     regression_matrix,
     simulate,
 )
@@ -503,6 +506,21 @@ def test_chunk_size_does_not_change_any_number(base: Assumptions, shipped: Any, 
     paths = 60 if chunk < 100 else 2500
     reference = simulate(base, shipped, paths, seed=9, chunk=paths)
     assert same(simulate(base, shipped, paths, seed=9, chunk=chunk), reference)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_threads_do_not_change_any_number(base: Assumptions, shipped: Any, threads: int) -> None:
+    reference = simulate(base, shipped, 2500, seed=9, chunk=2500)
+    mapper = functools.partial(local_chunks, threads=threads)
+    assert same(simulate(base, shipped, 2500, seed=9, chunk=300, map_chunks=mapper), reference)
+
+
+def test_chunks_in_threads_come_back_in_order(base: Assumptions, shipped: Any) -> None:
+    inputs = Inputs.from_assumptions([base])
+    config = ChunkConfig((0, 1), ("china_gross_revenue",), -1, 250)
+    ranges = [(s, s + 100) for s in range(0, 1000, 100)]
+    found = local_chunks(inputs, shipped, 3, ranges, config, threads=2)
+    assert [(r.start, r.stop) for r in found] == ranges
 
 
 def test_dask_run_is_identical_to_the_local_run(base: Assumptions, shipped: Any) -> None:

@@ -19,7 +19,10 @@ every party), plus the fan chart's monthly series, which are kept for the first
 from __future__ import annotations
 
 import itertools
+import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,6 +85,9 @@ DEFAULT_FAN = ("china_gross_revenue", "vendor_gross_profit", "us_government", "s
 FAN_PATHS = 250_000
 #: Per-path results take about 0.3 GB per million paths (36 months, 11 parties).
 MAX_PATHS = 5_000_000
+#: Threads running chunks side by side in one process, at most (one per processor): the
+#: kernel runs without the interpreter lock, drawing and writing inputs mostly with it.
+LOCAL_THREADS = 4
 #: The kernel's totals column (:class:`model.engine.Totals`) of each main party: the
 #: money of :func:`model.analysis.party_series`, as the kernel names it.
 PARTY_MONEY = {
@@ -266,10 +272,36 @@ def local_chunks(
     seed: int,
     ranges: Sequence[tuple[int, int]],
     config: ChunkConfig,
+    threads: int | None = None,
 ) -> Iterator[ChunkResult]:
-    """Every chunk in turn, in this process."""
-    for start, stop in ranges:
-        yield simulate_chunk(base, spec, seed, start, stop, config)
+    """Every chunk, in this process: in turn, or in ``threads`` threads side by side (by
+    default one per processor, at most :data:`LOCAL_THREADS`); the compiled kernel
+    releases the interpreter while it runs, so the threads share the processors.
+    Results come back in the order of ``ranges``."""
+    workers = min(LOCAL_THREADS, available_processors()) if threads is None else threads
+    if workers <= 1 or len(ranges) <= 1:
+        for start, stop in ranges:
+            yield simulate_chunk(base, spec, seed, start, stop, config)
+        return
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="monte-carlo")
+    try:
+        waiting: deque[Future[ChunkResult]] = deque()
+        for start, stop in ranges:
+            waiting.append(pool.submit(simulate_chunk, base, spec, seed, start, stop, config))
+            if len(waiting) > 2 * workers:  # a bounded queue: results are handed on as done
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
+    finally:  # on an error or an interrupt, chunks not yet started are dropped
+        pool.shutdown(cancel_futures=True)
+
+
+def available_processors() -> int:
+    """Processors this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 # ---------------------------------------------------------------- running
