@@ -53,7 +53,8 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def csv_text(key: str) -> str:
-    """The monthly projection of a what-if (cache key text) in the MODEL_SPEC §5 CSV format."""
+    """The monthly projection of a what-if (cache key text) in the CSV format of
+    docs/methodology.md §5."""
     return to_csv_text(compute.monthly(key))
 
 
@@ -163,7 +164,7 @@ def download_buttons(
             partial(csv_text, key),
             f"{stem}-monthly.csv",
             "text/csv",
-            "Every month, product and metric in the model's CSV format (MODEL_SPEC §5).",
+            "Every month, product and metric in the model's CSV format (docs/methodology.md §5).",
         ),
         (
             "Scenario YAML",

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from model.calendar import parse_month
+from model.dotted import parse_path
 from model.schema import NEVER, Product, param_info
 
 from . import allowances, files, fmt, state
@@ -35,6 +36,7 @@ from .levers import (
 from .notices import plural, summary
 
 BOUNDS_KEY = "slider_bounds"
+_UNSET = object()  # no value in session state
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 
@@ -80,7 +82,10 @@ def value_text(path: str, value: Any) -> str:
 def change_text(ref: Reference, path: str, value: Any) -> str:
     """``US levy rate: 25 % → 15 %`` for one override of the reference."""
     b = lever_map(ref.assumptions).get(path)
-    pid = path.split(".")[1] if path.endswith("." + allowances.FIELD) else None
+    parsed = parse_path(path)
+    pid = None
+    if not isinstance(parsed, str) and parsed.scope == "product" and parsed.key == allowances.FIELD:
+        pid = parsed.product
     if b is not None:
         name = b.lever.label.split(" (")[0]
         owner = ref.assumptions.product(b.product).name if b.product else b.vendor
@@ -136,7 +141,8 @@ def _bind(b: Bound) -> Any:
 
 def _shown(b: Bound, default: Any) -> list[Any]:
     """Values the widget must have room for: its own, the default, the link's."""
-    here = [st.session_state[b.path]] if b.path in st.session_state else []
+    own = st.session_state.get(b.path, _UNSET)
+    here = [] if own is _UNSET else [own]
     return [*here, default, *state.shown_from_link(b.path)]
 
 
