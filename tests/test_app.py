@@ -291,10 +291,12 @@ def test_vendor_view_shows_the_core_s_eps_by_fiscal_year() -> None:
     at = ok(start(tab="Vendors"))
     r = core().vendors
     want = r[(r["vendor"] == "AMD") & (r["period_kind"] == "fiscal_year")].iloc[0]
-    table = next(d.value for d in at.main.dataframe if "EPS effect ($/share)" in d.value.columns)
+    table = next(t.value for t in at.main.table if "EPS effect ($/share)" in t.value.columns)
     amd = table[table["Vendor"] == "AMD"].iloc[0]
-    assert amd["EPS effect ($/share)"] == pytest.approx(want["eps_usd"], rel=1e-12)
+    assert amd["EPS effect ($/share)"] == f"{want['eps_usd']:.4f}"
     assert str(amd["Fiscal year"]).startswith(str(want["period"]))
+    nvidia = table[table["Vendor"] == "Nvidia"]
+    assert nvidia["Fiscal year"].iloc[0].endswith("(1 mo)")  # cut short by the horizon
 
 
 def test_compute_view_totals_the_core_s_h100_equivalents() -> None:

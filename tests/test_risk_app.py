@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from model.loader import InputError, load
 from model.risk import load_risk, simulate, tornado, validate_risk
 from reports.risk_sheet import LABEL, PERCENTILE_HEADERS, SHEET, risk_sheet_writer
-from webapp import fmt
+from webapp import fmt, risk_view
 from webapp.risk_tab import correlation_rows, distribution_rows, raw_from_rows
 
 from .conftest import ASSUMPTIONS, BASE
@@ -72,12 +72,21 @@ def test_run_shows_the_simulation_of_the_core() -> None:
     sim = simulate(a, load_risk(RISK, a), 1000, 4)
     mean = sim.values("vendor_gross_profit").mean()
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Mean Vendor gross profit total"] == fmt.money(mean)
-    assert metrics["Probability of no China revenue"] == fmt.pct(sim.p_no_revenue)
-    table = at.dataframe[2].value  # after the two editors: the percentile table
+    assert metrics["Mean Vendor gross profit total (undiscounted)"] == fmt.money(mean)
+    # over the whole horizon the chips already sold: the chance after the facts is shown
+    assert metrics["No China revenue after Oct 2026"] == fmt.pct(sim.p_no_future_revenue)
+    by_chip = at.table[0].value.set_index("Product")
+    none = sim.p_no_future_revenue_by_product()
+    for p in a.products:
+        assert by_chip.loc[p.name, "No China revenue after Oct 2026"] == fmt.pct(none[p.id])
+    table = at.table[1].value  # the percentile table
     p50 = sim.summary().set_index(["party", "measure"]).loc[("us_government", "total"), "p50"]
-    assert fmt.money(p50) in table["P50"].tolist()
-    assert len(charts(at)) == 5  # histogram, fan, tornado, first shipment, forecast
+    assert fmt.money(p50) in table["Median"].tolist()
+    regression = at.table[2].value
+    assert "products.*.asp_change_per_year" not in set(regression["Input"])
+    assert "All chips: price change per year" in set(regression["Input"])
+    assert set(regression.columns) == {"Input", "Standardised effect", "p-value"}
+    assert len(charts(at)) == 5  # histogram, fan, tornado, next shipment, forecast
     # changing an input marks the results stale instead of showing old numbers
     at.number_input(key="risk_seed").set_value(5)
     ok(at.run())
@@ -230,19 +239,21 @@ def test_export_with_a_bad_risk_file_writes_nothing(
 def test_charts_are_valid_vega_lite() -> None:
     """Altair validates each chart against the Vega-Lite schema when it is serialised."""
     from model.risk.forecast import chart_frame, fit_forecast, load_history, projected_revenue
-    from webapp import forecast_tab, risk_tab
+    from webapp import forecast_tab
 
     a = load(BASE).assumptions
     spec = load_risk(RISK, a)
     sim = simulate(a, spec, 1000, seed=1)
     values = sim.values("us_government")
-    hist = risk_tab.histogram_frame(values)
+    hist = risk_view.histogram_frame(values)
     assert hist["share"].sum() == pytest.approx(1.0)
     assert hist["start"].iloc[0] == pytest.approx(values.min() / 1e9)
     specs = [
-        risk_tab.histogram_chart(hist, "US government"),
-        risk_tab.fan_chart(sim.bands("us_government"), "US government"),
-        risk_tab.tornado_chart(risk_tab.tornado_frame(tornado(a, "us_government", spec=spec)), "x"),
+        risk_view.histogram_chart(hist, "US government"),
+        risk_view.fan_chart(sim.bands("us_government"), "US government"),
+        risk_view.tornado_chart(
+            risk_view.tornado_frame(tornado(a, "us_government", spec=spec), a), "x"
+        ),
     ]
     h = load_history(HISTORY)
     frame = chart_frame(fit_forecast(h, 4), projected_revenue(a))

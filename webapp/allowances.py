@@ -10,6 +10,7 @@ it approves) and ``none`` is the empty list (nothing may ship). A YAML list
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -84,16 +85,20 @@ def same_batches(x: Batches, y: Batches) -> bool:
 
 
 def frame(batches: Batches, sources: list[str]) -> pd.DataFrame:
-    """The table a person edits: one row per batch, with the source of each."""
-    rows = [
-        {
-            "month": str(b.get("month", "")),
-            "units": float(b.get("units", 0)),
-            "source": sources[i] if i < len(sources) else "",
-        }
+    """The table a person edits: one row per batch, with the source of each (remembered:
+    the sidebar draws the same tables on every run; callers do not change it)."""
+    rows = tuple(
+        (str(b.get("month", "")), float(b.get("units", 0)), sources[i] if i < len(sources) else "")
         for i, b in enumerate(batches or [])
-    ]
-    return pd.DataFrame(rows, columns=COLUMNS).astype({"month": "string", "units": "float"})
+    )
+    return _frame(rows)
+
+
+@lru_cache(maxsize=256)
+def _frame(rows: tuple[tuple[str, float, str], ...]) -> pd.DataFrame:
+    """The editable table of these rows (month, units, source)."""
+    table = pd.DataFrame(list(rows), columns=COLUMNS)
+    return table.astype({"month": "string", "units": "float"})
 
 
 def _blank(v: Any) -> bool:

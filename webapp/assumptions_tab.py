@@ -1,5 +1,7 @@
 """The Assumptions tab: every parameter with unit, range and source, and the what-if's
-difference from the base assumptions."""
+difference from the base assumptions, in words (see :mod:`webapp.labels`): shares as
+percentages, choices and empty values in words, months as ``Mar 2028``; the dotted
+path of each value is beside it, as scenario files and links write it."""
 
 from __future__ import annotations
 
@@ -10,12 +12,18 @@ import streamlit as st
 
 from model.schema import Assumptions, ParamInfo, param_info, parameter_table
 
-from . import allowances
+from . import allowances, labels
 from .catalog import CUSTOM_ID
 from .levers import same, value_at
 from .view import View
 
 UNSET = "(not set)"
+#: Long texts wrap in their cells rather than being cut.
+WRAP = {
+    "Parameter": st.column_config.TextColumn(width="medium"),
+    "Description": st.column_config.TextColumn(width="large"),
+    "Source": st.column_config.TextColumn(width="large"),
+}
 
 
 def paths(a: Assumptions) -> list[str]:
@@ -64,7 +72,7 @@ def _value(a: Assumptions, path: str) -> Any:
 
 
 def _text(v: Any) -> str:
-    """A value as the tables show it (batches as link text)."""
+    """A value as the comparison sees it (batches as link text)."""
     if isinstance(v, list):
         return allowances.encode(v)
     if v is None:
@@ -74,23 +82,29 @@ def _text(v: Any) -> str:
     return str(v)
 
 
+def shown(path: str, v: Any) -> str:
+    """A value for people (see :func:`webapp.labels.value_text`)."""
+    return UNSET if v is UNSET else labels.value_text(path, v)
+
+
 def full_table(view: View) -> pd.DataFrame:
-    """Every parameter with its what-if and base values, unit, range, description and source."""
+    """Every parameter with its what-if and base values, unit, range, description,
+    source and dotted path."""
     base = view.catalog.base.assumptions
     rows = []
     for path in paths(view.whatif):
-        info = info_of(path)
-        value = _value(view.whatif, path)
+        info = labels.info_of(path) or ALLOCATION_INFO
         source = "what-if set in the app" if path in view.overrides else _source(view, path)
         rows.append(
             {
-                "Parameter": path,
-                "What-if": _text(value),
-                "Base": _text(_value(base, path)),
-                "Unit": info.unit,
-                "Range": info.range_text(),
+                "Parameter": labels.param_label(path, view.whatif),
+                "What-if": shown(path, _value(view.whatif, path)),
+                "Base": shown(path, _value(base, path)),
+                "Unit": labels.unit_text(info),
+                "Valid range": labels.range_text(info),
                 "Description": info.description,
                 "Source": source,
+                "Path": path,
             }
         )
     return pd.DataFrame(rows)
@@ -125,9 +139,15 @@ def diff_table(view: View) -> pd.DataFrame:
             else f"scenario: {ref.name}"
         )
         rows.append(
-            {"Parameter": path, "Base": _text(was), "What-if": _text(now), "Changed by": by}
+            {
+                "Parameter": labels.param_label(path, view.whatif),
+                "Base": shown(path, was),
+                "What-if": shown(path, now),
+                "Changed by": by,
+                "Path": path,
+            }
         )
-    return pd.DataFrame(rows, columns=["Parameter", "Base", "What-if", "Changed by"])
+    return pd.DataFrame(rows, columns=["Parameter", "Base", "What-if", "Changed by", "Path"])
 
 
 def render(view: View) -> None:
@@ -137,14 +157,10 @@ def render(view: View) -> None:
     if diff.empty:
         st.info("The what-if equals the base assumptions.")
     else:
-        st.dataframe(diff, hide_index=True, width="stretch")
+        st.dataframe(diff, hide_index=True, width="stretch", column_config=WRAP)
     st.subheader("All assumptions")
-    st.dataframe(
-        full_table(view),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "Description": st.column_config.TextColumn(width="large"),
-            "Source": st.column_config.TextColumn(width="large"),
-        },
+    st.dataframe(full_table(view), hide_index=True, width="stretch", column_config=WRAP)
+    st.caption(
+        "Shares are shown as percentages and empty values in words; Path is how a "
+        "scenario file or a link names the value. Hover a long cell to read it whole."
     )

@@ -18,6 +18,9 @@ CHROMIUM_ARGS = [
 ]
 KPI_VALUE = '[data-testid="stMetric"]'
 RUNNING = '[data-testid="stStatusWidget"]'
+#: The app's root once no script runs (the status widget shows only after half a second
+#: of running, so its absence alone does not say a short run has ended).
+NOT_RUNNING = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 def launch(playwright: Any, executable: str) -> Any:
@@ -36,6 +39,7 @@ def kpi_text(page: Any, label: str) -> str:
 def wait_idle(page: Any, timeout_ms: float = 15000) -> None:
     """Wait until the page has metrics and Streamlit is no longer running the script."""
     page.wait_for_selector(KPI_VALUE, timeout=timeout_ms)
+    page.wait_for_selector(NOT_RUNNING, state="attached", timeout=timeout_ms)
     page.wait_for_selector(RUNNING, state="detached", timeout=timeout_ms)
 
 

@@ -126,6 +126,9 @@ def _warm() -> None:
                 figures(key, measure)
             timeline_spec(key, "month", ALL)
         shipped()
+        from .facts_tab import vintages  # the shipped vintages do not follow the what-if
+
+        vintages()
     except Exception:  # a warm-up must never take the server down
         _log.exception("warming the model cache failed; sessions compute on demand")
 

@@ -85,7 +85,10 @@ def exact_money(v: float | None) -> str:
 
 
 def months(v: float) -> str:
-    """A delay in months: ``6`` -> ``"6 months"``, ``inf`` -> ``"never"``."""
+    """A delay in months: ``6`` -> ``"6 months"``, ``inf`` -> ``"never"``, NaN (the
+    chips' delays differ) -> ``"differs by chip"``."""
+    if math.isnan(v):
+        return "differs by chip"
     if math.isinf(v):
         return "never"
     return f"{v:g} month" + ("" if v == 1 else "s")

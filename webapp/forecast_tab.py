@@ -27,7 +27,7 @@ from model.risk.forecast import (
 from model.schema import Assumptions
 from model.shipped import HISTORY as HISTORY_FILE
 
-from . import fmt
+from . import charts, fmt
 from .notices import clip, problems_text
 from .uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 
@@ -53,13 +53,111 @@ def _backtest(text: str, name: str, level: float) -> dict[str, Any] | None:
         return None
 
 
+MODEL_WORDS = {
+    "ETS(A,N,N)": "Level only (simple exponential smoothing)",
+    "ETS(A,A,N)": "Level and trend",
+    "ETS(A,Ad,N)": "Level and damped trend",
+}
+
+
+def model_words(model: str) -> str:
+    """A candidate model for people: ``log ETS(A,A,N)`` -> ``Level and trend, on the
+    logarithm of revenue``."""
+    log = model.startswith("log ")
+    core = model.removeprefix("log ")
+    words = MODEL_WORDS.get(core, core)
+    return f"{words}, on the logarithm of revenue" if log else words
+
+
+def candidates_frame(fc: Forecast) -> pd.DataFrame:
+    """The candidate models in words: the penalised fit (AICc, lower is better), the
+    parameters fitted, whether the fit converged and which one is kept."""
+    c = fc.candidates
+    return pd.DataFrame(
+        {
+            "Model": [model_words(m) for m in c["model"]],
+            "Fit penalty (AICc)": [f"{v:,.1f}" for v in c["aicc"]],
+            "Parameters": [str(int(v)) for v in c["params"]],
+            "Converged": ["yes" if v else "no" for v in c["converged"]],
+            "Kept": ["yes" if m == fc.model else "" for m in c["model"]],
+        }
+    )
+
+
+def _p_reading(p: float | None, fine: str, bad: str) -> str:
+    """What a test's p-value says, in words (5 % threshold)."""
+    if p is None or p != p:
+        return "n/a"
+    return fine if p >= 0.05 else bad
+
+
+def diagnostics_frame(d: dict[str, float]) -> pd.DataFrame:
+    """The chosen model's residual checks in words: what each asks, its result, what it
+    says."""
+    lb4, lb8, jb = d.get("ljung_box_4_p"), d.get("ljung_box_8_p"), d.get("jarque_bera_p")
+    pattern = ("no pattern left", "a pattern is left: the band may be too narrow")
+    rows = [
+        ("Pattern left in the errors, 4 quarters (Ljung-Box)", f"p = {fmt.p_value(lb4)}",
+         _p_reading(lb4, *pattern)),
+        ("Pattern left in the errors, 8 quarters (Ljung-Box)", f"p = {fmt.p_value(lb8)}",
+         _p_reading(lb8, *pattern)),
+        ("Errors bell-shaped (Jarque-Bera)", f"p = {fmt.p_value(jb)}",
+         _p_reading(jb, "yes", "no: the band may be off")),
+        ("Typical error of the fit", _billions(d.get("residual_sd")), "one standard deviation"),
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["Check", "Result", "Reads"])
+
+
+def _billions(v: float | None) -> str:
+    """``$ 0.43 B`` (n/a when missing)."""
+    return fmt.MISSING if v is None or v != v else f"$ {v:,.2f} B"
+
+
+def skill_text(bt: dict[str, Any], level: float) -> str:
+    """The forecast's record on the quarters held out, computed from the backtest: its
+    mean absolute error against the naive forecast's and the band's coverage."""
+    n, mae, naive = int(bt["holdout"]), float(bt["mae"]), float(bt["naive_mae"])
+    covered = round(float(bt["coverage"]) * n)
+    naive_words = "the naive forecast's (the last quarter carried forward)"
+    if naive <= 0 or abs(mae - naive) <= 0.02 * naive:
+        skill = f"equal to {naive_words}"
+    elif mae < naive:
+        skill = f"{1 - mae / naive:.0%} below {naive_words}"
+    else:
+        skill = f"{mae / naive - 1:.0%} above {naive_words}: the naive forecast did better"
+    return (
+        f"Refitted without the last {n} quarters and scored on them, the forecast's mean "
+        f"absolute error was {_billions(mae)}, {skill} ({_billions(naive)}); the "
+        f"{level:.0%} band covered {covered} of {n} held-out quarters."
+    )
+
+
+def _honesty(bt: dict[str, Any] | None, level: float) -> None:
+    """How far to trust the forecast, beside it: a warning when it does not beat the
+    naive forecast or its band missed more than one held-out quarter."""
+    if bt is None:
+        st.info("Too few quarters to hold some out: the forecast's record is unknown.")
+        return
+    text = skill_text(bt, level)
+    missed = int(bt["holdout"]) - round(float(bt["coverage"]) * int(bt["holdout"]))
+    weak = float(bt["mae"]) >= 0.98 * float(bt["naive_mae"]) or missed > 1
+    (st.warning if weak else st.info)(f"**How far to trust it.** {text}", icon=":material/balance:")
+
+
+def _actual_tooltip() -> list[alt.Tooltip]:
+    """The tooltip of a reported quarter."""
+    return [
+        alt.Tooltip("fiscal_quarter:N", title="Fiscal quarter"),
+        alt.Tooltip("actual:Q", title="Reported ($ B)", format=",.2f"),
+        alt.Tooltip("status:N", title="Figure"),
+    ]
+
+
 def forecast_chart(frame: pd.DataFrame, vendor: str) -> alt.LayerChart:
     """Actual (points marked verified or not), forecast with its band, projection on top."""
     order = list(frame["fiscal_quarter"])
     d = frame.assign(status=frame["verified"].map({True: "verified", False: "unverified"}))
-    x = alt.X(
-        "fiscal_quarter:O", sort=order, title="Vendor fiscal quarter", axis=alt.Axis(labelAngle=-45)
-    )
+    x = alt.X("fiscal_quarter:O", sort=order, title="Fiscal quarter", axis=alt.Axis(labelAngle=-45))
     y_title = f"{vendor} China revenue, $ billions"
     band = (
         alt.Chart(d)
@@ -70,18 +168,25 @@ def forecast_chart(frame: pd.DataFrame, vendor: str) -> alt.LayerChart:
         alt.Chart(d)
         .mark_line(strokeDash=[5, 3])
         .encode(
-            x=x, y="forecast:Q", tooltip=["fiscal_quarter:N", "forecast:Q", "lower:Q", "upper:Q"]
+            x=x,
+            y="forecast:Q",
+            tooltip=[
+                alt.Tooltip("fiscal_quarter:N", title="Fiscal quarter"),
+                alt.Tooltip("forecast:Q", title="Forecast ($ B)", format=",.2f"),
+                alt.Tooltip("lower:Q", title="Band low ($ B)", format=",.2f"),
+                alt.Tooltip("upper:Q", title="Band high ($ B)", format=",.2f"),
+            ],
         )
     )
     actual = (
         alt.Chart(d)
         .mark_line(point=True, color="#1F3864")
-        .encode(x=x, y="actual:Q", tooltip=["fiscal_quarter:N", "actual:Q", "status:N"])
+        .encode(x=x, y="actual:Q", tooltip=_actual_tooltip())
     )
     unverified = (
         alt.Chart(d[d["status"] == "unverified"])
         .mark_point(shape="diamond", size=90, color="#C00000", filled=True)
-        .encode(x=x, y="actual:Q", tooltip=["fiscal_quarter:N", "actual:Q", "status:N"])
+        .encode(x=x, y="actual:Q", tooltip=_actual_tooltip())
     )
     projected = (
         alt.Chart(d)
@@ -89,7 +194,12 @@ def forecast_chart(frame: pd.DataFrame, vendor: str) -> alt.LayerChart:
         .encode(
             x=x,
             y="projected_usd_billions:Q",
-            tooltip=["fiscal_quarter:N", alt.Tooltip("projected_usd_billions:Q", format=",.2f")],
+            tooltip=[
+                alt.Tooltip("fiscal_quarter:N", title="Fiscal quarter"),
+                alt.Tooltip(
+                    "projected_usd_billions:Q", title="Scenario's projection ($ B)", format=",.2f"
+                ),
+            ],
         )
     )
     return alt.LayerChart(layer=[band, fc, actual, unverified, projected], height=340)
@@ -106,8 +216,10 @@ def _history_text(upload: Any) -> tuple[str, str]:
     return decode_utf8(data, name, "a CSV file"), name
 
 
+@st.fragment
 def render(assumptions: Assumptions) -> None:
-    """Draw the Forecast tab with the scenario ``assumptions`` projected on top."""
+    """Draw the Forecast tab with the scenario ``assumptions`` projected on top (a
+    fragment: its controls redraw this tab only)."""
     vendors = sorted({p.vendor for p in assumptions.products})
     c1, c2, c3 = st.columns([2, 1, 1])
     upload = c1.file_uploader(
@@ -143,40 +255,27 @@ def render(assumptions: Assumptions) -> None:
         st.error(problems_text("The history cannot be used:", exc.problems))
         return
     frame = chart_frame(fc, projected)
-    st.altair_chart(forecast_chart(frame, vendor), width="stretch")
+    bt = _backtest(text, name, level)
+    left, right = st.columns([3, 2])
+    with left:
+        charts.show(forecast_chart(frame, vendor))
+    with right:
+        _honesty(bt, level)
     st.caption(
         f"History from {fmt.escape_md(name)} (red diamonds: unverified quarters with "
-        f"conflicting reports); dashed: {fc.model} forecast with its {level:.0%} "
-        "prediction interval (median for a log model); orange: the scenario's "
-        f"projected China gross revenue of {fmt.escape_md(vendor)}'s licensed chips, "
-        "complete fiscal quarters only. The history covers all of the vendor's China "
-        "revenue, the projection only the chips modelled."
+        f"conflicting reports); dashed: the {model_words(fc.model).lower()} forecast with "
+        f"its {level:.0%} prediction interval (median for a log model); orange: the "
+        f"scenario's projected China gross revenue of {fmt.escape_md(vendor)}'s licensed "
+        "chips, complete fiscal quarters only, undiscounted. The history covers all of "
+        "the vendor's China revenue, the projection only the chips modelled."
     )
     left, right = st.columns(2)
     with left:
-        st.markdown("**Candidate models** (lowest AICc kept)")
-        st.dataframe(fc.candidates.round(2), hide_index=True, width="stretch")
+        st.markdown("**Models compared** (the lowest penalty is kept)")
+        st.table(candidates_frame(fc), hide_index=True)
     with right:
-        d = fc.diagnostics
-        rows = [
-            ("Ljung-Box p, lag 4", d.get("ljung_box_4_p")),
-            ("Ljung-Box p, lag 8", d.get("ljung_box_8_p")),
-            ("Jarque-Bera p", d.get("jarque_bera_p")),
-            ("Residual s.d.", d.get("residual_sd")),
-        ]
-        bt = _backtest(text, name, level)
-        if bt is not None:
-            rows += [
-                ("Hold-out MAE, last 4 quarters ($ B)", bt["mae"]),
-                ("Naive MAE, same quarters ($ B)", bt["naive_mae"]),
-                ("Hold-out interval coverage", bt["coverage"]),
-            ]
-        st.markdown("**Diagnostics**")
-        st.dataframe(
-            pd.DataFrame(rows, columns=["check", "value"]).round(3),
-            hide_index=True,
-            width="stretch",
-        )
+        st.markdown("**Checks on the chosen model**")
+        st.table(diagnostics_frame(fc.diagnostics), hide_index=True)
     st.download_button(
         "Download the forecast table (CSV)",
         frame.to_csv(index=False, float_format="%.6g"),

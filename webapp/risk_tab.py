@@ -1,49 +1,48 @@
 """The Risk tab: Monte Carlo over the risk file's distributions, in one click.
 
-``render(assumptions, base_name)`` draws the editable distributions, the paths and
-seed controls with a progress bar, and the results: percentile table, histogram,
-fan chart, tornado, regression sensitivity and the first-shipment distribution.
-The table <-> risk-file conversions are small pure functions, tested without Streamlit.
+``render(assumptions, base_name)`` draws the editable distributions (each input named
+in words beside its path), the paths and seed controls, and the results (see
+:mod:`webapp.risk_view`). A run is computed once for every session that asks for the
+same what-if, table, paths and seed; the tab is a fragment, so its controls never
+redraw the rest of the page. The table <-> risk-file conversions are small pure
+functions, tested without Streamlit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
+import threading
+import time
 from typing import Any
 
-import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from model.fileio import json_text
 from model.loader import InputError, Problem, read_yaml
 from model.risk import (
-    DEFAULT_FAN,
     KINDS,
-    NO_SHIPMENT,
-    PERCENTILES,
     RiskSpec,
     Simulation,
-    Tornado,
     party_keys,
     party_label,
-    regression_sensitivity,
     simulate,
-    tornado,
     validate_risk,
 )
 from model.schema import Assumptions
 from model.shipped import RISK as RISK_FILE
 
-from . import fmt
+from . import labels, risk_view
 from .catalog import catalog
 from .notices import problems_text
+from .risk_view import KEY, MEASURE_WORDS
 
 PATH_OPTIONS = (1_000, 5_000, 10_000, 20_000, 50_000, 100_000)
-BILLION = 1e9
+#: The paths of a run unless chosen: the Monte Carlo, its tornado and its regression
+#: take about a third of a second.
+DEFAULT_PATHS = 20_000
 TEXT_COLUMNS = (
     "parameter",
     "kind",
@@ -72,7 +71,17 @@ DIST_COLUMNS = (
 )
 CORR_COLUMNS = ("first", "second", "rho", "source")
 TABLE = "risk table"
-KEY = "risk_"  # prefix of every widget and state key of this tab
+INPUT = "input"  # the editor's read-only column naming each row's input in words
+
+
+def _preload() -> None:
+    """Import the regression's statistics library while the tab is read (a second of
+    work a first run would otherwise wait for)."""
+    with contextlib.suppress(ImportError):  # the regression reports it when asked
+        import statsmodels.api  # noqa: F401
+
+
+threading.Thread(target=_preload, name="preload-statsmodels", daemon=True).start()
 
 
 # ---------------------------------------------------------------- table <-> risk file
@@ -194,114 +203,6 @@ def raw_from_rows(
     }
 
 
-# ---------------------------------------------------------------- charts
-
-
-def histogram_frame(values: np.ndarray, bins: int = 40) -> pd.DataFrame:
-    """Pre-binned histogram in $ billions (the chart never carries one row per path)."""
-    b = values / BILLION
-    lo, hi = float(b.min()), float(b.max())
-    counts, edges = np.histogram(b, bins=bins, range=(lo, hi if hi > lo else lo + 1.0))
-    return pd.DataFrame({"start": edges[:-1], "end": edges[1:], "share": counts / len(b)})
-
-
-def histogram_chart(frame: pd.DataFrame, title: str) -> alt.Chart:
-    return (
-        alt.Chart(frame.assign(zero=0.0))
-        .mark_bar()
-        .encode(
-            x=alt.X("start:Q", title=f"{title}, $ billions"),
-            x2="end:Q",
-            y=alt.Y("share:Q", title="Share of paths", axis=alt.Axis(format="%")),
-            y2="zero:Q",
-            tooltip=[
-                alt.Tooltip("start:Q", format=",.2f"),
-                alt.Tooltip("end:Q", format=",.2f"),
-                alt.Tooltip("share:Q", format=".1%"),
-            ],
-        )
-        .properties(height=280)
-    )
-
-
-def fan_chart(bands: pd.DataFrame, title: str) -> alt.LayerChart:
-    """P5–P95 and P10–P90 bands, the median and the mean of a monthly series ($ billions)."""
-    d = bands.copy()
-    for c in d.columns:
-        if c != "month":
-            d[c] = d[c] / BILLION
-    d["date"] = pd.to_datetime(d["month"] + "-01")
-    base = alt.Chart(d).encode(x=alt.X("date:T", title="Month", axis=alt.Axis(format="%b %Y")))
-    outer = base.mark_area(opacity=0.18).encode(
-        y=alt.Y("p5:Q", title=f"{title}, $ billions"), y2="p95:Q"
-    )
-    inner = base.mark_area(opacity=0.35).encode(y="p10:Q", y2="p90:Q")
-    median = base.mark_line().encode(y="p50:Q")
-    mean = base.mark_line(strokeDash=[4, 3], color="#555555").encode(
-        y="mean:Q",
-        tooltip=[
-            "month:N",
-            alt.Tooltip("p5:Q", format=",.2f"),
-            alt.Tooltip("p50:Q", format=",.2f"),
-            alt.Tooltip("mean:Q", format=",.2f"),
-            alt.Tooltip("p95:Q", format=",.2f"),
-        ],
-    )
-    return alt.LayerChart(layer=[outer, inner, median, mean], height=300)
-
-
-def tornado_frame(t: Tornado) -> pd.DataFrame:
-    rows = []
-    for r in t.table.itertuples():
-        for side, value, label in (("low", r.output_low, r.low), ("high", r.output_high, r.high)):
-            rows.append(
-                {
-                    "parameter": r.parameter,
-                    "side": f"input at {side}",
-                    "start": t.base / BILLION,
-                    "end": value / BILLION,
-                    "input": label,
-                    "swing": r.swing / BILLION,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def tornado_chart(frame: pd.DataFrame, title: str) -> alt.LayerChart:
-    """Bars from the base value to the output at each input's low and high."""
-    order = list(dict.fromkeys(frame["parameter"]))
-    base = (
-        alt.Chart(pd.DataFrame({"base": [float(frame["start"].iloc[0])]}))
-        .mark_rule(color="#555555", strokeDash=[4, 3])
-        .encode(x="base:Q")
-    )
-    bars = (
-        alt.Chart(frame)
-        .mark_bar(opacity=0.8)
-        .encode(
-            y=alt.Y("parameter:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
-            yOffset=alt.YOffset("side:N"),
-            x=alt.X("start:Q", title=f"{title}, $ billions"),
-            x2="end:Q",
-            color=alt.Color("side:N", title=None, legend=alt.Legend(orient="bottom")),
-            tooltip=["parameter:N", "input:N", alt.Tooltip("end:Q", format=",.2f")],
-        )
-        .properties(height=alt.Step(16))
-    )
-    return alt.LayerChart(layer=[bars, base])
-
-
-def percentile_frame(sim: Simulation, measure: str) -> pd.DataFrame:
-    s = sim.summary()
-    s = s[s["measure"] == measure]
-    out = pd.DataFrame({"Party": s["label"]})
-    for q in PERCENTILES:
-        out[f"P{q}"] = s[f"p{q}"].map(fmt.money)
-    out["Mean"] = s["mean"].map(fmt.money)
-    out["± s.e."] = s["se"].map(fmt.money)
-    return out.reset_index(drop=True)
-
-
 # ---------------------------------------------------------------- state
 
 
@@ -325,13 +226,22 @@ def _editors(raw: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
         "by commas; apply: value, scale (× base) or shift (+ base). Paths as in "
         "scenario files, products.*.<key> for every product."
     )
+    rows = distribution_rows(raw)
+    rows.insert(
+        0, INPUT, [labels.param_label(p, catalog().base.assumptions) for p in rows["parameter"]]
+    )
     dists = st.data_editor(
-        distribution_rows(raw),
+        rows,
         key=KEY + "distributions",
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
-        column_config={"kind": kinds, "apply": apply},
+        column_config={
+            INPUT: st.column_config.TextColumn("Input", disabled=True, width="medium"),
+            "parameter": st.column_config.TextColumn("Path", width="medium"),
+            "kind": kinds,
+            "apply": apply,
+        },
     )
     st.caption("Correlations of the inputs' normal scores (Gaussian copula).")
     corrs = st.data_editor(
@@ -405,34 +315,31 @@ def _valid(raw: dict[str, Any], assumptions: Assumptions) -> RiskSpec | None:
         return None
 
 
-def _run(
-    assumptions: Assumptions, spec: RiskSpec, paths: int, seed: int, base_name: str
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _simulation(
+    sig: str, _a: Assumptions, _spec: RiskSpec, paths: int, seed: int, base_name: str
 ) -> Simulation:
-    bar = st.progress(0.0, text="Simulating…")
-
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Simulating… {done:,} of {total:,} paths")
-
-    sim = simulate(assumptions, spec, paths, seed, progress=progress, base_name=base_name)
-    bar.empty()
-    return sim
+    """The Monte Carlo of one what-if, risk table, path count and seed (``sig`` says
+    which), run once for every session."""
+    return simulate(_a, _spec, paths, seed, base_name=base_name)
 
 
 # ---------------------------------------------------------------- the tab
 
 
-def render(assumptions: Assumptions, base_name: str) -> None:
-    """Draw the Risk tab for ``assumptions`` (named ``base_name`` in captions)."""
-    st.markdown(
-        "Monte Carlo over the risk file's distributions, through the same core: "
-        "each path is one possible world; the results are **simulation results**."
-    )
-    spec, edited = _spec(assumptions)
-    if spec is None:
-        return
+def _controls(assumptions: Assumptions) -> tuple[int, int, str, str]:
+    """Paths, seed, output party and measure."""
     c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
     paths = int(
-        c1.select_slider("Paths", options=list(PATH_OPTIONS), value=10_000, key=KEY + "paths")
+        c1.select_slider(
+            "Paths",
+            options=list(PATH_OPTIONS),
+            value=DEFAULT_PATHS,
+            key=KEY + "paths",
+            format_func=lambda n: f"{n:,}",
+            help="More paths narrow the standard error of the mean (it falls as one over "
+            "the square root of the paths).",
+        )
     )
     seed = int(
         c2.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key=KEY + "seed")
@@ -452,89 +359,37 @@ def render(assumptions: Assumptions, base_name: str) -> None:
             "Measure",
             ["total", "npv"],
             key=KEY + "measure",
-            format_func={"total": "Total", "npv": "NPV"}.get,
+            format_func=MEASURE_WORDS.get,
             horizontal=True,
         )
     )
+    return paths, seed, output, measure
+
+
+@st.fragment
+def render(assumptions: Assumptions, base_name: str) -> None:
+    """Draw the Risk tab for ``assumptions`` (named ``base_name`` in captions); a
+    fragment: its controls and runs redraw this tab only."""
+    st.markdown(
+        "Monte Carlo over the risk file's distributions, through the same core: "
+        "each path is one possible world; the results are **simulation results**."
+    )
+    spec, edited = _spec(assumptions)
+    if spec is None:
+        return
+    paths, seed, output, measure = _controls(assumptions)
     sig = _signature(edited, assumptions.model_dump(mode="json"), paths, seed)
     if st.button("Run simulation", key=KEY + "run", type="primary"):
-        st.session_state[KEY + "result"] = (sig, _run(assumptions, spec, paths, seed, base_name))
+        started = time.perf_counter()
+        with st.spinner(f"Simulating {paths:,} paths…"):
+            sim = _simulation(sig, assumptions, spec, paths, seed, base_name)
+        took = time.perf_counter() - started
+        st.session_state[KEY + "result"] = risk_view.Run(sim, assumptions, spec, sig, took)
     stored = st.session_state.get(KEY + "result")
     if stored is None:
         st.info("Choose the number of paths and the seed, then run the simulation.")
         return
-    if stored[0] != sig:
+    if stored.sig != sig:
         st.warning("The inputs changed since the last run: run the simulation again.")
         return
-    _results(stored[1], assumptions, spec, output, measure)
-
-
-def _results(sim: Simulation, a: Assumptions, spec: RiskSpec, output: str, measure: str) -> None:
-    label = party_label(output) + (" NPV" if measure == "npv" else " total")
-    values = sim.values(output, measure)
-    fs = sim.first_shipment_distribution()
-    shipped = fs[fs["month"] != NO_SHIPMENT]
-    median = shipped[shipped["cumulative"] >= 0.5]["month"]
-    m1, m2, m3 = st.columns(3)
-    se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else math.nan
-    m1.metric(
-        f"Mean {label}",
-        fmt.money(float(values.mean())),
-        help=f"± {fmt.money(se)} standard error of the mean",
-    )
-    m2.metric("Probability of no China revenue", fmt.pct(sim.p_no_revenue))
-    m3.metric(
-        "Median first China shipment",
-        str(median.iloc[0]) if len(median) else NO_SHIPMENT,
-        help="Month by which half of the paths have shipped to China.",
-    )
-    st.subheader("Percentiles")
-    st.dataframe(percentile_frame(sim, measure), hide_index=True, width="stretch")
-    left, right = st.columns(2)
-    with left:
-        st.altair_chart(histogram_chart(histogram_frame(values), label), width="stretch")
-        st.caption(f"Distribution of {label} over {sim.n_paths:,} paths (seed {sim.seed}).")
-    with right:
-        fan_party = st.selectbox(
-            "Fan chart",
-            [p for p in DEFAULT_FAN if p in sim.monthly],
-            key=KEY + "fan",
-            format_func=party_label,
-        )
-        st.altair_chart(fan_chart(sim.bands(fan_party), party_label(fan_party)), width="stretch")
-        st.caption("Monthly P5–P95 and P10–P90 bands, median (line) and mean (dashed).")
-    st.subheader("What drives it")
-    t = tornado(a, output, measure, parameters=list(spec.paths), spec=spec)
-    st.altair_chart(tornado_chart(tornado_frame(t), label), width="stretch")
-    st.caption(
-        f"One input at a time at its P10 and P90, every other input at the base "
-        f"({fmt.money(t.base)})."
-    )
-    reg = regression_sensitivity(sim, output, measure)
-    table = reg.table.assign(
-        std_coef=reg.table["std_coef"].round(3),
-        p_value=reg.table["p_value"].map(lambda p: f"{p:.2g}"),
-    )
-    st.dataframe(table[["parameter", "std_coef", "p_value"]], hide_index=True, width="stretch")
-    st.caption(
-        f"Standardised OLS coefficients of {label} on the draws (R² = "
-        f"{reg.r_squared:.2f}); never is coded as the month after the horizon."
-    )
-    st.subheader("First China shipment")
-    chart = (
-        alt.Chart(shipped.assign(date=pd.to_datetime(shipped["month"] + "-01")))
-        .mark_bar()
-        .encode(
-            x=alt.X("date:T", title="Month", axis=alt.Axis(format="%b %Y")),
-            y=alt.Y("probability:Q", axis=alt.Axis(format="%"), title="Probability"),
-            tooltip=["month:N", alt.Tooltip("cumulative:Q", format=".1%")],
-        )
-    )
-    st.altair_chart(chart.properties(height=220), width="stretch")
-    st.download_button(
-        "Download the results (JSON)",
-        json_text(sim.to_dict()),
-        file_name="simulation.json",
-        mime="application/json",
-        key=KEY + "download",
-    )
+    risk_view.results(stored, output, measure)

@@ -120,11 +120,12 @@ def _lever_overrides(ref: Reference, link: Mapping[str, Any]) -> dict[str, Any]:
     """The levers that differ from the reference: each widget's value in session state,
     else the value the link gives it (model units)."""
     a = ref.assumptions
+    held = st.session_state.to_dict()  # one read of the session state, not one per lever
     out: dict[str, Any] = {}
     for b in bound_levers(a):
         before = value_at(a, b.path)
-        if b.path in st.session_state:
-            value = from_widget(b, st.session_state[b.path], before)
+        if b.path in held:
+            value = from_widget(b, held[b.path], before)
         elif b.path in link:
             value = link[b.path]
         else:

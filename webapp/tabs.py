@@ -16,7 +16,7 @@ import streamlit as st
 from model.analysis import ALL, PARTIES, PARTY_LABELS
 from model.outputs import metric_info
 
-from . import assumptions_tab, charts, compute, fmt, scenarios_tab, vendors_tab
+from . import assumptions_tab, charts, compute, facts_tab, fmt, scenarios_tab, vendors_tab
 from .state import BIND, PERIOD_KEY, PRODUCT_KEY, SERIES_KEY, TAB_KEY, shown_view
 from .view import View
 
@@ -126,10 +126,10 @@ def split(view: View) -> None:
         (PARTY_LABELS["vendor_gross_profit"], v("vendor_gross_profit"), True),
     ]
     charts.show(charts.waterfall_chart(charts.waterfall_frame(steps)))
-    measure = "horizon totals" if view.measure == "total_usd" else "NPV"
+    measure = "horizon totals, undiscounted" if view.measure == "total_usd" else "NPV"
     st.caption(f"From China gross revenue to the vendor's gross profit ({measure}, $ billions).")
     st.subheader("Who bears the cost of delay, and of the next month")
-    st.dataframe(delay_table(view, product), hide_index=True, width="stretch")
+    st.table(delay_table(view, product), hide_index=True)
     st.caption(
         "Cost of delay: against the same assumptions with every chip licensed in the US "
         "and in China when demand began, China's batches and the reported actuals "
@@ -169,8 +169,10 @@ def _delay_note(view: View, product: str) -> str:
     return f" Delay: {fmt.months(months)}."
 
 
+@st.fragment
 def volumes(view: View) -> None:
-    """Draw the Volumes tab: monthly flows and end-of-month stocks."""
+    """Draw the Volumes tab: monthly flows and end-of-month stocks (a fragment: choosing
+    the flows redraws this tab only)."""
     product = view.product
     chosen = st.multiselect(
         "Monthly flows",
@@ -265,6 +267,7 @@ TABS: list[tuple[str, Callable[[View], None]]] = [
     ("Compute", exported_compute),
     ("Scenarios", scenarios_tab.render),
     ("Assumptions", assumptions_tab.render),
+    ("Facts", facts_tab.render),
     ("Risk", risk),
     ("Forecast", forecast),
 ]

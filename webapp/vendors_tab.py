@@ -4,6 +4,8 @@ the effect on its earnings per share, by the vendor's own fiscal year or quarter
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -35,7 +37,12 @@ def vendor_frame(view: View, kind: str) -> pd.DataFrame:
     out["basis"] = [
         basis[v].get(p, charts.FORECAST) for v, p in zip(out["vendor"], out["period"], strict=True)
     ]
-    return out
+    n = out["months_in_period"].astype(int)
+    return out.assign(
+        label=[charts.period_text(p, c, kind) for p, c in zip(out["period"], n, strict=True)],
+        partial=n < FULL[kind],
+        coverage=[charts.coverage_text(c, kind) for c in n],
+    )
 
 
 def table(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -43,8 +50,7 @@ def table(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Vendor": frame["vendor"],
-            KINDS[kind]: frame["period"]
-            + frame["months_in_period"].map(lambda n: "" if n == FULL[kind] else f" ({n} mo)"),
+            KINDS[kind]: frame["label"],
             "Gross profit ($ M)": frame["gross_profit_usd"] / 1e6,
             "After tax ($ M)": frame["profit_after_tax_usd"] / 1e6,
             "EPS effect ($/share)": frame["eps_usd"],
@@ -52,6 +58,20 @@ def table(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
             "Basis": frame["basis"],
         }
     )
+
+
+def table_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`table` as text: money to a tenth of a million, EPS to a hundredth of a cent."""
+
+    def number(fmt_: str) -> Any:
+        return lambda v: "n/a" if v != v else format(v, fmt_)
+
+    out = frame.copy()
+    for column in ("Gross profit ($ M)", "After tax ($ M)"):
+        out[column] = frame[column].map(number(",.1f"))
+    out["EPS effect ($/share)"] = frame["EPS effect ($/share)"].map(number(".4f"))
+    out["EPS vs scenario ($/share)"] = frame["EPS vs scenario ($/share)"].map(number("+.4f"))
+    return out
 
 
 def _vendor_chart(sub: pd.DataFrame, vendor: str, kind: str, as_of: str | None) -> None:
@@ -65,8 +85,10 @@ def _vendor_chart(sub: pd.DataFrame, vendor: str, kind: str, as_of: str | None) 
         st.caption("Gross profit: no tax rate or share count, so no EPS effect.")
 
 
+@st.fragment
 def render(view: View) -> None:
-    """Draw the Vendors tab: a chart per vendor and the table."""
+    """Draw the Vendors tab: a chart per vendor and the table (a fragment: choosing the
+    fiscal period redraws this tab only)."""
     kind = str(
         st.segmented_control(
             "Fiscal period",
@@ -85,24 +107,16 @@ def render(view: View) -> None:
     for col, vendor in zip(st.columns(len(vendors)), vendors, strict=True):
         with col:
             _vendor_chart(frame[frame["vendor"] == vendor], vendor, kind, view.as_of)
-    st.dataframe(
-        table(frame, kind),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "Gross profit ($ M)": st.column_config.NumberColumn(format="%.1f"),
-            "After tax ($ M)": st.column_config.NumberColumn(format="%.1f"),
-            "EPS effect ($/share)": st.column_config.NumberColumn(format="%.4f"),
-            "EPS vs scenario ($/share)": st.column_config.NumberColumn(format="%+.4f"),
-        },
-    )
+    st.table(table_text(table(frame, kind)), hide_index=True)
     calendars = ", ".join(
         f"{v} {charts.month_name(view.whatif.fiscal_year_end(v))}" for v in vendors
     )
     st.caption(
         "Each vendor on its own fiscal calendar (year ends: "
         f"{calendars}); a fiscal year is named after the calendar year in which it ends, "
-        "and periods the horizon cuts short show their months. EPS effect = gross profit "
+        "and periods the horizon cuts short show their months and are outlined in the "
+        "charts: their totals are not comparable with whole periods. Undiscounted dollars "
+        "of each period. EPS effect = gross profit "
         "from China × (1 − tax rate) / diluted shares; n/a without a tax rate and share "
         f"count (set them under Vendors). Compared with '{view.reference.name}'."
     )
