@@ -191,6 +191,8 @@ def recurrence(
             backlog = 0.0
             shipped = 0.0
             us_cum = 0.0
+            # The product's parameters, read once: the compiler cannot tell that writing
+            # the series leaves them unchanged, and would read them again every month.
             first_p = first[n, p]
             restart_p = restart[n, p]
             licence_end_p = licence_end[n, p]
@@ -233,22 +235,7 @@ def recurrence(
                     made = production(running, reported, inv, build_to_order_p)
                     excess = max(reported - (inv + made), 0.0)
                     ship = min(reported, inv + made)
-                shown = shown_constraints(active, quota_applies_p, room, cap_left, left, orders)
-                out[0, v, i, m] = backlog
-                out[1, v, i, m] = orders
-                out[2, v, i, m] = shown[0]
-                out[3, v, i, m] = shown[1]
-                out[4, v, i, m] = shown[2]
-                out[5, v, i, m] = need
-                out[6, v, i, m] = made
-                out[7, v, i, m] = ship
                 inv = inv + made - ship
-                out[8, v, i, m] = inv
-                out[9, v, i, m] = excess
-                out[10, v, i, m] = ramp_t
-                out[11, v, i, m] = new
-                backlog = carried_backlog(retention[n], orders, ship)
-                shipped = shipped + ship
                 # §3: who receives what from this month's shipments.
                 price = selling_price(asp_p, asp_change_p, t)
                 levy = levy_active(t, levy_end[n])
@@ -257,23 +244,56 @@ def recurrence(
                 labs = test_lab_fees(ship, test_fee[n])
                 retained = vendor_retained(gross, gov, labs)
                 cogs = cost_of_goods(unit_cost_p, ship)
-                exported = exported_tpp(tpp_p, ship)
-                out[12, v, i, m] = price
-                out[13, v, i, m] = levy
+                # The series totals mode reduces: production, shipments and the money.
+                out[6, v, i, m] = made
+                out[7, v, i, m] = ship
                 out[14, v, i, m] = gross
                 out[15, v, i, m] = gov
                 out[16, v, i, m] = china_tariff_revenue(gross, china_tariff[n])
                 out[17, v, i, m] = labs
                 out[18, v, i, m] = retained
-                out[19, v, i, m] = cogs
                 out[20, v, i, m] = gross_profit(retained, cogs)
-                out[21, v, i, m] = exported
-                out[22, v, i, m] = h100_equivalents(exported)
-        if not series_out:
-            party_sums(n, out[:, 0], products, bom, bom_total, sums)
-            party_totals(n, sums, discounted, discount, money)
-            fan_sums(n, sums, fan_columns, fan)
-            shipment_months(n, out[:, 0], facts, first_ship, next_ship, sells_after)
+                if series_out:
+                    # A constraint that does not exist is shown as never binding.
+                    shown = shown_constraints(active, quota_applies_p, room, cap_left, left, orders)
+                    exported = exported_tpp(tpp_p, ship)
+                    out[0, v, i, m] = backlog
+                    out[1, v, i, m] = orders
+                    out[2, v, i, m] = shown[0]
+                    out[3, v, i, m] = shown[1]
+                    out[4, v, i, m] = shown[2]
+                    out[5, v, i, m] = need
+                    out[8, v, i, m] = inv
+                    out[9, v, i, m] = excess
+                    out[10, v, i, m] = ramp_t
+                    out[11, v, i, m] = new
+                    out[12, v, i, m] = price
+                    out[13, v, i, m] = levy
+                    out[19, v, i, m] = cogs
+                    out[21, v, i, m] = exported
+                    out[22, v, i, m] = h100_equivalents(exported)
+                backlog = carried_backlog(retention[n], orders, ship)
+                shipped = shipped + ship
+        reduce_variant(
+            series_out, n, out, products, bom, bom_total, discount, facts, fan_columns,
+            sums, discounted, money, fan, first_ship, next_ship, sells_after,
+        )  # fmt: skip
+
+
+def reduce_variant(
+    series_out: bool, n: int, series: Array, products: Array, bom: Array, bom_total: Array,
+    discount: Array, facts: int, fan_columns: Array, sums: Array, discounted: Array,
+    money: Array, fan: Array, first_ship: Array, next_ship: Array, sells_after: Array,
+) -> None:  # fmt: skip
+    """Totals mode: reduce variant ``n``'s ``series`` (len(SERIES), 1, S, H) to its totals
+    (see :func:`recurrence`) before the next variant overwrites them; nothing in series
+    mode. ``sums`` and ``discounted`` (parties, H) are working space."""
+    if series_out:
+        return
+    party_sums(n, series, products, bom, bom_total, sums)
+    party_totals(n, sums, discounted, discount, money)
+    fan_sums(n, sums, fan_columns, fan)
+    shipment_months(n, series, facts, first_ship, next_ship, sells_after)
 
 
 def shown_constraints(
@@ -296,21 +316,21 @@ def party_sums(
 ) -> None:
     """Fill ``sums`` (parties, H) with variant ``n``'s money of each party and month,
     summed over the ``products`` in their order as numpy adds them up; ``series``
-    (len(SERIES), S, H) are the variant's."""
+    (len(SERIES), 1, S, H) are the variant's."""
     n_money = len(MONEY)
-    n_month = series.shape[2]
+    n_month = series.shape[3]
     sums[:, :] = -0.0  # -0.0 + x is x to the last bit, as numpy copies the first term
     for q in range(n_money):
         row = _MONEY_ROWS[q]
         for i in range(products.shape[0]):
             for m in range(n_month):
-                sums[q, m] += series[row, i, m]
+                sums[q, m] += series[row, 0, i, m]
     for i in range(products.shape[0]):
         p = products[i]
         for k in range(-1, bom.shape[2]):
             per_unit = bom_total[n, p] if k < 0 else bom[n, p, k]
             for m in range(n_month):
-                sums[n_money + 1 + k, m] += per_unit * series[_PRODUCTION, i, m]
+                sums[n_money + 1 + k, m] += per_unit * series[_PRODUCTION, 0, i, m]
 
 
 def party_totals(n: int, sums: Array, discounted: Array, discount: Array, money: Array) -> None:
@@ -337,17 +357,17 @@ def shipment_months(
 ) -> None:
     """Variant ``n``'s first month any product ships, and per product its first shipment
     after ``facts`` and whether it has China revenue after ``facts`` (``+inf``: no such
-    month); ``series`` (len(SERIES), S, H) are the variant's."""
+    month); ``series`` (len(SERIES), 1, S, H) are the variant's."""
     first_any = math.inf
-    for i in range(series.shape[1]):
+    for i in range(series.shape[2]):
         after = math.inf
         sells = False
-        for m in range(series.shape[2]):
-            if series[_SHIP, i, m] > 0.0:
+        for m in range(series.shape[3]):
+            if series[_SHIP, 0, i, m] > 0.0:
                 first_any = min(first_any, float(m))
                 if m > facts:
                     after = min(after, float(m))
-            sells = sells or (m > facts and series[_GROSS, i, m] != 0.0)
+            sells = sells or (m > facts and series[_GROSS, 0, i, m] != 0.0)
         next_ship[n, i] = after
         sells_after[n, i] = sells
     first_ship[n] = first_any
@@ -423,8 +443,8 @@ def block_sum(values: Array, row: int, start: int, count: int) -> float:
 
 #: The kernel's own helpers, compiled with it.
 KERNEL_HELPERS = (
-    shown_constraints, party_sums, party_totals, fan_sums, shipment_months, block_sum,
-    pairwise_sum, numpy_sum,
+    shown_constraints, reduce_variant, party_sums, party_totals, fan_sums, shipment_months,
+    block_sum, pairwise_sum, numpy_sum,
 )  # fmt: skip
 _compiled: Callable[..., None] | None = None
 _compiling = threading.Lock()
