@@ -1,15 +1,19 @@
 """Monte Carlo over uncertain assumptions, through the same calculation core.
 
 The base assumptions are stacked once into :class:`~model.engine.Inputs`; each chunk
-of paths repeats them, writes its draws into the arrays, projects, reduces to
-per-path totals, NPV and monthly series of the parties, and is discarded, so memory
-stays bounded however many paths are run.
+of paths repeats them, writes its draws into the arrays and runs the engine in totals
+mode (:func:`model.engine.project_totals`): the kernel reduces each path as it goes to
+the parties' totals and NPV, the shipment months and the fan chart's monthly sums,
+without writing the monthly series. Chunks run side by side in threads (or on Dask)
+and are discarded once collected, so memory stays bounded however many paths are run.
 
 Reproducibility: draws come in fixed blocks of :data:`BLOCK` paths, block ``k``
 seeded by ``SeedSequence(seed).spawn(k + 1)[k]``. A path's draws therefore depend
-only on the seed and its index, never on the chunk size or on which worker ran it,
-and every statistic is computed once over the assembled per-path arrays: the same
-seed gives bit-identical results locally, in any chunking, and on Dask.
+only on the seed and its index, never on the chunk size or on which worker or thread
+ran it, and every statistic is computed once over the assembled per-path arrays: the
+same seed gives bit-identical results locally, in any chunking, and on Dask. The
+totals mode sums in numpy's order, so its numbers are those taken from the monthly
+series (:func:`reduce_paths`) to the last bit.
 
 Memory: the kept arrays take about 0.3 GB per million paths (draws, totals and NPV of
 every party), plus the fan chart's monthly series, which are kept for the first
