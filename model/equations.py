@@ -200,16 +200,21 @@ def ramp(t: float, first_shipment: float, ramp_months: float, licence_end: float
     return min(1.0, (t - first_shipment + 1.0) / ramp_months)
 
 
-def china_demand(
-    base_units: float, growth: float, multiplier: float, ramp_t: float, t: float
-) -> float:
-    """``D(t) = demand * (1 + growth)^(t/12) * M * ramp(t)``."""
-    return base_units * (1.0 + growth) ** (t / 12.0) * multiplier * ramp_t
+def growth_factor(rate_per_year: float, t: float) -> float:
+    """``(1 + rate)^(t/12)``: an annual rate compounded to month ``t``."""
+    return (1.0 + rate_per_year) ** (t / 12.0)
 
 
-def selling_price(asp: float, change: float, t: float) -> float:
-    """``ASP(t) = asp_usd * (1 + asp_change_per_year)^(t/12)``."""
-    return asp * (1.0 + change) ** (t / 12.0)
+def china_demand(base_units: float, trend: float, multiplier: float, ramp_t: float) -> float:
+    """``D(t) = demand * (1 + growth)^(t/12) * M * ramp(t)``; ``trend`` is the
+    :func:`growth_factor` of the demand growth."""
+    return base_units * trend * multiplier * ramp_t
+
+
+def selling_price(asp: float, trend: float) -> float:
+    """``ASP(t) = asp_usd * (1 + asp_change_per_year)^(t/12)``; ``trend`` is the
+    :func:`growth_factor` of the price change."""
+    return asp * trend
 
 
 def levy_active(t: float, levy_end: float) -> float:
@@ -272,6 +277,7 @@ def h100_equivalents(tpp_exported: float) -> float:
 RECURRENCE_EQUATIONS = (
     levy_base,
     ramp,
+    growth_factor,
     china_demand,
     selling_price,
     levy_active,

@@ -44,6 +44,7 @@ from .equations import (
     exported_tpp,
     government_levy,
     gross_profit,
+    growth_factor,
     h100_equivalents,
     levy_active,
     levy_base,
@@ -180,6 +181,12 @@ def recurrence(
     # Totals mode: one variant's money per party and month, and the same discounted.
     sums = np.empty((len(MONEY) + 1 + bom.shape[2], n_month))
     discounted = np.empty_like(sums)
+    # Compounded growth of demand and price per product and month, recomputed only when
+    # a variant's rate differs from the last one seen (most paths share them).
+    n_sel = products.shape[0]
+    demand_trend = np.empty((n_sel, n_month))
+    price_trend = np.empty((n_sel, n_month))
+    trend_rates = np.full((n_sel, 2), np.nan)
     for n in range(n_var):
         v = n if series_out else 0
         na = 0 if allowance.shape[0] == 1 else n
@@ -209,11 +216,19 @@ def recurrence(
             rate_p = rate[n, p]
             unit_cost_p = unit_cost[n, p]
             tpp_p = tpp[n, p]
+            if trend_rates[i, 0] != demand_growth_p:
+                trend_rates[i, 0] = demand_growth_p
+                for m in range(n_month):
+                    demand_trend[i, m] = growth_factor(demand_growth_p, float(m))
+            if trend_rates[i, 1] != asp_change_p:
+                trend_rates[i, 1] = asp_change_p
+                for m in range(n_month):
+                    price_trend[i, m] = growth_factor(asp_change_p, float(m))
             for m in range(n_month):
                 t = float(m)
                 active = shipping_allowed(t, first_p, licence_end_p)
                 ramp_t = ramp(t, first_p, ramp_months[n], licence_end_p)
-                new = china_demand(demand_p, demand_growth_p, multiplier_p, ramp_t, t)
+                new = china_demand(demand_p, demand_trend[i, m], multiplier_p, ramp_t)
                 if active:
                     us_cum = us_cum + us_p
                 orders = new + backlog
@@ -237,7 +252,7 @@ def recurrence(
                     ship = min(reported, inv + made)
                 inv = inv + made - ship
                 # §3: who receives what from this month's shipments.
-                price = selling_price(asp_p, asp_change_p, t)
+                price = selling_price(asp_p, price_trend[i, m])
                 levy = levy_active(t, levy_end[n])
                 gross = ship * price
                 gov = government_levy(gross, levy, rate_p, base)
