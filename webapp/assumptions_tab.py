@@ -1,7 +1,7 @@
 """The Assumptions tab: every parameter with unit, range and source, and the what-if's
 difference from the base assumptions, in words (see :mod:`webapp.labels`): shares as
 percentages, choices and empty values in words, months as ``Mar 2028``; the dotted
-path of each value is beside it, as scenario files and links write it."""
+path of each value (as scenario files and links write it) in a table of its own."""
 
 from __future__ import annotations
 
@@ -12,18 +12,13 @@ import streamlit as st
 
 from model.schema import Assumptions, ParamInfo, param_info, parameter_table
 
-from . import allowances, labels
+from . import allowances, fmt, labels
 from .catalog import CUSTOM_ID
 from .levers import same, value_at
 from .view import View
 
 UNSET = "(not set)"
-#: Long texts wrap in their cells rather than being cut.
-WRAP = {
-    "Parameter": st.column_config.TextColumn(width="medium"),
-    "Description": st.column_config.TextColumn(width="large"),
-    "Source": st.column_config.TextColumn(width="large"),
-}
+TABLE_HEIGHT = 640  # px: the long table scrolls down inside the page, never sideways
 
 
 def paths(a: Assumptions) -> list[str]:
@@ -100,14 +95,22 @@ def full_table(view: View) -> pd.DataFrame:
                 "Parameter": labels.param_label(path, view.whatif),
                 "What-if": shown(path, _value(view.whatif, path)),
                 "Base": shown(path, _value(base, path)),
-                "Unit": labels.unit_text(info),
-                "Valid range": labels.range_text(info),
-                "Description": info.description,
-                "Source": source,
-                "Path": path,
+                "Unit and valid range": "; ".join(
+                    t for t in (labels.unit_text(info), labels.range_text(info)) if t
+                ),
+                "About": fmt.escape_md(info.description)
+                + (f" *Source:* {fmt.escape_md(source)}" if source else ""),
             }
         )
     return pd.DataFrame(rows)
+
+
+def path_table(view: View) -> pd.DataFrame:
+    """Each parameter's name and its dotted path (as scenario files and links write it)."""
+    found = paths(view.whatif)
+    return pd.DataFrame(
+        {"Parameter": [labels.param_label(p, view.whatif) for p in found], "Path": found}
+    )
 
 
 def _source(view: View, path: str) -> str:
@@ -144,10 +147,9 @@ def diff_table(view: View) -> pd.DataFrame:
                 "Base": shown(path, was),
                 "What-if": shown(path, now),
                 "Changed by": by,
-                "Path": path,
             }
         )
-    return pd.DataFrame(rows, columns=["Parameter", "Base", "What-if", "Changed by", "Path"])
+    return pd.DataFrame(rows, columns=["Parameter", "Base", "What-if", "Changed by"])
 
 
 def render(view: View) -> None:
@@ -157,10 +159,9 @@ def render(view: View) -> None:
     if diff.empty:
         st.info("The what-if equals the base assumptions.")
     else:
-        st.dataframe(diff, hide_index=True, width="stretch", column_config=WRAP)
+        st.table(diff, hide_index=True)
     st.subheader("All assumptions")
-    st.dataframe(full_table(view), hide_index=True, width="stretch", column_config=WRAP)
-    st.caption(
-        "Shares are shown as percentages and empty values in words; Path is how a "
-        "scenario file or a link names the value. Hover a long cell to read it whole."
-    )
+    st.table(full_table(view), hide_index=True, height=TABLE_HEIGHT)
+    st.caption("Shares are shown as percentages and empty values in words. The table scrolls down.")
+    with st.expander("Dotted paths, as scenario files and links name the values"):
+        st.table(path_table(view), hide_index=True, height=TABLE_HEIGHT)

@@ -136,3 +136,63 @@ def radio(page: Any, group: str, name: str) -> Any:
 def selected(page: Any, label: str) -> str:
     """The option shown by the select box labelled ``label``."""
     return str(select_box(page, label).get_by_role("combobox").input_value())
+
+
+#: What a person cannot read whole in the main area: headline figures and table cells
+#: whose text is cut (wider than their box, or ending in an ellipsis), tables and data
+#: grids that scroll sideways, chart text cut short and a tab bar that scrolls.
+CUT_TEXT = """() => {
+  const found = [];
+  const SLACK = 4;  // px a chart's text may reach past its box (rotated titles, edge ticks)
+  const main = document.querySelector('[data-testid="stMain"]') || document.body;
+  const shown = (e) => e.getClientRects().length > 0;
+  const clips = (e) => {
+    const s = getComputedStyle(e);
+    return ['hidden', 'clip', 'auto', 'scroll'].includes(s.overflowX)
+      || s.textOverflow === 'ellipsis';
+  };
+  const text = (e) =>
+    (e.innerText || e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 60);
+  const check = (el, what) => {
+    for (const e of [el, ...el.querySelectorAll('*')]) {
+      if (shown(e) && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1 && clips(e)) {
+        found.push(`${what} cut: "${text(el)}" (${e.scrollWidth} px in ${e.clientWidth})`);
+        return;
+      }
+    }
+    if ((el.innerText || '').includes('\\u2026'))
+      found.push(`${what} ends in an ellipsis: "${text(el)}"`);
+  };
+  main.querySelectorAll('[data-testid="stMetric"]').forEach((m) => check(m, 'figure'));
+  main.querySelectorAll('[data-testid="stTable"] th, [data-testid="stTable"] td')
+    .forEach((c) => check(c, 'table cell'));
+  main.querySelectorAll('[data-testid="stTable"], [data-testid="stTable"] *').forEach((t) => {
+    if (shown(t) && clips(t) && t.scrollWidth > t.clientWidth + 1)
+      found.push(`table scrolls sideways: "${text(t)}" (${t.scrollWidth} px in ${t.clientWidth})`);
+  });
+  main.querySelectorAll('.dvn-scroller').forEach((g) => {
+    if (shown(g) && g.scrollWidth > g.clientWidth + 1)
+      found.push(`data grid scrolls sideways (${g.scrollWidth} px in ${g.clientWidth})`);
+  });
+  main.querySelectorAll('[data-testid="stVegaLiteChart"] svg.marks').forEach((svg) => {
+    const box = svg.getBoundingClientRect();
+    svg.querySelectorAll('text').forEach((t) => {
+      const r = t.getBoundingClientRect();
+      if (!t.textContent.trim() || r.width === 0) return;
+      if (t.textContent.includes('\u2026')) found.push(`chart text cut: "${t.textContent}"`);
+      else if (r.right > box.right + SLACK || r.left < box.left - SLACK
+               || r.top < box.top - SLACK || r.bottom > box.bottom + SLACK)
+        found.push(`chart text outside its chart: "${t.textContent}"`);
+    });
+  });
+  main.querySelectorAll('[role="tablist"]').forEach((t) => {
+    if (t.scrollWidth > t.clientWidth + 1)
+      found.push(`tab bar scrolls (${t.scrollWidth} px in ${t.clientWidth})`);
+  });
+  return [...new Set(found)];
+}"""
+
+
+def cut_text(page: Any) -> list[str]:
+    """What a person cannot read whole in the main area (see :data:`CUT_TEXT`)."""
+    return [str(x) for x in page.evaluate(CUT_TEXT)]

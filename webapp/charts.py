@@ -452,9 +452,11 @@ def period_bars(
     period_title: str,
     as_of: str | None = None,
     height: int = 300,
+    color_legend: bool = True,
 ) -> alt.TopLevelMixin:
     """Stacked bars of ``value`` by period and ``color`` (reported periods solid,
-    forecast lighter, partial periods outlined, a rule after the last reported period)."""
+    forecast lighter, partial periods outlined, a rule after the last reported period);
+    without a colour legend where the chart's title already names its one colour."""
     data = _labelled(frame)
     x = alt.X(
         "label:O",
@@ -477,7 +479,9 @@ def period_bars(
             x=x,
             y=alt.Y(f"{value}:Q", title=y_title, stack="zero"),
             color=alt.Color(
-                f"{color}:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0)
+                f"{color}:N",
+                title=None,
+                legend=alt.Legend(orient="bottom", labelLimit=0) if color_legend else None,
             ),
             opacity=alt.Opacity(
                 "basis:N",

@@ -7,10 +7,11 @@ charts are computed once whoever asks first, and twenty sessions on the base sha
 projection. Callers treat what they get as read-only (pandas' copy-on-write keeps a
 derived frame from touching the cached one).
 
-:func:`warm_up` fills the cache in a background thread once per process, after the
-first page is drawn: the compiled kernel (every later projection then takes a fraction
-of a millisecond) and, for the base and every shipped scenario, the projection, the
-monthly frame and the default timeline chart.
+:func:`warm_up` fills the cache in a background thread once per process, a moment after
+the first page is out (so the browser draws it undisturbed): the compiled kernel (every
+later projection then takes a fraction of a millisecond) and, for the base and every
+shipped scenario, the projection, the headline figures and the default timeline chart;
+then the shipped vintages.
 
 Sources do not change results, so they are left out of the cache key.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from typing import Any
 
 import pandas as pd
@@ -108,6 +110,7 @@ def shipped() -> Results:
 
 # ---------------------------------------------------------------- warming the cache
 
+WARM_DELAY_S = 2.0  # seconds the first page gets to be drawn before the warming starts
 _warm_lock = threading.Lock()
 _warm_thread: threading.Thread | None = None
 
@@ -115,6 +118,7 @@ _warm_thread: threading.Thread | None = None
 def _warm() -> None:
     """Compile the kernel, then project every shipped reference and draw its default
     timeline (runs in a background thread; a failure is logged, never raised)."""
+    time.sleep(WARM_DELAY_S)
     try:
         from model.recurrence import compiled
 

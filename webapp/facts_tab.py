@@ -161,13 +161,17 @@ def vintage_chart(frame: pd.DataFrame, title: str) -> alt.LayerChart:
     """Lines of each party's value by the date of the facts; the expected value as
     diamonds where a vintage carries a scenario set."""
     order = [PARTY_LABELS[p] for p in VALUE_PARTIES]
-    x = alt.X("date:T", title="Date of the facts", axis=alt.Axis(format="%b %Y"))
+    x = alt.X(
+        "date:T",
+        title="Date of the facts",
+        axis=alt.Axis(format="%b %Y", tickCount="month", labelBound=True),
+    )
     color = alt.Color(
         "party:N",
         title=None,
         sort=order,
         scale=alt.Scale(domain=order),
-        legend=alt.Legend(orient="bottom", labelLimit=0),
+        legend=alt.Legend(orient="bottom", labelLimit=0, columns=2),
     )
     tooltip = [
         alt.Tooltip("label:N", title="Facts of"),
@@ -189,7 +193,7 @@ def vintage_chart(frame: pd.DataFrame, title: str) -> alt.LayerChart:
         .mark_point(shape="diamond", size=120, filled=True)
         .encode(x=x, y="billions:Q", color=color, tooltip=tooltip)
     )
-    return alt.layer(lines, ev).properties(height=320)
+    return alt.LayerChart(layer=[lines, ev], height=320)
 
 
 def eps_frame(values: pd.DataFrame) -> pd.DataFrame:
@@ -215,9 +219,15 @@ def eps_chart(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(frame)
         .mark_line(point=True)
         .encode(
-            x=alt.X("date:T", title="Date of the facts", axis=alt.Axis(format="%b %Y")),
-            y=alt.Y("eps:Q", title="EPS effect over the horizon ($/share)"),
-            color=alt.Color("vendor:N", title=None, legend=alt.Legend(orient="bottom")),
+            x=alt.X(
+                "date:T",
+                title="Date of the facts",
+                axis=alt.Axis(format="%b %Y", tickCount="month", labelBound=True),
+            ),
+            y=alt.Y("eps:Q", title="EPS effect ($/share)"),
+            color=alt.Color(
+                "vendor:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0)
+            ),
             tooltip=[
                 alt.Tooltip("label:N", title="Facts of"),
                 alt.Tooltip("name:N", title="Vintage"),
@@ -225,7 +235,7 @@ def eps_chart(frame: pd.DataFrame) -> alt.Chart:
                 alt.Tooltip("eps:Q", title="EPS effect ($/share)", format=",.3f"),
             ],
         )
-        .properties(height=240)
+        .properties(height=320)
     )
 
 

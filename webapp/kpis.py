@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -24,6 +25,7 @@ MEASURE_HELP = "Horizon total: the sum over all months. NPV: " + (
 DeltaColor = Literal["normal", "inverse", "off"]
 COD_PARTY = "china_gross_revenue"  # cost of delay is shown on the whole China trade
 PER_ROW = 4  # wide enough for "-$ 2.47 B" at common screen widths
+OWNER = re.compile(r"^products\.[^:\s]+: ")  # a note's leading dotted path
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,7 @@ def show_checks(doubtful: list[str], policy: list[str]) -> None:
             summary(
                 "Outside the January 2026 licence policy (TPP below 21,000 and DRAM "
                 "bandwidth below 6,500 GB/s):",
-                policy,
+                [OWNER.sub("", m) for m in policy],  # the chip is named in the sentence
             ),
             icon=":material/policy:",
         )

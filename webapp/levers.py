@@ -101,9 +101,9 @@ GROUPS: dict[str, tuple[Lever, ...]] = {
         Lever(
             "policy.us_min_share",
             "US minimum share of shipments",
-            "number",
-            0.01,
-            "%.4f",
+            "slider",
+            0.005,
+            "percent",
             presets=(Preset("½ (seed)", 0.5, "seed_quota"), Preset("⅔ (rule)", 2 / 3, "base")),
         ),
         Lever("policy.quota_basis", "Quota basis", "select"),

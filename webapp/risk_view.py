@@ -74,7 +74,13 @@ def fan_chart(bands: pd.DataFrame, title: str) -> alt.LayerChart:
             d[c] = d[c] / BILLION
     d["date"] = pd.to_datetime(d["month"] + "-01")
     d["label"] = d["month"].map(fmt.month)
-    base = alt.Chart(d).encode(x=alt.X("date:T", title="Month", axis=alt.Axis(format="%b %Y")))
+    base = alt.Chart(d).encode(
+        x=alt.X(
+            "date:T",
+            title="Month",
+            axis=alt.Axis(format="%b %Y", labelBound=True),
+        )
+    )
     outer = base.mark_area(opacity=0.18).encode(
         y=alt.Y("p5:Q", title=f"{title}, $ billions"), y2="p95:Q"
     )
@@ -225,14 +231,15 @@ def _regression(sig: str, _sim: Simulation, output: str, measure: str) -> Any:
 # ---------------------------------------------------------------- drawing
 
 
-def _headline(sim: Simulation, label: str, values: np.ndarray) -> None:
+def _headline(sim: Simulation, output: str, measure: str, values: np.ndarray) -> None:
     """Mean, the chance of no China revenue after the facts, the next shipment."""
     m1, m2, m3 = st.columns(3)
     se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else math.nan
     m1.metric(
-        f"Mean {label}",
+        f"Mean {party_label(output)}" + (" NPV" if measure == "npv" else ""),
         fmt.money(float(values.mean())),
-        help=f"± {fmt.money(se)} standard error of the mean",
+        help=f"{party_label(output)}, {MEASURE_WORDS[measure]}, mean over the paths; "
+        f"± {fmt.money(se)} standard error of the mean.",
         border=True,
     )
     m2.metric(
@@ -306,7 +313,7 @@ def results(run: Run, output: str, measure: str) -> None:
     sim, a = run.sim, run.assumptions
     label = party_label(output) + " " + MEASURE_WORDS[measure]
     values = sim.values(output, measure)
-    _headline(sim, label, values)
+    _headline(sim, output, measure, values)
     st.caption(f"{sim.n_paths:,} paths in {run.seconds:.2f} s.")
     st.subheader(f"No China revenue after {_facts(sim)}, by chip")
     st.table(after_facts_frame(sim, a), hide_index=True)
@@ -325,7 +332,11 @@ def results(run: Run, output: str, measure: str) -> None:
         )
         .mark_bar()
         .encode(
-            x=alt.X("date:T", title="Month", axis=alt.Axis(format="%b %Y")),
+            x=alt.X(
+                "date:T",
+                title="Month",
+                axis=alt.Axis(format="%b %Y", labelBound=True),
+            ),
             y=alt.Y("probability:Q", axis=alt.Axis(format="%"), title="Probability"),
             tooltip=[
                 alt.Tooltip("label:N", title="Month"),

@@ -78,9 +78,9 @@ def _vendor_chart(sub: pd.DataFrame, vendor: str, kind: str, as_of: str | None) 
     """One vendor's EPS effect (or gross profit) by fiscal period."""
     has_eps = bool(sub["eps_usd"].notna().any())
     data = sub.assign(vendor=vendor, gp_billions=sub["gross_profit_usd"] / 1e9)
-    value, title = ("eps_usd", "EPS effect ($/share)") if has_eps else ("gp_billions", "$ B")
+    value, title = ("eps_usd", "EPS, $/share") if has_eps else ("gp_billions", "$ B")
     st.markdown(f"**{fmt.escape_md(vendor)}**")
-    charts.show(charts.period_bars(data, value, title, "vendor", KINDS[kind], as_of, 240))
+    charts.show(charts.period_bars(data, value, title, "vendor", KINDS[kind], as_of, 260, False))
     if not has_eps:
         st.caption("Gross profit: no tax rate or share count, so no EPS effect.")
 
