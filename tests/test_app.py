@@ -271,9 +271,9 @@ def test_actuals_are_shown_read_only_with_their_source() -> None:
     tables = [
         d.value for d in at.sidebar.dataframe if list(d.value.columns)[:2] == ["month", "units"]
     ]
-    actual = next(t for t in tables if set(t["month"]) == set(reported))
+    actual = next(t for t in tables if set(t["month"]) == {fmt.month(m) for m in reported})
     month = sorted(reported)[-1]
-    row = actual[actual["month"] == month].iloc[0]
+    row = actual[actual["month"] == fmt.month(month)].iloc[0]
     assert row["units"] == reported[month]
     assert row["source"] == ref.source(f"products.h200.actual_shipments.{month}") != ""
 
@@ -665,3 +665,48 @@ def test_view_values_a_link_cannot_show_are_reported() -> None:
     at = ok(start(tab="Scenarios", measure="NPV", party="US government"))
     assert not at.warning
     assert at.session_state[state.PARTY_KEY] == "us_government"
+
+
+# ---------------------------------------------------------------- words and facts
+
+
+def test_assumptions_are_shown_in_words() -> None:
+    at = ok(start(tab="Assumptions", **{"policy.share_rate": "0.15"}))
+    diff = at.main.table[0].value.set_index("Parameter")
+    assert (diff.loc["US levy rate", "Base"], diff.loc["US levy rate", "What-if"]) == (
+        "25 %",
+        "15 %",
+    )
+    full = at.main.table[1].value.set_index("Parameter")
+    assert full.loc["Levy mechanism", "What-if"] == "Import tariff (Section 232)"
+    assert full.loc["Levy ends", "What-if"] == "never ends"
+    assert full.loc["US minimum share of shipments", "What-if"] == "66.67 %"
+    assert full.loc["Date of the latest facts", "What-if"] == "Oct 2026"
+    assert "policy.share_rate" not in set(full.index)
+
+
+def test_facts_tab_reconciles_the_what_if_as_the_core_does() -> None:
+    from model.reconcile import read_reported, reconcile
+    from model.shipped import REPORTED_DIR
+    from webapp.facts_tab import reconciliation_frame
+
+    link = {"products.h200.asp_usd": "31000"}
+    at = ok(start(tab="Facts", **link))
+    lo = load(BASE, Scenario(name="x", overrides={"products.h200.asp_usd": 31000.0}))
+    want = reconciliation_frame(
+        reconcile(lo.assumptions, read_reported(REPORTED_DIR)), "with-actuals"
+    )
+    shown = at.main.table[0].value
+    assert list(shown["Modelled"]) == list(want["Modelled"])
+    assert "yes" in set(shown["Within the bound"])
+    assert len(at.main.get("vega_lite_chart")) == 2  # the vintages and the vendors' EPS
+
+
+def test_forecast_states_its_record_beside_it() -> None:
+    from model.risk.forecast import backtest, load_history
+    from model.shipped import HISTORY
+    from webapp.forecast_tab import skill_text
+
+    at = ok(start(tab="Forecast"))
+    said = plain(" ".join(a.value for a in [*at.main.warning, *at.main.info]))
+    assert skill_text(backtest(load_history(HISTORY), 4, 0.9), 0.9) in said

@@ -118,17 +118,17 @@ def skill_text(bt: dict[str, Any], level: float) -> str:
     mean absolute error against the naive forecast's and the band's coverage."""
     n, mae, naive = int(bt["holdout"]), float(bt["mae"]), float(bt["naive_mae"])
     covered = round(float(bt["coverage"]) * n)
-    naive_words = "the naive forecast's (the last quarter carried forward)"
     if naive <= 0 or abs(mae - naive) <= 0.02 * naive:
-        skill = f"equal to {naive_words}"
+        verdict = "equal to the naive forecast's"
     elif mae < naive:
-        skill = f"{1 - mae / naive:.0%} below {naive_words}"
+        verdict = f"{1 - mae / naive:.0%} below the naive forecast's"
     else:
-        skill = f"{mae / naive - 1:.0%} above {naive_words}: the naive forecast did better"
+        verdict = f"{mae / naive - 1:.0%} above the naive forecast's: the naive forecast did better"
     return (
-        f"Refitted without the last {n} quarters and scored on them, the forecast's mean "
-        f"absolute error was {_billions(mae)}, {skill} ({_billions(naive)}); the "
-        f"{level:.0%} band covered {covered} of {n} held-out quarters."
+        f"Refitted without the last {n} quarters and scored on them, its mean absolute "
+        f"error was {_billions(mae)} against {_billions(naive)} for the naive forecast (the "
+        f"last quarter carried forward): {verdict}. The {level:.0%} band covered {covered} "
+        f"of {n} held-out quarters."
     )
 
 
@@ -263,7 +263,7 @@ def render(assumptions: Assumptions) -> None:
         _honesty(bt, level)
     st.caption(
         f"History from {fmt.escape_md(name)} (red diamonds: unverified quarters with "
-        f"conflicting reports); dashed: the {model_words(fc.model).lower()} forecast with "
+        f"conflicting reports); dashed: the forecast ({model_words(fc.model).lower()}) with "
         f"its {level:.0%} prediction interval (median for a log model); orange: the "
         f"scenario's projected China gross revenue of {fmt.escape_md(vendor)}'s licensed "
         "chips, complete fiscal quarters only, undiscounted. The history covers all of "

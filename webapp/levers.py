@@ -384,6 +384,8 @@ def label(b: Bound, shown: Any, a: Assumptions) -> str:
         if shown is None:
             return f"{b.lever.none_text} ({MONTH_NAMES[a.horizon.fiscal_year_end_month - 1]})"
         return MONTH_NAMES[int(shown) - 1]
+    if b.lever.widget == "months":
+        return fmt.month(str(shown))  # "Mar 2028"; "never" and the words of "not set" stay
     return str(shown)
 
 

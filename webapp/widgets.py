@@ -217,7 +217,11 @@ def lever_widget(b: Bound, ref: Reference) -> None:
         )
     elif kind == "months":
         st.select_slider(
-            b.lever.label, options(b, a, *_shown(b, default)), value=default, **_common(b, help_)
+            b.lever.label,
+            options(b, a, *_shown(b, default)),
+            value=default,
+            format_func=lambda o: label(b, o, a),
+            **_common(b, help_),
         )
     elif kind == "toggle":
         st.toggle(b.lever.label, value=bool(default), **_common(b, help_))
@@ -292,14 +296,14 @@ def actuals_table(p: Product, ref: Reference) -> None:
         return
     rows = [
         {
-            "month": month,
+            "month": fmt.month(month),
             "units": units,
             "source": ref.source(f"products.{p.id}.actual_shipments.{month}"),
         }
         for month, units in sorted(p.actual_shipments.items())
     ]
     as_of = ref.assumptions.horizon.as_of
-    st.markdown(f"**Reported China shipments** (facts as of {as_of or 'n/a'}, read-only)")
+    st.markdown(f"**Reported China shipments** (facts as of {fmt.month(as_of)}, read-only)")
     st.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
