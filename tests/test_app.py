@@ -710,3 +710,11 @@ def test_forecast_states_its_record_beside_it() -> None:
     at = ok(start(tab="Forecast"))
     said = plain(" ".join(a.value for a in [*at.main.warning, *at.main.info]))
     assert skill_text(backtest(load_history(HISTORY), 4, 0.9), 0.9) in said
+
+
+def test_npv_says_stranded_inventory_is_not_discounted() -> None:
+    at = ok(start(measure="NPV"))
+    note = " ".join(c.value for c in at.main.caption)
+    assert "Stranded inventory is not discounted" in note and "10 % a year" in note
+    at = ok(start())
+    assert "undiscounted" in " ".join(c.value for c in at.main.caption)

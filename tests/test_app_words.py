@@ -126,7 +126,10 @@ def test_months_are_labelled_in_words_and_no_axis_says_monthly() -> None:
     spec = charts.timeline_chart(frame, charts.AXIS["month"], "2026-10")
     x = spec["layer"][0]["encoding"]["x"]
     assert x["title"] == "Month" and x["sort"][0] == "Jan 2026"
-    assert spec["layer"][-1]["encoding"]["text"]["value"] == "facts to Oct 2026"
+    rule, text = spec["layer"][-2:]
+    assert text["encoding"]["text"]["value"] == "facts to Oct 2026"
+    assert rule["encoding"]["x"]["datum"] == "Oct 2026"
+    assert rule["data"] == text["data"] == {"values": [{}]}  # one mark each, not none
     assert "Monthly" not in charts.AXIS.values()
     assert not frame["partial"].any()
 

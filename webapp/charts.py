@@ -232,9 +232,15 @@ PARTIAL_STROKE = {"condition": {"test": "datum.partial", "value": "#333333"}, "v
 def _rule_layers(x: dict[str, Any], period: str, as_of: str) -> list[dict[str, Any]]:
     """A dashed rule at ``period`` labelled with the facts' date (plain Vega-Lite)."""
     at = {"datum": period, "type": x["type"]}
+    one = {"values": [{}]}  # a layer draws its marks once per row of its data
     return [
-        {"mark": {"type": "rule", "strokeDash": [2, 2], "color": "#555"}, "encoding": {"x": at}},
         {
+            "data": one,
+            "mark": {"type": "rule", "strokeDash": [2, 2], "color": "#555"},
+            "encoding": {"x": at},
+        },
+        {
+            "data": one,
             "mark": {"type": "text", "align": "left", "dx": 4, "baseline": "top", "color": "#555"},
             "encoding": {"x": at, "y": {"value": 0}, "text": {"value": facts_text(as_of)}},
         },

@@ -174,6 +174,20 @@ def show(now: dict[str, float], before: dict[str, float], ref_name: str, measure
             )
 
 
+def measure_note(measure: str, discount_rate: float) -> str:
+    """The line under the figures saying what is discounted and what is not."""
+    if measure == "npv_usd":
+        return (
+            f"NPV: each month's money discounted at {fmt.pct(discount_rate)} a year to the "
+            "horizon's start. Stranded inventory is not discounted: chips left in stock at "
+            "the horizon's end, at unit cost."
+        )
+    return (
+        "Horizon total: each party's money summed over the months of the horizon, "
+        "undiscounted (pick NPV to discount it); stranded inventory at unit cost."
+    )
+
+
 def table(r: Results, measure: str) -> pd.DataFrame:
     """The KPI values as a frame (label, value) for tables and tests."""
     v = values(r, measure)

@@ -94,5 +94,6 @@ def _figures(ref: Reference, current: dict[str, Any], measure: str) -> Shown:
         return Shown(ref, current, None, None)
     key = compute.cache_key(raw)
     kpis.show(compute.figures(key, measure), compute.figures(ref.key, measure), ref.name, measure)
+    st.caption(kpis.measure_note(measure, whatif.discount_rate))
     kpis.show_checks(*compute.checks(key))
     return Shown(ref, current, raw, whatif, key)
