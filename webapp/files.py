@@ -112,6 +112,13 @@ def workbook_bytes(
     return build_workbook_bytes(variants, list(names), list(descriptions))
 
 
+def _workbook(
+    ref: Reference, current: Mapping[str, Any], whatif_raw: Mapping[str, Any], whatif: Assumptions
+) -> bytes:
+    """The workbook of a what-if, its arguments written only when the download is clicked."""
+    return workbook_bytes(*workbook_args(ref, current, whatif_raw, whatif))
+
+
 def workbook_args(
     ref: Reference, current: Mapping[str, Any], whatif_raw: Mapping[str, Any], whatif: Assumptions
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -153,7 +160,7 @@ def download_buttons(
     items: list[tuple[str, Callable[[], str | bytes], str, str, str]] = [
         (
             "Excel workbook",
-            partial(workbook_bytes, *workbook_args(ref, current, whatif_raw, whatif)),
+            partial(_workbook, ref, dict(current), whatif_raw, whatif),
             f"{stem}-whatif.xlsx",
             XLSX_MIME,
             "The model as live Excel formulas with this what-if's inputs (and, beside it, the "
