@@ -90,6 +90,7 @@ def select_box(page: Any, label: str) -> Any:
 def choose(page: Any, label: str, option: str) -> None:
     """Pick an option of the select box with this label."""
     box = select_box(page, label)
+    box.scroll_into_view_if_needed()  # a box at the window's foot opens no list
     box.click()
     page.get_by_role("option", name=option, exact=True).click()
     settle(page)

@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 LABEL = "what-if"  # the results' scenario name; callers filter by product and party
-ENTRIES = 256  # distinct what-ifs kept per cache (a few MB each at most)
+ENTRIES = 128  # distinct what-ifs kept per cache (well under 1 MB each)
 _log = logging.getLogger(__name__)
 
 
@@ -65,7 +65,7 @@ def results(key: str) -> Results:
     return run([assumptions(key)], [LABEL])
 
 
-@st.cache_resource(max_entries=ENTRIES, show_spinner=False)
+@st.cache_resource(max_entries=ENTRIES // 2, show_spinner=False)
 def monthly(key: str) -> pd.DataFrame:
     """The docs/methodology.md §5 long frame of one what-if."""
     return long_frame(results(key).projection)
