@@ -132,6 +132,11 @@ def test_months_are_labelled_in_words_and_no_axis_says_monthly() -> None:
     assert rule["data"] == text["data"] == {"values": [{}]}  # one mark each, not none
     assert "Monthly" not in charts.AXIS.values()
     assert not frame["partial"].any()
+    from webapp import compute
+
+    for period in charts.PERIODS:  # the chart the Timeline tab draws
+        drawn = compute.timeline_spec(catalog().base.key, period, "h200")["spec"]
+        assert drawn["layer"][0]["encoding"]["x"]["title"] == charts.AXIS[period]
 
 
 # ---------------------------------------------------------------- risk

@@ -81,7 +81,7 @@ def timeline_spec(key: str, period: str, product: str) -> dict[str, Any]:
         calendars, a.horizon.fiscal_year_end_month, period, product
     )
     frame = charts.party_frame(monthly(key), shown, product, fye, a.horizon.as_of)
-    spec = charts.timeline_chart(frame, charts.PERIODS[shown], a.horizon.as_of)
+    spec = charts.timeline_chart(frame, charts.AXIS[shown], a.horizon.as_of)
     return {"spec": spec, "note": note}
 
 
