@@ -232,7 +232,7 @@ PARTIAL_STROKE = {"condition": {"test": "datum.partial", "value": "#333333"}, "v
 def _rule_layers(x: dict[str, Any], period: str, as_of: str) -> list[dict[str, Any]]:
     """A dashed rule at ``period`` labelled with the facts' date (plain Vega-Lite)."""
     at = {"datum": period, "type": x["type"]}
-    one = {"values": [{}]}  # a layer draws its marks once per row of its data
+    one: dict[str, Any] = {"values": [{}]}  # a layer draws its marks once per row of its data
     return [
         {
             "data": one,
