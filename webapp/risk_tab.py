@@ -43,32 +43,13 @@ PATH_OPTIONS = (1_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 #: The paths of a run unless chosen: the Monte Carlo, its tornado and its regression
 #: take about a third of a second.
 DEFAULT_PATHS = 20_000
-TEXT_COLUMNS = (
-    "parameter",
-    "kind",
-    "apply",
-    "values",
-    "probabilities",
-    "low",
-    "mode",
-    "high",
-    "source",
-)
-NUMBER_COLUMNS = ("never", "mean", "sd")
+#: The distribution table's columns, in display order; the number columns among them.
 DIST_COLUMNS = (
-    "parameter",
-    "kind",
-    "apply",
-    "values",
-    "probabilities",
-    "low",
-    "mode",
-    "high",
-    "never",
-    "mean",
-    "sd",
-    "source",
-)
+    "parameter", "kind", "apply", "values", "probabilities", "low", "mode", "high", "never",
+    "mean", "sd", "source",
+)  # fmt: skip
+NUMBER_COLUMNS = ("never", "mean", "sd")
+TEXT_COLUMNS = tuple(c for c in DIST_COLUMNS if c not in NUMBER_COLUMNS)
 CORR_COLUMNS = ("first", "second", "rho", "source")
 TABLE = "risk table"
 INPUT = "input"  # the editor's read-only column naming each row's input in words
