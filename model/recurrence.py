@@ -181,12 +181,14 @@ def recurrence(
     # Totals mode: one variant's money per party and month, and the same discounted.
     sums = np.empty((len(MONEY) + 1 + bom.shape[2], n_month))
     discounted = np.empty_like(sums)
-    # Compounded growth of demand and price per product and month, recomputed only when
-    # a variant's rate differs from the last one seen (most paths share them).
+    # Compounded growth of demand and price per product and month, tabulated for a rate
+    # that repeats from one variant to the next (most paths share them); a rate drawn
+    # path by path is computed only in the months that use it (see trend_table).
     n_sel = products.shape[0]
     demand_trend = np.empty((n_sel, n_month))
     price_trend = np.empty((n_sel, n_month))
-    trend_rates = np.full((n_sel, 2), np.nan)
+    trend_rates = np.full((n_sel, 2), np.nan)  # the rate of each table
+    last_rates = np.full((n_sel, 2), np.nan)  # the rate of the previous variant
     for n in range(n_var):
         v = n if series_out else 0
         na = 0 if allowance.shape[0] == 1 else n
@@ -216,19 +218,22 @@ def recurrence(
             rate_p = rate[n, p]
             unit_cost_p = unit_cost[n, p]
             tpp_p = tpp[n, p]
-            if trend_rates[i, 0] != demand_growth_p:
-                trend_rates[i, 0] = demand_growth_p
-                for m in range(n_month):
-                    demand_trend[i, m] = growth_factor(demand_growth_p, float(m))
-            if trend_rates[i, 1] != asp_change_p:
-                trend_rates[i, 1] = asp_change_p
-                for m in range(n_month):
-                    price_trend[i, m] = growth_factor(asp_change_p, float(m))
+            demand_table = trend_table(
+                demand_trend, trend_rates, last_rates, i, 0, demand_growth_p, series_out
+            )
+            price_table = trend_table(
+                price_trend, trend_rates, last_rates, i, 1, asp_change_p, series_out
+            )
             for m in range(n_month):
                 t = float(m)
                 active = shipping_allowed(t, first_p, licence_end_p)
                 ramp_t = ramp(t, first_p, ramp_months[n], licence_end_p)
-                new = china_demand(demand_p, demand_trend[i, m], multiplier_p, ramp_t)
+                growth = 1.0  # no new orders while the ramp is 0, whatever the growth
+                if demand_table:
+                    growth = demand_trend[i, m]
+                elif ramp_t != 0.0:
+                    growth = growth_factor(demand_growth_p, t)
+                new = china_demand(demand_p, growth, multiplier_p, ramp_t)
                 if active:
                     us_cum = us_cum + us_p
                 orders = new + backlog
@@ -252,7 +257,12 @@ def recurrence(
                     ship = min(reported, inv + made)
                 inv = inv + made - ship
                 # §3: who receives what from this month's shipments.
-                price = selling_price(asp_p, price_trend[i, m])
+                growth = 1.0  # totals mode: the price of a month without shipments is unused
+                if price_table:
+                    growth = price_trend[i, m]
+                elif ship != 0.0:
+                    growth = growth_factor(asp_change_p, t)
+                price = selling_price(asp_p, growth)
                 levy = levy_active(t, levy_end[n])
                 gross = ship * price
                 gov = government_levy(gross, levy, rate_p, base)
@@ -309,6 +319,26 @@ def reduce_variant(
     party_totals(n, sums, discounted, discount, money)
     fan_sums(n, sums, fan_columns, fan)
     shipment_months(n, series, facts, first_ship, next_ship, sells_after)
+
+
+def trend_table(
+    table: Array, rates: Array, last: Array, i: int, k: int, rate: float, always: bool
+) -> bool:
+    """Whether ``table[i]`` holds the growth factors of ``rate`` month by month (column
+    ``k`` of ``rates`` is the rate of each table, of ``last`` the previous variant's).
+
+    The table is filled when the rate is new and the series are written (series mode)
+    or the previous variant had the same rate (it is likely to repeat). A rate drawn
+    path by path is left untabulated: the kernel then computes the factor only in the
+    months that use it (demand where the ramp is above 0, the price where the product
+    ships), about half of the months of a Monte Carlo, to the same bit.
+    """
+    if rates[i, k] != rate and (always or last[i, k] == rate):
+        rates[i, k] = rate
+        for m in range(table.shape[1]):
+            table[i, m] = growth_factor(rate, float(m))
+    last[i, k] = rate
+    return rates[i, k] == rate
 
 
 def shown_constraints(
@@ -458,8 +488,8 @@ def block_sum(values: Array, row: int, start: int, count: int) -> float:
 
 #: The kernel's own helpers, compiled with it.
 KERNEL_HELPERS = (
-    shown_constraints, reduce_variant, party_sums, party_totals, fan_sums, shipment_months,
-    block_sum, pairwise_sum, numpy_sum,
+    trend_table, shown_constraints, reduce_variant, party_sums, party_totals, fan_sums,
+    shipment_months, block_sum, pairwise_sum, numpy_sum,
 )  # fmt: skip
 _compiled: Callable[..., None] | None = None
 _compiling = threading.Lock()

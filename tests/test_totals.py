@@ -82,12 +82,15 @@ def compiling(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:
 
 
 def varied(x: Inputs) -> Inputs:
-    """Three variants of ``x`` that differ in demand and discount rate."""
+    """Three variants of ``x`` that differ in demand, discount rate and the growth of
+    demand and price (the kernel tabulates a growth rate only once it repeats)."""
     y = x.repeat(3)
     return replace(
         y,
         demand=y.demand * np.array([[1.0], [0.5], [3.0]]),
         discount_rate=y.discount_rate * np.array([1.0, 0.0, 2.0]),
+        demand_growth=y.demand_growth * np.array([[1.0], [1.0], [0.5]]),
+        asp_change=y.asp_change * np.array([[1.0], [0.5], [0.5]]),
     )
 
 

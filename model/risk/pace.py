@@ -235,7 +235,10 @@ def with_allowances(inputs: Inputs, paces: Sequence[Pace], allowances: Sequence[
     if not paces:
         return inputs
     n = inputs.n
-    out = np.array(np.broadcast_to(inputs.allowance, (n, *inputs.allowance.shape[1:])))
+    # C order: a copy of a broadcast array would otherwise keep the paths innermost, and
+    # the kernel, reading one path's months in turn, would miss the cache every month.
+    shape = (n, *inputs.allowance.shape[1:])
+    out = np.array(np.broadcast_to(inputs.allowance, shape), order="C")
     flags = list(inputs.has_allocations)
     for p, alloc in zip(paces, allowances, strict=True):
         out[:, p.product, :] = alloc
