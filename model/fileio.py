@@ -175,6 +175,14 @@ def current_umask() -> int:
 
 def _write_file(path: Path, data: bytes) -> None:
     """Temporary file beside ``path``, then a rename; mode of the file replaced, or umask."""
+    _write_file_chunks(path, (data,))
+
+
+def _write_file_chunks(path: Path, chunks: Iterable[bytes]) -> None:
+    """:func:`_write_file` for data that arrives in pieces: each piece goes into the
+    temporary file as it comes, and the file is renamed over ``path`` only once the
+    last one is written. Whatever stops it (a full disk, an error while the pieces are
+    made, an interrupt) removes the temporary file and leaves ``path`` as it was."""
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
@@ -182,7 +190,8 @@ def _write_file(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for chunk in chunks:
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
             os.fchmod(fh.fileno(), mode)
@@ -277,19 +286,39 @@ def write_output(
     Every failure is an :class:`InputError` naming the output; an existing file is
     left as it was.
     """
+    write_output_chunks(target, (data,), inputs, option)
+
+
+def write_output_chunks(
+    target: Output | str,
+    chunks: Iterable[bytes | str],
+    inputs: Iterable[str | Path] = (),
+    option: str = "output",
+) -> None:
+    """:func:`write_output` for data made piece by piece (text is UTF-8), so a large
+    output is never held whole in memory when it goes to a file.
+
+    A file gets each piece in its temporary file as the piece is made, and is replaced
+    only after the last one: an error while the pieces are made (it propagates as it
+    is) or while writing leaves an existing file as it was and no temporary file.
+    Standard output, devices and pipes get the pieces joined once all are made, so they
+    too receive nothing from a run that fails.
+    """
     if isinstance(target, Output):
         out = check_output(target.given, target.option, (*target.inputs, *map(str, inputs)))
     else:
         out = check_output(target, option, inputs)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    encoded = (c.encode("utf-8") if isinstance(c, str) else c for c in chunks)
     try:
+        if out.kind == "file":
+            assert out.path is not None
+            _write_file_chunks(out.path, encoded)
+            return
+        raw = b"".join(encoded)
         if out.kind == "stdout":
             _write_stdout(raw)
-        elif out.kind == "device":
-            _write_device(out.given, raw)
         else:
-            assert out.path is not None
-            _write_file(out.path, raw)
+            _write_device(out.given, raw)
     except OSError as exc:
         raise _refuse(out.given, out.option, _write_problem(exc, out)) from None
 
