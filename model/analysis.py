@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from . import equations as eq
 from .calendar import fiscal_quarter, fiscal_year, month_labels
@@ -20,6 +20,9 @@ from .engine import (
 )
 from .loader import InputError, Problem, check_probabilities
 from .schema import Assumptions
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: the Monte Carlo runs without it
+    import pandas as pd
 
 ALL = "all"
 
@@ -87,6 +90,8 @@ def party_arrays(p: Projection) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def party_totals(p: Projection, names: Sequence[str]) -> pd.DataFrame:
     """Long frame: scenario, product (and ``all``), party, total_usd, npv_usd."""
+    import pandas as pd
+
     rows = []
     pids = p.inputs.product_ids
     for party, (tot, pv) in party_arrays(p).items():
@@ -99,6 +104,8 @@ def party_totals(p: Projection, names: Sequence[str]) -> pd.DataFrame:
 
 def inventory_summary(p: Projection, names: Sequence[str]) -> pd.DataFrame:
     """Ending inventory ``Inv(H)`` in units and at cost ("stranded inventory")."""
+    import pandas as pd
+
     units = p.volumes.inventory[:, :, -1]
     usd = units * p.inputs.unit_cost
     rows = []
@@ -114,6 +121,8 @@ def inventory_summary(p: Projection, names: Sequence[str]) -> pd.DataFrame:
 def difference(minuend: Projection, subtrahend: Projection, names: Sequence[str]) -> pd.DataFrame:
     """``minuend - subtrahend`` per scenario, product (and ``all``) and party: total and
     NPV. Long frame: scenario, product, party, total_usd, npv_usd."""
+    import pandas as pd
+
     a, b = party_arrays(minuend), party_arrays(subtrahend)
     pids = [*minuend.inputs.product_ids, ALL]
     rows = []
@@ -153,6 +162,8 @@ def cost_of_delay(
     China's allocations and the reported actuals removed, everything else unchanged. The
     ``all`` row's delay is the products' common delay, NaN where they differ.
     """
+    import pandas as pd
+
     scen = projection if projection is not None else project(Inputs.from_assumptions(variants))
     ref = project(with_reference_licence(scen.inputs))
     d = scen.volumes.delay
@@ -226,6 +237,8 @@ def summary_table(
     scenario, product and party, with probability-weighted rows (scenario ``label``)
     when probabilities are given: the expected totals and the expected cost of delay and
     of the next month (per-month figures are not averaged: they are left empty)."""
+    import pandas as pd
+
     keys = ["scenario", "product", "party"]
     table = res.totals.merge(res.delay_cost.rename(columns=DELAY_COLUMNS), on=keys, how="left")
     table = table.merge(res.next_month.rename(columns=NEXT_MONTH_COLUMNS), on=keys, how="left")
@@ -249,6 +262,8 @@ def vendor_view(p: Projection, names: Sequence[str]) -> pd.DataFrame:
     Each vendor's periods follow its own fiscal calendar; ``months_in_period`` says how
     many months of the horizon a period holds (a partial period has fewer than 3 or 12).
     """
+    import pandas as pd
+
     x = p.inputs
     labels = month_labels(x.start, x.months)
     gp = p.money.gross_profit  # (N, P, H)

@@ -140,6 +140,12 @@ def test_risk_package_exports_resolve_and_load_statsmodels_only_on_use() -> None
     assert "statsmodels" not in imported("-c", "import model.risk")
 
 
+def test_the_monte_carlo_imports_pandas_only_for_its_tables() -> None:
+    """pandas is imported where a frame is made (by ``simulate`` in the background
+    while the kernel runs), not to draw or run paths."""
+    assert "pandas" not in imported("-c", "import model.risk.simulate, model.cli.risk")
+
+
 def test_simulate_does_not_import_the_dask_runner() -> None:
     tree = ast.parse((ROOT / "model" / "risk" / "simulate.py").read_text())
     names = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..analysis import ALL, party_label
 from ..calendar import month_labels
 from ..gate import InputError, Problem
 from . import stats
 from .schema import RiskSpec
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: the Monte Carlo runs without it
+    import pandas as pd
 
 Array = np.ndarray
 
@@ -87,6 +89,8 @@ class Simulation:
 
     @cached_property
     def _summary(self) -> pd.DataFrame:
+        import pandas as pd
+
         rows = []
         for measure, arr in (("total", self.totals), ("npv", self.npv)):
             pct, mean, se = stats.column_summary(arr, PERCENTILES)
@@ -136,6 +140,8 @@ class Simulation:
         return {pid: float(v) for pid, v in zip(self.product_ids, none, strict=True)}
 
     def _month_distribution(self, months: Array) -> pd.DataFrame:
+        import pandas as pd
+
         labels = self.month_labels
         idx, counts = np.unique(months, return_counts=True)
         rows = [
@@ -167,6 +173,8 @@ class Simulation:
     def bands(self, party: str) -> pd.DataFrame:
         """Monthly percentile bands (fan chart data) of a party's money, over the paths
         kept for the fan (all paths up to ``FAN_PATHS``)."""
+        import pandas as pd
+
         if party not in self.monthly:
             raise InputError(
                 [
@@ -189,6 +197,8 @@ class Simulation:
 
     def inputs_frame(self) -> pd.DataFrame:
         """The draws, one column per uncertain input (months as indices, never = inf)."""
+        import pandas as pd
+
         return pd.DataFrame(self.samples, columns=list(self.spec.paths))
 
     def headline(self) -> dict[str, Any]:

@@ -28,9 +28,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .. import equations as eq
 from .. import recurrence
@@ -52,6 +52,9 @@ from . import pace
 from .heap import steady_heap
 from .results import BLOCK, NO_SHIPMENT, PERCENTILES, Simulation
 from .schema import RiskSpec
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: the Monte Carlo runs without it
+    import pandas as pd
 
 __all__ = [
     "BLOCK",
@@ -502,6 +505,8 @@ def regression_matrix(sim: Simulation) -> pd.DataFrame:
     the horizon; other infinite values (no licence cap) take the column's largest
     finite value.
     """
+    import pandas as pd
+
     x = sim.samples.copy()
     for i, m in enumerate(sim.spec.marginals):
         col = x[:, i]
