@@ -221,6 +221,13 @@ class Inputs:
                 arrays[name] = np.repeat(value[:1], n, axis=0)
         return replace(self, **arrays)
 
+    def first_months(self, months: int) -> Inputs:
+        """The inputs of the horizon's first ``months`` months only: a month's series
+        depend on that month and the ones before it, never on later ones, so they come
+        out the same as those months of the whole horizon, for less work."""
+        arrays = {name: getattr(self, name)[..., :months] for name in MONTHLY_FIELDS}
+        return replace(self, months=min(months, self.months), **arrays)
+
     def arrays(self) -> dict[str, Array]:
         """Every array field by name."""
         return {

@@ -21,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
+import datetime
+import gc
 import hashlib
 import os
 import stat
@@ -491,6 +493,18 @@ if yaml.__with_libyaml__:
             CParser.__init__(self, stream)
             _Constructor.__init__(self)
             Resolver.__init__(self)
+            self._tags: dict[tuple[str, Any], str] = {}
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            """A scalar's tag, found once per distinct text: a file of thousands of
+            products repeats the same few values (``0``, ``true``, month labels)."""
+            if kind is not ScalarNode or self.yaml_path_resolvers:
+                return super().resolve(kind, value, implicit)
+            key = (value, implicit)
+            tag = self._tags.get(key)
+            if tag is None:
+                tag = self._tags[key] = super().resolve(kind, value, implicit)
+            return tag
 
         def get_single_data(self) -> Any:
             node = self.get_single_node()
@@ -571,12 +585,45 @@ def parse_yaml_text(text: str, name: str, loader: type[Any] | None = None) -> An
         while len(_PARSED) >= _PARSED_KEEP:
             _PARSED.pop(next(iter(_PARSED)), None)
         _PARSED[key] = data
-    return copy.deepcopy(_PARSED[key])
+    with _collector_paused():
+        return _copied(_PARSED[key])
+
+
+#: Values :func:`_copied` shares rather than copies: nothing changes them in place.
+_SHARED = frozenset({str, int, float, bool, type(None), datetime.date, datetime.datetime})
+
+
+def _copied(data: Any) -> Any:
+    """A copy of parsed YAML that its caller may change freely: mappings and lists copied
+    at every level, text, numbers and dates shared (they never change), anything else
+    (a set, ordered pairs) deep-copied. Ten times faster than :func:`copy.deepcopy` on
+    a file of thousands of products; a value used twice through an alias is copied
+    twice (the loader has already counted it in full)."""
+    if isinstance(data, dict):
+        return {k: v if type(v) in _SHARED else _copied(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [v if type(v) in _SHARED else _copied(v) for v in data]
+    return data if type(data) in _SHARED else copy.deepcopy(data)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for a block that builds many objects and no cycles
+    (a parsed document, its copy): otherwise it walks every object built so far again
+    and again, and reading 10,000 products takes twice as long."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _parse_yaml(text: str, name: str, loader: type[Any] | None) -> Any:
     try:
-        return yaml.load(text, Loader=loader or _loader_for(text))  # SafeLoader rules
+        with _collector_paused():
+            return yaml.load(text, Loader=loader or _loader_for(text))  # SafeLoader rules
     except YamlLimitError as exc:
         raise InputError([exc.problem(name)]) from None
     except yaml.YAMLError as exc:
