@@ -23,7 +23,6 @@ every party), plus the fan chart's monthly series, which are kept for the first
 from __future__ import annotations
 
 import itertools
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -52,6 +51,7 @@ from . import pace
 from .heap import steady_heap
 from .results import BLOCK, NO_SHIPMENT, PERCENTILES, Simulation
 from .schema import RiskSpec
+from .stats import available_processors
 
 if TYPE_CHECKING:  # pandas is imported where a frame is made: the Monte Carlo runs without it
     import pandas as pd
@@ -301,14 +301,6 @@ def local_chunks(
             yield waiting.popleft().result()
     finally:  # on an error or an interrupt, chunks not yet started are dropped
         pool.shutdown(cancel_futures=True)
-
-
-def available_processors() -> int:
-    """Processors this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 # ---------------------------------------------------------------- running
