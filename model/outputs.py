@@ -6,7 +6,7 @@ rolls up into quarters and years; the CLI, the app and the workbook all read it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -261,19 +261,29 @@ def product_suppliers(p: Projection) -> tuple[tuple[int, ...], ...]:
 
 
 def _product_block(
-    p: Projection, j: int, variant: int, arrays: Mapping[str, np.ndarray]
+    p: Projection,
+    j: int,
+    variant: int,
+    arrays: Mapping[str, np.ndarray],
+    suppliers: Sequence[np.ndarray],
 ) -> tuple[list[str], np.ndarray]:
     """Product ``j``'s metric names and their values, shape (H, metrics): the rows of
     the §5 long format in their order (month-major, metrics as :data:`METRICS` lists
-    them, then the product's suppliers)."""
+    them, then the product's suppliers). ``arrays`` is :func:`series`, ``suppliers``
+    each supplier's revenue, (N, P, H), both computed once for every product."""
     x = p.inputs
     metrics = product_metrics(p, j)
     sups = product_suppliers(p)[j]
     names = [mi.name for mi in metrics] + [supplier_metric(x.supplier_ids[k]) for k in sups]
     values = [arrays[mi.name][variant, j] for mi in metrics] + [
-        p.money.supplier(k)[variant, j] for k in sups
+        suppliers[k][variant, j] for k in sups
     ]
     return names, np.stack(values, axis=1)
+
+
+def supplier_series(p: Projection) -> list[np.ndarray]:
+    """Each supplier's revenue ``S_k(t)``, (N, P, H), in the order of the supplier ids."""
+    return [p.money.supplier(k) for k in range(len(p.inputs.supplier_ids))]
 
 
 def long_frame(p: Projection, variant: int = 0) -> pd.DataFrame:
@@ -281,9 +291,9 @@ def long_frame(p: Projection, variant: int = 0) -> pd.DataFrame:
     x = p.inputs
     months = np.array(month_labels(x.start, x.months))
     blocks_m, blocks_p, blocks_k, blocks_v = [], [], [], []
-    arrays = series(p)
+    arrays, suppliers = series(p), supplier_series(p)
     for j, pid in enumerate(x.product_ids):
-        names, stacked = _product_block(p, j, variant, arrays)
+        names, stacked = _product_block(p, j, variant, arrays, suppliers)
         blocks_m.append(np.repeat(months, len(names)))
         blocks_p.append(np.full(stacked.size, pid, dtype=object))
         blocks_k.append(np.tile(np.array(names, dtype=object), x.months))
@@ -310,13 +320,13 @@ def long_csv(p: Projection, variant: int = 0) -> Iterator[str]:
     Yields the header line, then each product's lines (every line ends in a newline).
     """
     x = p.inputs
-    arrays = series(p)
+    arrays, suppliers = series(p), supplier_series(p)
     month_cells = [_csv_text_cell(m) for m in month_labels(x.start, x.months)]
     cells: dict[str, str] = {}  # metric name -> its cell, formatted once
     values = _ValueCells()
     yield ",".join(LONG_COLUMNS) + "\n"
     for j, pid in enumerate(x.product_ids):
-        names, stacked = _product_block(p, j, variant, arrays)
+        names, stacked = _product_block(p, j, variant, arrays, suppliers)
         name_cells = [cells.get(n) or cells.setdefault(n, _csv_text_cell(n)) for n in names]
         product_cell = _csv_text_cell(pid)
         lines = []
