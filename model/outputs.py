@@ -454,9 +454,14 @@ def aggregate(
         fye: dict(zip(months, period_labels(months, period, fye), strict=True))
         for fye in set(calendars.values())
     }
-    labels = [
-        lookups[calendars[p]][m] for m, p in zip(frame["month"], frame["product"], strict=True)
-    ]
+    # Each row's label from its product's calendar and its month, looked up by codes:
+    # iterating millions of text cells one by one takes seconds.
+    month_code, month_text = pd.factorize(frame["month"])
+    product_code, product_text = pd.factorize(frame["product"])
+    year_ends = list(lookups)
+    table = np.array([[lookups[fye][m] for m in month_text] for fye in year_ends], dtype=object)
+    calendar_row = np.array([year_ends.index(calendars[p]) for p in product_text], dtype=int)
+    labels = table[calendar_row[product_code], month_code] if len(frame) else []
     df = frame.assign(period=labels)
     rule = df["metric"].map({k: metric_info(k).rollup for k in df["metric"].unique()})
     parts = []
@@ -469,9 +474,7 @@ def aggregate(
                 .reset_index()
             )
     out = pd.concat(parts, ignore_index=True)
-    order = {
-        c: {k: i for i, k in enumerate(dict.fromkeys(frame[c]))} for c in ("product", "metric")
-    }
+    order = {c: {k: i for i, k in enumerate(pd.unique(frame[c]))} for c in ("product", "metric")}
     return out.sort_values(
         ["period", "product", "metric"],
         key=lambda s: s.map(order[str(s.name)]) if s.name in order else s,

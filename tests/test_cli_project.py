@@ -83,3 +83,26 @@ def test_help_cites_the_docs_not_an_outside_file() -> None:
     assert not any("MODEL_SPEC" in t for t in texts)  # the contract is docs/methodology.md
     assert "docs/methodology.md §5" in sub.choices["project"].format_help()  # type: ignore[index]
     assert MONTHS_IN_PERIOD in sub.choices["project"].format_help()  # type: ignore[index]
+
+
+@pytest.mark.parametrize("period", ["calendar_quarter", "fiscal_quarter", "fiscal_year"])
+def test_roll_up_labels_each_row_by_its_products_calendar(period: str) -> None:
+    from model import load, project
+    from model.outputs import aggregate, fiscal_calendars, long_frame, period_labels
+
+    p = project(load(BASE))
+    frame, calendars = long_frame(p), fiscal_calendars(p)
+    assert len(set(calendars.values())) > 1  # vendors with different year ends
+    labels = [
+        period_labels([m], period, calendars[pid])[0]
+        for m, pid in zip(frame["month"], frame["product"], strict=True)
+    ]
+    expected = (
+        frame.assign(period=labels)
+        .groupby(["period", "product", "metric"], sort=False)["value"]
+        .size()
+    )
+    got = aggregate(frame, period, calendars)
+    assert set(zip(got["period"], got["product"], got["metric"], strict=True)) == set(
+        expected.index
+    )

@@ -67,7 +67,7 @@ def rolled_up(frame: pd.DataFrame, period: str, calendars: Mapping[str, int]) ->
 
     from ..outputs import aggregate
 
-    counts = months_in_period(list(dict.fromkeys(frame["month"])), period, calendars)
+    counts = months_in_period(list(pd.unique(frame["month"])), period, calendars)
     out = pd.concat([counts, aggregate(frame, period, calendars)], ignore_index=True)
     order = {pid: i for i, pid in enumerate(calendars)}
     keys = out.assign(_p=out["product"].map(order), _m=out["metric"] != MONTHS_IN_PERIOD)
