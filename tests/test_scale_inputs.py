@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from model.calendar import month_label
 from model.engine import Inputs, actual_excess, project
-from model.gate import GateLoader, Problem, parse_yaml_text
+from model.gate import GateLoader, InputError, Problem, parse_yaml_text
 from model.loader import actuals_within_stock, cross_field_problems, load
 from model.schema import Assumptions
 from tests.conftest import BASE, SCENARIOS
@@ -119,3 +119,32 @@ def test_each_reader_of_a_text_gets_its_own_copy() -> None:
     first["e"].add("r")
     first["f"][0][1].append(2)
     assert parse_yaml_text(text, "t.yaml") == second == yaml.safe_load(text)
+
+
+_DEEP = "a:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(60)) + "  " * 61 + "x: 1\n"
+_ONE_ALIAS_TOO_MANY = "a: &x 1\nb: [" + ", ".join(["*x"] * 101) + "]\n"
+_A_MILLION_THROUGH_ALIASES = (
+    "a: &x [" + ", ".join(["1"] * 999) + "]\n"
+    "b: &y [" + ", ".join(["*x"] * 60) + "]\n"
+    "c: {d: [" + ", ".join(["*y"] * 30) + "]}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (_DEEP, "f.yaml: a.k0.k1.…(45 more)….k47.k48: is nested more than 50 levels deep"),
+        (
+            "a: {b: [1, &x {c: [*x]}]}\n",
+            "f.yaml: a.b.1.c.0: an alias refers to a value that contains it (a cycle)",
+        ),
+        (_ONE_ALIAS_TOO_MANY, "f.yaml: b.100: uses more than 100 aliases (*name)"),
+        (_A_MILLION_THROUGH_ALIASES, "f.yaml: c.d.15: holds more than 1,000,000 values"),
+        ("a:\n  b:\n    - {c: 1, c: 2}\n", "f.yaml: a.b.0.c: duplicate key 'c' at line 3"),
+    ],
+    ids=["deep", "cycle", "aliases", "values", "duplicate"],
+)
+def test_the_tree_check_names_the_dotted_path(text: str, message: str) -> None:
+    with pytest.raises(InputError) as info:
+        parse_yaml_text(text, "f.yaml")
+    assert str(info.value).startswith(message)
