@@ -271,14 +271,27 @@ def _product_block(
     the §5 long format in their order (month-major, metrics as :data:`METRICS` lists
     them, then the product's suppliers). ``arrays`` is :func:`series`, ``suppliers``
     each supplier's revenue, (N, P, H), both computed once for every product."""
-    x = p.inputs
     metrics = product_metrics(p, j)
-    sups = product_suppliers(p)[j]
-    names = [mi.name for mi in metrics] + [supplier_metric(x.supplier_ids[k]) for k in sups]
     values = [arrays[mi.name][variant, j] for mi in metrics] + [
-        suppliers[k][variant, j] for k in sups
+        suppliers[k][variant, j] for k in product_suppliers(p)[j]
     ]
-    return names, np.stack(values, axis=1)
+    return product_metric_names(p, j), np.stack(values, axis=1)
+
+
+def product_metric_names(p: Projection, j: int) -> list[str]:
+    """The names of the metrics written for product ``j``, in the order of the §5 long
+    format: :func:`product_metrics`, then its suppliers' revenue."""
+    x = p.inputs
+    return [mi.name for mi in product_metrics(p, j)] + [
+        supplier_metric(x.supplier_ids[k]) for k in product_suppliers(p)[j]
+    ]
+
+
+def metric_order(p: Projection) -> list[str]:
+    """Every metric name of the long format in the order it first appears in it, as
+    :func:`aggregate` orders a whole frame's metrics."""
+    names = (n for j in range(len(p.inputs.product_ids)) for n in product_metric_names(p, j))
+    return list(dict.fromkeys(names))
 
 
 def supplier_series(p: Projection) -> list[np.ndarray]:
@@ -286,13 +299,17 @@ def supplier_series(p: Projection) -> list[np.ndarray]:
     return [p.money.supplier(k) for k in range(len(p.inputs.supplier_ids))]
 
 
-def long_frame(p: Projection, variant: int = 0) -> pd.DataFrame:
-    """The monthly projection in the §5 long format: ``month, product, metric, value``."""
+def long_frame(
+    p: Projection, variant: int = 0, products: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """The monthly projection in the §5 long format: ``month, product, metric, value``,
+    for every product or for the ``products`` given (indices, in this order)."""
     x = p.inputs
     months = np.array(month_labels(x.start, x.months))
     blocks_m, blocks_p, blocks_k, blocks_v = [], [], [], []
     arrays, suppliers = series(p), supplier_series(p)
-    for j, pid in enumerate(x.product_ids):
+    for j in range(len(x.product_ids)) if products is None else products:
+        pid = x.product_ids[j]
         names, stacked = _product_block(p, j, variant, arrays, suppliers)
         blocks_m.append(np.repeat(months, len(names)))
         blocks_p.append(np.full(stacked.size, pid, dtype=object))
@@ -403,10 +420,27 @@ def to_csv_text(frame: pd.DataFrame) -> str:
     Built column by column (each distinct text formatted once), so a projection of
     thousands of products writes in seconds rather than minutes.
     """
-    header = ",".join(_csv_text_cell(str(c)) for c in frame.columns)
+    return "".join(csv_chunks(frame, max(len(frame), 1)))
+
+
+def csv_chunks(frame: pd.DataFrame, rows: int = 100_000) -> Iterator[str]:
+    """The text of :func:`to_csv_text` in pieces: the header line, then ``rows`` rows at
+    a time (every piece ends in a newline), so the whole text is never held at once."""
+    yield csv_header(frame)
+    for start in range(0, len(frame), rows):
+        yield csv_rows(frame.iloc[start : start + rows])
+
+
+def csv_header(frame: pd.DataFrame) -> str:
+    """The header line of :func:`to_csv_text`."""
+    return ",".join(_csv_text_cell(str(c)) for c in frame.columns) + "\n"
+
+
+def csv_rows(frame: pd.DataFrame) -> str:
+    """The lines of :func:`to_csv_text` after its header: a row's line does not depend on
+    the other rows, so the rows of a frame may be written a part at a time."""
     columns = [_csv_column(frame[c]) for c in frame.columns]
-    lines = [header, *(",".join(row) for row in zip(*columns, strict=True))]
-    return "\n".join(lines) + "\n"
+    return "".join(",".join(row) + "\n" for row in zip(*columns, strict=True))
 
 
 PERIODS = ("month", "calendar_quarter", "calendar_year", "fiscal_quarter", "fiscal_year")
@@ -433,7 +467,10 @@ def fiscal_calendars(p: Projection, variant: int = 0) -> dict[str, int]:
 
 
 def aggregate(
-    frame: pd.DataFrame, period: str, fiscal_year_end_month: int | Mapping[str, int] = 1
+    frame: pd.DataFrame,
+    period: str,
+    fiscal_year_end_month: int | Mapping[str, int] = 1,
+    metrics: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Roll a long frame up to calendar or fiscal periods, each metric by its own rule.
 
@@ -441,6 +478,9 @@ def aggregate(
     room its last, the price its mean, the actual flag its maximum. Fiscal periods
     follow each product's vendor when ``fiscal_year_end_month`` maps product ids to
     year-end months (see :func:`fiscal_calendars`); one number applies to all.
+    Rows come by period, then product and metric in the order they first appear in
+    the frame; ``metrics`` gives the metrics' order instead (that of the whole
+    projection, when the frame holds some of its products: :func:`metric_order`).
     """
     if period == "month":
         return frame.rename(columns={"month": "period"})
@@ -475,6 +515,8 @@ def aggregate(
             )
     out = pd.concat(parts, ignore_index=True)
     order = {c: {k: i for i, k in enumerate(pd.unique(frame[c]))} for c in ("product", "metric")}
+    if metrics is not None:
+        order["metric"] = {k: i for i, k in enumerate(metrics)}
     return out.sort_values(
         ["period", "product", "metric"],
         key=lambda s: s.map(order[str(s.name)]) if s.name in order else s,

@@ -13,9 +13,19 @@ from typing import Any
 import pytest
 
 from model import fileio, load, project
+from model.cli.core import _blocks, rolled_up, rolled_up_csv
+from model.engine import Inputs
+from model.engine import project as engine_project
 from model.fileio import check_output, write_output_chunks
 from model.gate import InputError
-from model.outputs import long_csv, long_frame, to_csv_text
+from model.outputs import (
+    fiscal_calendars,
+    long_csv,
+    long_frame,
+    metric_order,
+    product_metric_names,
+    to_csv_text,
+)
 from tests.conftest import BASE, SCENARIOS
 from tests.golden_cli import run_cli
 
@@ -150,3 +160,57 @@ def test_a_failure_while_projecting_leaves_the_previous_output(
     assert code == 1 and "the projection broke" in err
     assert out.read_text() == "previous\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+PERIODS = ["calendar_quarter", "calendar_year", "fiscal_quarter", "fiscal_year"]
+
+
+@pytest.mark.parametrize("period", PERIODS)
+@pytest.mark.parametrize("block", [1, 2, 3, 4, 100])
+def test_a_roll_up_by_blocks_is_the_whole_roll_up(period: str, block: int) -> None:
+    p = project(load(BASE))
+    whole = to_csv_text(rolled_up(long_frame(p), period, fiscal_calendars(p)))
+    assert "".join(rolled_up_csv(p, period, block)) == whole
+
+
+def test_blocks_never_leave_a_product_alone() -> None:
+    assert _blocks(5, 4) == [range(0, 5)]
+    assert _blocks(5, 2) == [range(0, 2), range(2, 5)]
+    assert _blocks(5, 1) == [range(0, 2), range(2, 5)]
+    assert _blocks(6, 2) == [range(0, 2), range(2, 4), range(4, 6)]
+    assert _blocks(1, 200) == [range(0, 1)]
+    assert _blocks(0, 200) == []
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.stem)
+def test_every_scenario_rolls_up_by_blocks_as_a_whole(scenario: Path) -> None:
+    p = project(load(BASE, scenario))
+    whole = to_csv_text(rolled_up(long_frame(p), "fiscal_quarter", fiscal_calendars(p)))
+    assert "".join(rolled_up_csv(p, "fiscal_quarter", 2)) == whole
+
+
+@pytest.mark.parametrize("period", ["calendar_quarter", "fiscal_year"])
+def test_a_roll_up_by_blocks_orders_metrics_as_the_whole_projection(period: str) -> None:
+    """Products reversed: the first has no China allocations, so the allowance comes after
+    the suppliers in the whole frame, unlike in a later product's own rows."""
+    a = load(BASE).assumptions
+    reversed_products = a.model_copy(update={"products": list(reversed(a.products))})
+    p = engine_project(Inputs.from_assumptions([reversed_products]))
+    order = metric_order(p)
+    own = [product_metric_names(p, j) for j in range(len(p.inputs.product_ids))]
+    assert any(names != sorted(names, key=order.index) for names in own)
+    whole = to_csv_text(rolled_up(long_frame(p), period, fiscal_calendars(p)))
+    assert "".join(rolled_up_csv(p, period, 2)) == whole
+
+
+@pytest.mark.parametrize("period", ["month", "fiscal_year"])
+def test_project_roll_ups_write_the_whole_text(tmp_path: Path, period: str) -> None:
+    out = tmp_path / "p.csv"
+    code, _, err = run_cli(["project", str(BASE), "--csv", str(out), "--period", period])
+    assert code == 0, err
+    p = project(load(BASE))
+    frame = long_frame(p)
+    if period != "month":
+        frame = rolled_up(frame, period, fiscal_calendars(p))
+    assert out.read_bytes() == to_csv_text(frame).encode("utf-8")
+    assert [f.name for f in tmp_path.iterdir()] == ["p.csv"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +31,7 @@ from .common import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..engine import Projection
     from ..loader import Loaded
     from .summary_view import MonteCarlo
 
@@ -60,25 +61,75 @@ def months_in_period(
     return pd.DataFrame(rows, columns=["period", "product", "metric", "value"])
 
 
-def rolled_up(frame: pd.DataFrame, period: str, calendars: Mapping[str, int]) -> pd.DataFrame:
+def rolled_up(
+    frame: pd.DataFrame,
+    period: str,
+    calendars: Mapping[str, int],
+    metrics: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """The long frame rolled up to ``period`` by each product's vendor calendar, with
-    :data:`MONTHS_IN_PERIOD` first among each period's and product's metrics."""
+    :data:`MONTHS_IN_PERIOD` first among each period's and product's metrics (the
+    others in the order of ``metrics``, else as they first appear in the frame)."""
     import pandas as pd
 
     from ..outputs import aggregate
 
     counts = months_in_period(list(pd.unique(frame["month"])), period, calendars)
-    out = pd.concat([counts, aggregate(frame, period, calendars)], ignore_index=True)
+    out = pd.concat([counts, aggregate(frame, period, calendars, metrics)], ignore_index=True)
     order = {pid: i for i, pid in enumerate(calendars)}
     keys = out.assign(_p=out["product"].map(order), _m=out["metric"] != MONTHS_IN_PERIOD)
     keys = keys.sort_values(["period", "_p", "_m"], kind="stable")
     return out.loc[keys.index].reset_index(drop=True)
 
 
+#: Products rolled up together: the long frame of this many products at a time.
+ROLL_UP_BLOCK = 200
+
+
+def rolled_up_csv(projection: Projection, period: str, block: int = ROLL_UP_BLOCK) -> Iterator[str]:
+    """The CSV text of the projection's long frame rolled up to ``period`` (see
+    :func:`rolled_up`), in pieces: the same bytes as ``to_csv_text`` of the whole roll-up,
+    without holding 8 million monthly rows for 10,000 products.
+
+    ``block`` products are rolled up at a time, each block's rows kept as text by
+    period; the periods are then written in order, each with its blocks in product
+    order, as the whole roll-up orders them (by period, then product, then metric in the
+    order of :func:`model.outputs.metric_order`). A block never holds one product alone
+    (unless the projection does): pandas averages a group whose rows are contiguous
+    (one product's prices) with another kernel, which may differ in the last bit.
+    """
+    from ..outputs import csv_header, csv_rows, fiscal_calendars, long_frame, metric_order
+
+    calendars = fiscal_calendars(projection)
+    pids = projection.inputs.product_ids
+    metrics = metric_order(projection)
+    header = ""
+    by_period: dict[str, list[str]] = {}
+    for products in _blocks(len(pids), block):
+        frame = long_frame(projection, products=products)
+        part = rolled_up(frame, period, {pids[j]: calendars[pids[j]] for j in products}, metrics)
+        header = csv_header(part)
+        for label, rows in part.groupby("period", sort=False):
+            by_period.setdefault(str(label), []).append(csv_rows(rows))
+    yield header
+    for label in sorted(by_period):
+        yield "".join(by_period.pop(label))
+
+
+def _blocks(count: int, size: int) -> list[range]:
+    """``count`` products in blocks of ``size`` (at least 2), in order; a last block of
+    one product joins the one before it."""
+    size = max(size, 2)
+    blocks = [range(i, min(i + size, count)) for i in range(0, count, size)]
+    if len(blocks) > 1 and len(blocks[-1]) == 1:
+        blocks[-2:] = [range(blocks[-2].start, count)]
+    return blocks
+
+
 def cmd_project(args: argparse.Namespace) -> int:
     from .. import load, project
-    from ..fileio import write_output, write_output_chunks
-    from ..outputs import fiscal_calendars, long_csv, long_frame, to_csv_text
+    from ..fileio import write_output_chunks
+    from ..outputs import long_csv
 
     out = out_path(args.csv, "--csv", [args.assumptions, args.scenario])
     loaded = load(args.assumptions, args.scenario)
@@ -89,8 +140,7 @@ def cmd_project(args: argparse.Namespace) -> int:
         # held whole (8 million rows for 10,000 products).
         write_output_chunks(out, long_csv(projection))
     else:
-        frame = rolled_up(long_frame(projection), args.period, fiscal_calendars(projection))
-        write_output(out, to_csv_text(frame))
+        write_output_chunks(out, rolled_up_csv(projection, args.period))
     print(
         f"wrote {out} ({display_name(loaded)}: {loaded.assumptions.horizon.months} months, "
         f"{len(loaded.assumptions.products)} products)",
