@@ -3,7 +3,8 @@
 Runs the shipped risk file on the shipped base and prints, for 100,000 paths in one
 thread, the processor time of each stage (draws, writing them and China's batch paces
 into the engine's arrays, the engine in totals mode: volumes, money and the per-path
-reductions in one compiled pass, the statistics) and, for comparison, the engine writing
+reductions in one compiled pass, the statistics, the regression sensitivity) and the
+ratio of the last two to the engine's and, for comparison, the engine writing
 every monthly series then reduced, as the Monte Carlo ran before the totals mode; then
 wall time to results (statistics included), throughput in path-months per second and
 peak memory for: a per-path Python loop over the same core (a small sample,
@@ -40,6 +41,7 @@ from model import load, simulate
 from model.analysis import party_keys
 from model.engine import Inputs, project, project_totals
 from model.risk import DEFAULT_CHUNK, ChunkConfig, apply_draws, draws, load_risk
+from model.risk.sensitivity import regression_sensitivity
 from model.risk.simulate import (
     DEFAULT_FAN,
     FAN_PATHS,
@@ -122,6 +124,9 @@ def stage_profile(a: Any, spec: Any, paths: int, chunk: int) -> dict[str, float]
     one = functools.partial(local_chunks, threads=1)
     _, cpu, sim = timed(lambda: simulate(a, spec, paths, 7, chunk=chunk, map_chunks=one))
     clock["statistics"] = timed(lambda: to_results(sim))[1]
+    import statsmodels.api  # noqa: F401  (imported before the clock starts, as in a session)
+
+    clock["regression sensitivity"] = timed(lambda: regression_sensitivity(sim))[1]
     clock["simulate (all but statistics)"] = cpu
     return clock
 
@@ -148,6 +153,11 @@ def print_profile(a: Any, spec: Any, chunk: int) -> None:
     print("\nwhere the time goes, 100,000 paths, one thread (processor seconds):")
     for key, secs in clock.items():
         print(f"  {key:<32} {secs:7.3f}")
+    engine = clock["engine, totals mode"]
+    print(
+        f"  statistics / engine {clock['statistics'] / engine:.2f}, regression sensitivity / "
+        f"engine {clock['regression sensitivity'] / engine:.2f} (goal: not slower, <= 1)"
+    )
     print("the engine before its totals mode (every series written, then reduced):")
     print(f"  {'engine, series mode':<32} {series:7.3f}")
     print(f"  {'reductions from the series':<32} {reduce:7.3f}")
