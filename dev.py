@@ -51,12 +51,14 @@ def run(cmd: list[str]) -> None:
 
 
 def parallel(args: list[str]) -> list[str]:
-    """pytest-xdist options: one worker per core, each test file kept on one worker (so
-    a file's shared fixtures, such as one LibreOffice batch, are built once), unless the
-    caller chose a number of workers or a single test."""
+    """pytest-xdist options: one worker per core, unless the caller chose a number of
+    workers or a single test. Tests go out by ``xdist_group``: a whole file (so its shared
+    fixtures, such as one LibreOffice batch, are built once) or a part of a file without
+    costly fixtures, the long files first (see ``tests/conftest.py``)."""
     if any(a.startswith(("-n", "--numprocesses", "-p")) for a in args) or "::" in " ".join(args):
         return []
-    return ["-n", str(max(2, min(os.cpu_count() or 2, 4))), "--dist", "loadfile"]
+    workers = str(max(2, min(os.cpu_count() or 2, 4)))
+    return ["-n", workers, "--dist", "loadgroup", "--no-loadscope-reorder"]
 
 
 def main(argv: list[str]) -> None:

@@ -1,16 +1,21 @@
-"""Shared test set-up: loud numerics, shipped paths, and external tools that may
-skip on a laptop but never in CI."""
+"""Shared test set-up: loud numerics, shipped paths, external tools that may skip on a
+laptop but never in CI, and the order in which pytest-xdist hands out the test files."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from model import shipped
+from webapp.browser import launch
+from webapp.server import Server, streamlit_server
 
 np.seterr(all="raise", under="ignore")  # underflow to zero is harmless
 
@@ -42,3 +47,79 @@ def soffice() -> str:
 @pytest.fixture(scope="session")
 def chromium() -> str:
     return require_executable("/usr/bin/chromium", "chromium", "chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Server]:
+    """The app served once for a browser test file (each page its own session)."""
+    with streamlit_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Any]:
+    """One headless Chromium for a browser test file (each test opens its own pages or
+    context, so no cookie or state is shared). Not for the whole session: Playwright's
+    event loop, while it runs, stops other tests from starting one of their own."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = launch(pw, chromium)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+#: Test files that take long, in the order their work should start (longest first): each
+#: worker takes the next group of tests when it is free, so the long files must not be
+#: left for the end. Files not listed follow in collection order.
+LONG_FIRST = (
+    "test_workbook_libreoffice.py",
+    "test_browser_layout.py",
+    "test_browser.py",
+    "test_app.py",
+    "test_workbook.py",
+    "test_workbook_import.py",
+    "test_app_units.py",
+    "test_hostile_inputs.py",
+    "test_properties.py",
+    "test_workbook_reconcile.py",
+)
+#: Files whose tests share no costly module fixture, cut into this many groups so that
+#: several workers can share them.
+SPLIT = {"test_app.py": 3, "test_workbook.py": 2}
+
+
+def xdist_group(nodeid: str) -> str:
+    """The group a test goes out in: its file, or a part of a file listed in :data:`SPLIT`
+    (chosen from the test's id, so every process finds the same)."""
+    path = nodeid.split("::", 1)[0]
+    parts = SPLIT.get(path.rsplit("/", 1)[-1], 1)
+    return path if parts == 1 else f"{path}#{zlib.crc32(nodeid.encode()) % parts}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a pytest-xdist worker, the long files first (the order the groups go out in)."""
+    if not hasattr(config, "workerinput"):
+        return
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    keyed = [(rank.get(item.path.name, len(rank)), pos, item) for pos, item in enumerate(items)]
+    items[:] = [item for *_, item in sorted(keyed, key=lambda k: k[:2])]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``--dist loadgroup``: tests go out by :func:`xdist_group`, whole groups to a
+    free worker, in collection order. (pytest-xdist's own ``loadgroup`` reads
+    ``xdist_group`` marks from node ids that it can no longer change under pytest 9, so
+    it would hand out the tests one by one, each worker building every module fixture.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(nodeid)
+
+    return ByGroup(config, log)
