@@ -9,6 +9,7 @@ always") and proven: the files handed to LibreOffice carry no cached values at a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import shutil
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openpyxl
 import pytest
 
 from model import project
@@ -289,6 +291,13 @@ def batch(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> Batch:
     return b
 
 
+@functools.lru_cache(maxsize=8)
+def _read(path: Path, data_only: bool = False) -> openpyxl.Workbook:
+    """A workbook of the batch, read once for the tests that follow each other on it (the
+    tests only read the workbooks)."""
+    return open_book(path, data_only)
+
+
 def _injected() -> Assumptions:
     a = with_scenario_sources(SHIPPED[0])
     p = a.products[0].model_copy(update={"name": INJECTIONS[0], "vendor": INJECTIONS[1]})
@@ -310,7 +319,7 @@ def _assert_outputs(
 ) -> None:
     proj = variant_proj if variant_proj is not None else project(a)
     worst, bad = output_errors(
-        open_book(b.src[key]), open_book(b.out[key], data_only=True), a, proj, variant
+        _read(b.src[key]), _read(b.out[key], data_only=True), a, proj, variant
     )
     assert not bad, f"{key}: {len(bad)} ranges differ from the core, e.g. {bad[:3]}"
     assert worst <= 1e-9
@@ -322,8 +331,8 @@ def test_recalculated_outputs_equal_the_core_for_every_shipped_scenario(
 ) -> None:
     a = with_scenario_sources(SHIPPED[i])
     _assert_outputs(batch, f"single{i:02d}", a)
-    out = open_book(batch.out[f"single{i:02d}"], data_only=True)
-    assert read_named(open_book(batch.src[f"single{i:02d}"]), out, "checks_ok") == [True]
+    out = _read(batch.out[f"single{i:02d}"], data_only=True)
+    assert read_named(_read(batch.src[f"single{i:02d}"]), out, "checks_ok") == [True]
     assert not reconciliation_errors(out, a)
 
 
@@ -334,9 +343,9 @@ def test_active_scenario_switch_drives_the_live_model(batch: Batch, k: int) -> N
     key = "multi" if k == 1 else f"switch{k:02d}"
     proj = project(batch.multi)
     _assert_outputs(batch, key, batch.multi[k - 1], proj, k - 1)
-    out = open_book(batch.out[key], data_only=True)
+    out = _read(batch.out[key], data_only=True)
     assert out[lay.COVER]["B4"].value == SCENARIO_ONLY[k - 1].name
-    assert read_named(open_book(batch.src[key]), out, "active_scenario") == [k]
+    assert read_named(_read(batch.src[key]), out, "active_scenario") == [k]
     assert not reconciliation_errors(out, batch.multi[k - 1])  # the live columns switch too
 
 
@@ -344,11 +353,11 @@ def test_active_scenario_switch_drives_the_live_model(batch: Batch, k: int) -> N
 def test_cached_values_are_what_the_spreadsheet_computes_in_every_cell(
     batch: Batch, key: str
 ) -> None:
-    cached = open_book(batch.cached[key], data_only=True)
-    handed = open_book(batch.src[key], data_only=True)
-    recalced = open_book(batch.out[key], data_only=True)
+    cached = _read(batch.cached[key], data_only=True)
+    handed = _read(batch.src[key], data_only=True)
+    recalced = _read(batch.out[key], data_only=True)
     compared = 0
-    for ws in open_book(batch.src[key]).worksheets:
+    for ws in _read(batch.src[key]).worksheets:
         for row in ws.iter_rows():
             for c in row:
                 if c.data_type != "f":
@@ -379,8 +388,8 @@ def test_changed_inputs_recalculate_exactly_as_the_core(batch: Batch, key: int) 
     a = changed(base, edit.overrides)
     assert read_inputs(batch.src[f"edit{key}"]) == a  # the edit is the change we model
     _assert_outputs(batch, f"edit{key}", a)
-    names, out = open_book(batch.src[asis]), open_book(batch.out[f"edit{key}"], data_only=True)
-    before = open_book(batch.cached[asis], data_only=True)
+    names, out = _read(batch.src[asis]), _read(batch.out[f"edit{key}"], data_only=True)
+    before = _read(batch.cached[asis], data_only=True)
     assert read_named(names, out, "inputs_as_exported") == [False]  # pasted figures flagged
     assert read_named(names, out, "out_h200_china_shipments_units") != read_named(
         names, before, "out_h200_china_shipments_units"
@@ -429,12 +438,12 @@ def test_editing_a_scenario_column_recalculates_that_scenario(batch: Batch) -> N
 
 
 def test_checks_catch_a_broken_model(batch: Batch) -> None:
-    out = open_book(batch.out["broken"], data_only=True)
+    out = _read(batch.out["broken"], data_only=True)
     rows = {(r[0], r[1]): r[2] for r in out[lay.CHECKS].iter_rows(min_row=6, values_only=True)}
     assert rows[("Bill of materials within unit cost", "h200")] == 1
     assert rows[("Horizon months match the workbook's month columns", "all")] == 1
     assert rows[("All inputs within their valid ranges", "all")] == 2
-    assert read_named(open_book(batch.src["asis"]), out, "checks_ok") == [False]
+    assert read_named(_read(batch.src["asis"]), out, "checks_ok") == [False]
     assert out[lay.COVER]["B10"].value.startswith("CHECKS FAIL")
 
 
@@ -466,7 +475,7 @@ def assert_same(got: Assumptions, want: Assumptions) -> None:
 
 
 def test_formula_lookalike_text_stays_text_after_recalculation(batch: Batch) -> None:
-    out = open_book(batch.out["injection"])
+    out = _read(batch.out["injection"])
     texts = {
         c.value
         for ws in out.worksheets
@@ -475,7 +484,7 @@ def test_formula_lookalike_text_stays_text_after_recalculation(batch: Batch) -> 
         if c.data_type == "s"
     }
     assert set(INJECTIONS) <= texts
-    values = open_book(batch.out["injection"], data_only=True)
+    values = _read(batch.out["injection"], data_only=True)
     assert values[lay.COVER]["B4"].value == INJECTIONS[4]
 
 
