@@ -49,6 +49,13 @@ def chromium() -> str:
     return require_executable("/usr/bin/chromium", "chromium", "chromium-browser")
 
 
+@pytest.fixture(scope="session")
+def shared_tmp(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this test run that all its pytest-xdist workers share."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if hasattr(request.config, "workerinput") else base
+
+
 @pytest.fixture(scope="module")
 def served() -> Iterator[Server]:
     """The app served once for a browser test file (each page its own session)."""

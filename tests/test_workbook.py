@@ -38,6 +38,7 @@ from .factories import tiny
 from .workbook_helpers import (
     destination,
     export_one,
+    export_shared,
     open_book,
     output_errors,
     read_named,
@@ -85,10 +86,10 @@ def set_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any],
     ids=[lo.name + (" v1" if i > len(SHIPPED) // 2 else "") for i, lo in enumerate(SHIPPED)],
 )
 def test_cached_outputs_equal_the_core_exactly_for_every_shipped_scenario(
-    lo: Any, tmp_path: Path
+    lo: Any, tmp_path: Path, shared_tmp: Path
 ) -> None:
     a = with_scenario_sources(lo)
-    path = _save(tmp_path, export_one(a, lo.name))
+    path = _save(tmp_path, export_shared(shared_tmp, a, lo.name))
     names, values = open_book(path), open_book(path, data_only=True)
     worst, bad = output_errors(names, values, a, project(a), rtol=0.0)
     assert not bad and worst == 0.0, bad[:5]

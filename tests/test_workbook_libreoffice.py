@@ -38,6 +38,7 @@ from .workbook_helpers import (
     changed,
     destination,
     export_one,
+    export_shared,
     open_book,
     output_errors,
     read_named,
@@ -229,7 +230,7 @@ class Batch:
 
 
 @pytest.fixture(scope="module")
-def batch(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> Batch:
+def batch(soffice: str, tmp_path_factory: pytest.TempPathFactory, shared_tmp: Path) -> Batch:
     src_dir = tmp_path_factory.mktemp("lo-in")
     cached_dir = tmp_path_factory.mktemp("lo-cached")
     b = Batch()
@@ -244,7 +245,7 @@ def batch(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> Batch:
         return path
 
     for i, lo in enumerate(SHIPPED):
-        put(f"single{i:02d}", export_one(with_scenario_sources(lo), lo.name))
+        put(f"single{i:02d}", export_shared(shared_tmp, with_scenario_sources(lo), lo.name))
     b.base = with_scenario_sources(SHIPPED[0])
     asis = put("asis", export_one(b.base, "base"))
     b.base_v1 = with_scenario_sources(shipped_v1()[0])

@@ -36,6 +36,7 @@ from .conftest import BASE
 from .workbook_helpers import (
     V1_BASE,
     export_one,
+    export_shared,
     open_book,
     reconciliation_errors,
     reconciliation_rows,
@@ -69,10 +70,10 @@ def vintages() -> Any:
 
 @pytest.mark.parametrize("lo", SHIPPED, ids=[lo.name for lo in SHIPPED])
 def test_cached_reconciliation_is_the_cores_with_actuals_and_backtest(
-    lo: Loaded, tmp_path: Path
+    lo: Loaded, tmp_path: Path, shared_tmp: Path
 ) -> None:
     a = with_scenario_sources(lo)
-    values = open_book(_book(tmp_path, export_one(a, lo.name)), data_only=True)
+    values = open_book(_book(tmp_path, export_shared(shared_tmp, a, lo.name)), data_only=True)
     assert not reconciliation_errors(values, a)
     back = reconcile(a, shipped_reported(a), ("backtest",)).to_dict("records")
     for got, want in zip(reconciliation_rows(values), back, strict=True):

@@ -3,7 +3,10 @@ Reconciliation sheet."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -60,6 +63,22 @@ def export_one(
     figures for its vendors (unless ``reconciliation`` is False)."""
     reported = shipped_reported(a) if reconciliation else None
     return build_workbook_bytes([a], [name], [description], reported=reported)
+
+
+def export_shared(folder: Path, a: Assumptions, name: str) -> bytes:
+    """``export_one(a, name)``, built once in a test run: the workbook is kept in
+    ``folder`` (shared by the pytest-xdist workers) under a digest of its inputs, for the
+    test files that each check the same shipped scenario's export."""
+    key = json.dumps([a.model_dump(mode="json"), name], sort_keys=True).encode()
+    path = folder / "exports" / f"{hashlib.sha256(key).hexdigest()}.xlsx"
+    if path.is_file():
+        return path.read_bytes()
+    data = export_one(a, name)
+    path.parent.mkdir(exist_ok=True)
+    part = path.with_name(f"{path.stem}.{os.getpid()}.part")
+    part.write_bytes(data)
+    part.replace(path)  # whole or absent for a worker reading it at the same time
+    return data
 
 
 def reconciliation_rows(values_wb: openpyxl.Workbook) -> list[dict[str, Any]]:
