@@ -51,13 +51,14 @@ def run(cmd: list[str]) -> None:
 
 
 def parallel(args: list[str]) -> list[str]:
-    """pytest-xdist options: one worker per core, unless the caller chose a number of
-    workers or a single test. Tests go out by ``xdist_group``: a whole file (so its shared
-    fixtures, such as one LibreOffice batch, are built once) or a part of a file without
-    costly fixtures, the long files first (see ``tests/conftest.py``)."""
+    """pytest-xdist options: one worker per core and one more (the browser and LibreOffice
+    tests spend much of their time waiting for Chromium, the app server or LibreOffice),
+    unless the caller chose a number of workers or a single test. Tests go out in groups:
+    a whole file (so its shared fixtures, such as one LibreOffice batch, are built once) or
+    a part of a file without costly fixtures, the long files first (``tests/conftest.py``)."""
     if any(a.startswith(("-n", "--numprocesses", "-p")) for a in args) or "::" in " ".join(args):
         return []
-    workers = str(max(2, min(os.cpu_count() or 2, 4)))
+    workers = str(max(2, min(os.cpu_count() or 2, 4)) + 1)
     return ["-n", workers, "--dist", "loadgroup", "--no-loadscope-reorder"]
 
 
