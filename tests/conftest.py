@@ -39,6 +39,30 @@ def require_executable(*names: str) -> str:
     pytest.skip(message)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def components_scanned_once() -> Iterator[None]:
+    """Streamlit's scan of every installed package for components, once per test process.
+
+    Each ``AppTest`` scans the metadata of every installed distribution for Streamlit
+    components (about 0.3 s; the app's server does it once at start-up). The packages
+    do not change while the tests run, so the first scan's answer serves every
+    ``AppTest`` that follows.
+    """
+    from streamlit.components.v2 import manifest_scanner
+
+    scan = manifest_scanner.scan_component_manifests
+    found: list[Any] = []
+
+    def scanned(max_workers: int | None = None) -> list[Any]:
+        if not found:
+            found.append(scan(max_workers))
+        return list(found[0])
+
+    manifest_scanner.scan_component_manifests = scanned
+    yield
+    manifest_scanner.scan_component_manifests = scan
+
+
 @pytest.fixture(scope="session")
 def soffice() -> str:
     return require_executable("soffice", "libreoffice")
@@ -116,6 +140,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = [item for *_, item in sorted(keyed, key=lambda k: k[:2])]
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest -p no:xdist still runs the suite
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """With ``--dist loadgroup``: tests go out by :func:`xdist_group`, whole groups to a
     free worker, in collection order. (pytest-xdist's own ``loadgroup`` reads
