@@ -354,22 +354,26 @@ def long_csv(p: Projection, variant: int = 0) -> Iterator[str]:
         yield "\n".join(lines)
 
 
+def _number_cell(v: float) -> str:
+    """A number as a CSV cell: empty for NaN, else :func:`format_value`."""
+    return "" if v != v else format_value(v)
+
+
 class _ValueCells:
-    """Number cells as :func:`to_csv_text` writes them (NaN empty, else
-    :func:`format_value`), each distinct value formatted once: a projection repeats
+    """:func:`_number_cell` with each distinct value formatted once: a projection repeats
     a few values (zeros, prices, capacities) many times."""
 
     def __init__(self) -> None:
         self._seen: dict[float, str] = {}
 
     def cell(self, v: float) -> str:
-        if v != v:
-            return ""
         text = self._seen.get(v)
         if text is None:
-            text = self._seen[v] = format_value(v)
-            if len(self._seen) > 100_000:  # values that never repeat: keep the memory small
-                self._seen.clear()
+            text = _number_cell(v)
+            if v == v:  # NaN never finds itself in a dict
+                self._seen[v] = text
+                if len(self._seen) > 100_000:  # values that never repeat: keep memory small
+                    self._seen.clear()
         return text
 
 
@@ -394,10 +398,11 @@ def _csv_text_cell(text: str) -> str:
 
 
 def _csv_column(values: pd.Series) -> list[str]:
-    """A column's cells: numbers as plain decimals (NaN empty), text via :func:`_csv_text_cell`
-    (each distinct text formatted once)."""
+    """A column's cells: numbers via :func:`_number_cell`, text via :func:`_csv_text_cell`
+    (each distinct value formatted once)."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
-        return ["" if v != v else format_value(v) for v in values.astype(float).tolist()]
+        numbers = _ValueCells()
+        return [numbers.cell(v) for v in values.astype(float).tolist()]
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     cells = np.array([_csv_any_cell(v) for v in uniques], dtype=object)
     return list(cells[codes]) if len(codes) else []
@@ -406,11 +411,11 @@ def _csv_column(values: pd.Series) -> list[str]:
 def _csv_any_cell(v: object) -> str:
     if isinstance(v, str):
         return _csv_text_cell(v)
-    if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+    if v is None or v is pd.NA:
         return ""
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
-    return format_value(float(v))  # type: ignore[arg-type]
+    return _number_cell(float(v))  # type: ignore[arg-type]
 
 
 def to_csv_text(frame: pd.DataFrame) -> str:
