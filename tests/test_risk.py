@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import yaml
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model.analysis import ALL, expected_value, party_totals, run
 from model.cli import main
@@ -26,6 +27,7 @@ from model.risk.dask_runner import dask_chunks
 from model.risk.schema import load_risk, validate_risk
 from model.risk.simulate import (
     BLOCK,
+    NO_SHIPMENT,
     ChunkConfig,
     apply_draws,
     block_seed,
@@ -661,6 +663,49 @@ def test_revenue_after_the_facts_is_told_apart_from_the_horizon(base: Assumption
     # the next batch comes 3 months after the granted one (2026-06), not before 2026-11
     assert list(months.index) == ["2026-11", "none within horizon"]
     assert sim.first_shipment_distribution()["month"].tolist() == ["2026-07"]
+
+
+def test_tables_without_pandas_equal_the_frames_to_the_bit(base: Assumptions, shipped: Any) -> None:
+    """The ``simulate`` command prints from rows and arrays, not frames; they hold the
+    same numbers as :meth:`Simulation.summary` and the shipment distributions."""
+    sim = simulate(base, shipped, 3000, seed=11)
+    frame = sim.summary()
+    assert frame.to_dict(orient="records") == [dict(r) for r in sim.summary_rows]
+    row = sim.summary_row("us_government", "npv")
+    assert row["p90"] == frame.set_index(["party", "measure"]).loc[("us_government", "npv"), "p90"]
+    for pid in (None, *sim.product_ids):
+        months, probabilities = sim.next_shipment_probabilities(pid)
+        df = sim.next_shipment_distribution(pid)
+        assert months == df["month"].tolist()
+        np.testing.assert_array_equal(probabilities, df["probability"].to_numpy())
+    with pytest.raises(InputError, match="unknown party"):
+        sim.summary_row("nobody")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 100_000), min_size=1, max_size=36),
+    never=st.integers(0, 100_000),
+    first=st.integers(0, 11),
+)
+def test_quarter_sums_equal_pandas_groupby_to_the_bit(
+    counts: list[int], never: int, first: int
+) -> None:
+    """Oracle: the pandas ``groupby(sort=False).sum()`` the table used before."""
+    import pandas as pd
+
+    from model.calendar import calendar_quarter, month_labels
+    from model.cli.risk import by_quarter
+
+    n = sum(counts) + never or 1
+    months = [*month_labels(f"2026-{first + 1:02d}", len(counts)), NO_SHIPMENT]
+    probabilities = np.array([*counts, never]) / n
+    fs = pd.DataFrame({"month": months, "probability": probabilities})
+    quarters = fs["month"].map(lambda m: m if m == NO_SHIPMENT else calendar_quarter(m))
+    want = fs.groupby(quarters, sort=False)["probability"].sum()
+    got = by_quarter(months, probabilities)
+    assert list(got) == list(want.index)
+    assert [v.hex() for v in got.values()] == [float(v).hex() for v in want]
 
 
 def test_percentiles_and_bands_are_those_of_the_paths(base: Assumptions, shipped: Any) -> None:

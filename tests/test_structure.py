@@ -140,10 +140,12 @@ def test_risk_package_exports_resolve_and_load_statsmodels_only_on_use() -> None
     assert "statsmodels" not in imported("-c", "import model.risk")
 
 
-def test_the_monte_carlo_imports_pandas_only_for_its_tables() -> None:
-    """pandas is imported where a frame is made (by ``simulate`` in the background
-    while the kernel runs), not to draw or run paths."""
+def test_the_monte_carlo_imports_pandas_only_for_its_frames() -> None:
+    """pandas is imported where a frame is made (for ``simulate --json``, in the
+    background while the kernel runs), not to draw or run paths nor to print the tables."""
     assert "pandas" not in imported("-c", "import model.risk.simulate, model.cli.risk")
+    run = ["-m", "model", "simulate", str(shipped.BASE), "--risk", str(shipped.RISK)]
+    assert "pandas" not in imported(*run, "--paths", "2000", "--quiet")
 
 
 def test_simulate_does_not_import_the_dask_runner() -> None:

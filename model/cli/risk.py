@@ -48,13 +48,12 @@ def percentile_table(con: Console, sim: Simulation, measure: str, title: str) ->
     """Percentiles, mean and its standard error of every party, in $ billions."""
     from ..analysis import MAIN_PARTIES
 
-    df = sim.summary()
-    df = df[df["measure"] == measure].set_index("party")
     keys = [p for p in sim.parties if p in MAIN_PARTIES]
     keys += [p for p in sim.parties if p not in MAIN_PARTIES]
-    stub = Col("party", [str(df.loc[k, "label"]) for k in keys], "left")
+    rows = [sim.summary_row(k, measure) for k in keys]
+    stub = Col("party", [str(r["label"]) for r in rows], "left")
     cols = [
-        Col(header, [fmt.money(df.loc[k, key]) for k in keys])
+        Col(header, [fmt.money(r[key]) for r in rows])
         for header, key in (
             ("P5", "p5"),
             ("P10", "p10"),
@@ -73,19 +72,29 @@ def _after(sim: Simulation) -> str:
     return f" after {fmt.month(sim.as_of)}" if sim.as_of else ""
 
 
-def shipment_table(con: Console, sim: Simulation, source: str) -> None:
-    """Per product, the probability of its first China shipment after the facts
-    (``horizon.as_of``; the horizon start when unset) in each calendar quarter."""
+def by_quarter(months: list[str], probabilities: Any) -> dict[str, float]:
+    """Probabilities by month (ascending, then :data:`NO_SHIPMENT`) summed by calendar
+    quarter. The months of a quarter follow each other, so each sum is numpy's
+    ``add.reduceat`` over its run of months (what pandas' ``groupby().sum()`` does for
+    groups in order, to the bit)."""
+    import numpy as np
+
     from ..calendar import calendar_quarter
     from ..risk.simulate import NO_SHIPMENT
 
-    def by_quarter(pid: str) -> Any:
-        fs = sim.next_shipment_distribution(pid)
-        quarters = fs["month"].map(lambda m: m if m == NO_SHIPMENT else calendar_quarter(m))
-        return fs.groupby(quarters, sort=False)["probability"].sum()
+    quarters = [m if m == NO_SHIPMENT else calendar_quarter(m) for m in months]
+    starts = [i for i, q in enumerate(quarters) if i == 0 or q != quarters[i - 1]]
+    sums = np.add.reduceat(np.asarray(probabilities, dtype=float), starts)
+    return dict(zip([quarters[i] for i in starts], sums, strict=True))
 
-    found = {pid: by_quarter(pid) for pid in sim.product_ids}
-    order = sorted({q for c in found.values() for q in c.index if q != NO_SHIPMENT})
+
+def shipment_table(con: Console, sim: Simulation, source: str) -> None:
+    """Per product, the probability of its first China shipment after the facts
+    (``horizon.as_of``; the horizon start when unset) in each calendar quarter."""
+    from ..risk.simulate import NO_SHIPMENT
+
+    found = {pid: by_quarter(*sim.next_shipment_probabilities(pid)) for pid in sim.product_ids}
+    order = sorted({q for c in found.values() for q in c if q != NO_SHIPMENT})
     rows = [*order, NO_SHIPMENT]
     cols = [Col(pid, [fmt.share(found[pid].get(q, 0.0)) for q in rows]) for pid in sim.product_ids]
     title = f"First China shipment{_after(sim)}, probability by calendar quarter ({source})"
@@ -168,8 +177,9 @@ def _import_in_background(name: str) -> None:
     """Import module ``name`` in a daemon thread unless it is loaded or on its way.
 
     The Monte Carlo's chunks spend most of their time in the compiled kernel, which
-    leaves the interpreter free: a module needed only after the run (pandas, about
-    0.25 s to import) is loaded meanwhile. Called once the first chunk is done, so the
+    leaves the interpreter free: a module needed only after the run (pandas for the
+    JSON output, about 0.25 s to import) is loaded meanwhile; the printed tables need
+    no pandas. Called once the first chunk is done, so the
     kernel and everything it imports are in place and the two imports never meet.
     """
     if name in sys.modules or name in _BACKGROUND:
@@ -200,7 +210,8 @@ def _run(args: argparse.Namespace, loaded: Loaded, spec: RiskSpec, products: lis
 
         def progress(done: int, total: int) -> None:
             bar.update(done - bar.n)
-            _import_in_background("pandas")  # for the result tables, once the kernel runs
+            if args.json:
+                _import_in_background("pandas")  # for the JSON output, once the kernel runs
 
         return simulate(
             loaded.assumptions,

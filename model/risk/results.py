@@ -88,9 +88,9 @@ class Simulation:
         return (self.totals if measure == "total" else self.npv)[:, k]
 
     @cached_property
-    def _summary(self) -> pd.DataFrame:
-        import pandas as pd
-
+    def summary_rows(self) -> tuple[dict[str, Any], ...]:
+        """The rows of :meth:`summary` without pandas (the ``simulate`` command prints
+        them): one per measure and party, in the order of :attr:`parties`."""
         rows = []
         for measure, arr in (("total", self.totals), ("npv", self.npv)):
             pct, mean, se = stats.column_summary(arr, PERCENTILES)
@@ -105,7 +105,12 @@ class Simulation:
                         "se": se[k],
                     }
                 )
-        return pd.DataFrame(rows)
+        return tuple(rows)
+
+    def summary_row(self, party: str, measure: str = "total") -> dict[str, Any]:
+        """The :meth:`summary` row of one party and measure."""
+        self.values(party, measure)  # an unknown party or measure is an input error
+        return next(r for r in self.summary_rows if r["party"] == party and r["measure"] == measure)
 
     def summary(self) -> pd.DataFrame:
         """P5/P10/P50/P90/P95, mean and its standard error for every party and measure.
@@ -116,7 +121,9 @@ class Simulation:
         default); the standard error of the mean is ``s / sqrt(n)`` with ``s`` the sample
         standard deviation (``ddof = 1``).
         """
-        return self._summary.copy()
+        import pandas as pd
+
+        return pd.DataFrame(list(self.summary_rows))
 
     @property
     def p_no_revenue(self) -> float:
@@ -139,16 +146,17 @@ class Simulation:
         none = (~self.sells_after_facts).mean(axis=0)
         return {pid: float(v) for pid, v in zip(self.product_ids, none, strict=True)}
 
+    def _month_probabilities(self, months: Array) -> tuple[list[str], Array]:
+        labels = self.month_labels
+        idx, counts = np.unique(months, return_counts=True)
+        names = [labels[int(i)] if np.isfinite(i) else NO_SHIPMENT for i in idx]
+        return names, counts / self.n_paths
+
     def _month_distribution(self, months: Array) -> pd.DataFrame:
         import pandas as pd
 
-        labels = self.month_labels
-        idx, counts = np.unique(months, return_counts=True)
-        rows = [
-            (labels[int(i)] if np.isfinite(i) else NO_SHIPMENT, c / self.n_paths)
-            for i, c in zip(idx, counts, strict=True)
-        ]
-        df = pd.DataFrame(rows, columns=["month", "probability"])
+        names, probabilities = self._month_probabilities(months)
+        df = pd.DataFrame({"month": names, "probability": probabilities})
         df["cumulative"] = df["probability"].cumsum()
         return df
 
@@ -156,14 +164,22 @@ class Simulation:
         """Probability that the first China shipment falls in each month (or never)."""
         return self._month_distribution(self.first_shipment)
 
+    def _next_months(self, product: str | None) -> Array:
+        if self.next_shipment is None:
+            return self.first_shipment
+        if product is None:
+            return self.next_shipment.min(axis=1)
+        return self.next_shipment[:, self.product_ids.index(product)]
+
     def next_shipment_distribution(self, product: str | None = None) -> pd.DataFrame:
         """Probability that the first China shipment after the facts (of ``product``, or
         of any selected product) falls in each month, or never."""
-        if self.next_shipment is None:
-            return self.first_shipment_distribution()
-        if product is None:
-            return self._month_distribution(self.next_shipment.min(axis=1))
-        return self._month_distribution(self.next_shipment[:, self.product_ids.index(product)])
+        return self._month_distribution(self._next_months(product))
+
+    def next_shipment_probabilities(self, product: str | None = None) -> tuple[list[str], Array]:
+        """:meth:`next_shipment_distribution` without pandas: the months (ascending, then
+        :data:`NO_SHIPMENT`) and their probabilities."""
+        return self._month_probabilities(self._next_months(product))
 
     @property
     def fan_paths(self) -> int:
@@ -204,7 +220,7 @@ class Simulation:
     def headline(self) -> dict[str, Any]:
         """The figures quoted in the docs: China gross revenue over the horizon (mean,
         its standard error, P50) and the chances of no China revenue."""
-        row = self._summary.set_index(["party", "measure"]).loc[("china_gross_revenue", "total")]
+        row = self.summary_row("china_gross_revenue")
         return {
             "china_gross_revenue_mean": float(row["mean"]),
             "china_gross_revenue_se": float(row["se"]),
