@@ -82,8 +82,11 @@ __all__ = [
 Array = np.ndarray
 Progress = Callable[[int, int], None]
 
-#: Paths per chunk: a chunk's engine arrays then stay in the processor's cache.
-DEFAULT_CHUNK = 1000
+#: Paths per chunk. The compiled kernel works one path at a time whatever the chunk, so
+#: the size only spreads each chunk's interpreted work (draws, writing them into the
+#: arrays, the call): a million paths run about 0.4 s faster on two processors than in
+#: chunks of 1,000, and a chunk's arrays take a few megabytes. Results do not depend on it.
+DEFAULT_CHUNK = 5000
 #: Parties whose monthly series are kept for the fan chart (4 bytes per path-month each).
 DEFAULT_FAN = ("china_gross_revenue", "vendor_gross_profit", "us_government", "suppliers")
 #: Paths whose monthly series are kept for the fan chart: the first this many. Percentile
