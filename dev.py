@@ -44,8 +44,8 @@ def ensure_env() -> None:
     stamp.write_text(want)
 
 
-def run(cmd: list[str]) -> None:
-    code = subprocess.call(cmd, cwd=ROOT)
+def run(cmd: list[str], env: dict[str, str] | None = None) -> None:
+    code = subprocess.call(cmd, cwd=ROOT, env=env)
     if code:
         sys.exit(code)
 
@@ -62,6 +62,14 @@ def parallel(args: list[str]) -> list[str]:
     return ["-n", workers, "--dist", "loadgroup", "--no-loadscope-reorder"]
 
 
+def bytecode_cached() -> dict[str, str]:
+    """The environment, letting Python cache compiled modules (``__pycache__``, ignored
+    by git) even where ``PYTHONDONTWRITEBYTECODE`` is set: the suite starts many
+    Python processes (workers, commands, app servers), each of which would otherwise
+    compile the project's modules and rewrite the test files' asserts anew."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def warm_kernel(py: str) -> None:
     """Compile the engine's kernel into numba's disk cache once, before the test workers
     start: on a fresh clone each worker and each app server under test would otherwise
@@ -69,7 +77,7 @@ def warm_kernel(py: str) -> None:
     lock, so an app under test answers late). A Monte Carlo and a projection, compiled
     (``CHIP_EXPORT_COMPILE=1``), write the kernel's signatures; with the cache warm this
     takes a second or two."""
-    env = {**os.environ, "CHIP_EXPORT_COMPILE": "1"}
+    env = {**bytecode_cached(), "CHIP_EXPORT_COMPILE": "1"}
     base, risk = "assumptions/base.yaml", "assumptions/risk.yaml"
     for args in (
         ["simulate", base, "--risk", risk, "--paths", "2000", "--quiet"],
@@ -96,7 +104,7 @@ def main(argv: list[str]) -> None:
     elif task == "test":
         if parallel(rest):
             warm_kernel(py)
-        run([py, "-m", "pytest", *parallel(rest), *rest])
+        run([py, "-m", "pytest", *parallel(rest), *rest], env=bytecode_cached())
     elif task == "lint":
         run([py, "-m", "ruff", "format", "--check", "."])
         run([py, "-m", "ruff", "check", "."])

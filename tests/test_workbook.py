@@ -339,9 +339,14 @@ def _assert_vendor_tables(rows: list[Any], res: Any) -> None:
     assert seen > 0
 
 
-def test_pandas_reads_the_cached_values(base_book: Path) -> None:
+#: pandas' readers of .xlsx files: openpyxl today, python-calamine its coming default.
+PANDAS_ENGINES = ("openpyxl", "calamine")
+
+
+@pytest.mark.parametrize("engine", PANDAS_ENGINES)
+def test_pandas_reads_the_cached_values(base_book: Path, engine: str) -> None:
     a = load(BASE).assumptions
-    frame = pd.read_excel(base_book, sheet_name="Calc h200", header=None)
+    frame = pd.read_excel(base_book, sheet_name="Calc h200", header=None, engine=engine)
     row = frame[frame[0] == "China gross revenue"].iloc[0]
     got = row.iloc[lay.COL_T0 : lay.COL_T0 + a.horizon.months].to_numpy(dtype=float)
     want = project(a).money.gross[0, 0]
@@ -463,8 +468,9 @@ def test_layout_freezes_panes_and_sets_print_titles(base_book: Path) -> None:
         assert any(n.startswith("xl/charts/chart") for n in zf.namelist())
 
 
-def test_workbook_bytes_are_a_zip_that_reads_without_recalculation() -> None:
+@pytest.mark.parametrize("engine", PANDAS_ENGINES)
+def test_workbook_bytes_are_a_zip_that_reads_without_recalculation(engine: str) -> None:
     data = export_one(tiny())
     assert zipfile.is_zipfile(io.BytesIO(data))
-    frame = pd.read_excel(io.BytesIO(data), sheet_name=lay.CHECKS, header=None)
+    frame = pd.read_excel(io.BytesIO(data), sheet_name=lay.CHECKS, header=None, engine=engine)
     assert bool(frame.iloc[3, 3]) is True
