@@ -11,6 +11,8 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 import venv
 from pathlib import Path
 
@@ -18,6 +20,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("CHIP_EXPORT_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
+
+#: The file the kernel warm-up writes when it is over (see :func:`warm_kernel`).
+WARM_ENV = "CHIP_EXPORT_KERNEL_WARM"
 
 TASKS = {
     "app": "start the Streamlit app on the shipped defaults",
@@ -70,24 +75,35 @@ def bytecode_cached() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def warm_kernel(py: str) -> None:
-    """Compile the engine's kernel into numba's disk cache once, before the test workers
-    start: on a fresh clone each worker and each app server under test would otherwise
-    compile it for itself (about 9 s of processor time each, holding the interpreter
-    lock, so an app under test answers late). A Monte Carlo and a projection, compiled
-    (``CHIP_EXPORT_COMPILE=1``), write the kernel's signatures; with the cache warm this
-    takes a second or two."""
+def warm_kernel(py: str, done: Path) -> None:
+    """Compile the engine's kernel into numba's disk cache once, while the test workers
+    start and collect the tests: on a fresh clone each worker and each app server under
+    test would otherwise compile it for itself (about 9 s of processor time each, holding
+    the interpreter lock, so an app under test answers late). A Monte Carlo and a
+    projection, compiled (``CHIP_EXPORT_COMPILE=1``), write the kernel's signatures; with
+    the cache warm this takes a second or two. ``done`` is written when it is over ("ok",
+    or what failed); the workers wait for it before their first test
+    (``tests/conftest.py``)."""
     env = {**bytecode_cached(), "CHIP_EXPORT_COMPILE": "1"}
     base, risk = "assumptions/base.yaml", "assumptions/risk.yaml"
     for args in (
         ["simulate", base, "--risk", risk, "--paths", "2000", "--quiet"],
         ["project", base, "--csv", "-"],
     ):
-        done = subprocess.run(
+        ran = subprocess.run(
             [py, "-m", "model", *args], cwd=ROOT, env=env, capture_output=True, text=True
         )
-        if done.returncode:
-            sys.exit(f"warming the kernel failed: {' '.join(args)}\n{done.stderr}")
+        if ran.returncode:
+            _written(done, f"warming the kernel failed: {' '.join(args)}\n{ran.stderr}")
+            return
+    _written(done, "ok")
+
+
+def _written(path: Path, text: str) -> None:
+    """Write ``path`` whole: a reader sees no file or all of it."""
+    part = path.with_suffix(".part")
+    part.write_text(text)
+    part.replace(path)
 
 
 def main(argv: list[str]) -> None:
@@ -102,9 +118,18 @@ def main(argv: list[str]) -> None:
     if task == "app":
         run([py, "-m", "streamlit", "run", "app.py", *rest])
     elif task == "test":
-        if parallel(rest):
-            warm_kernel(py)
-        run([py, "-m", "pytest", *parallel(rest), *rest], env=bytecode_cached())
+        env = bytecode_cached()
+        if not parallel(rest):
+            run([py, "-m", "pytest", *rest], env=env)
+            return
+        with tempfile.TemporaryDirectory() as folder:
+            done = Path(folder) / "kernel-warm"
+            warming = threading.Thread(target=warm_kernel, args=(py, done))
+            warming.start()
+            try:
+                run([py, "-m", "pytest", *parallel(rest), *rest], env={**env, WARM_ENV: str(done)})
+            finally:
+                warming.join()
     elif task == "lint":
         run([py, "-m", "ruff", "format", "--check", "."])
         run([py, "-m", "ruff", "check", "."])

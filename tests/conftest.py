@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,6 +129,28 @@ def xdist_group(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
     parts = SPLIT.get(path.rsplit("/", 1)[-1], 1)
     return path if parts == 1 else f"{path}#{zlib.crc32(nodeid.encode()) % parts}"
+
+
+#: Set by ``dev.py test``: the file its kernel warm-up writes when it is over.
+WARM_ENV = "CHIP_EXPORT_KERNEL_WARM"
+#: Seconds to wait for the warm-up at most (a cold compile takes about ten).
+WARM_TIMEOUT = 600
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Under ``dev.py test``, wait for the kernel warm-up that started with the workers
+    before the first test, so that no worker or app server compiles the kernel itself."""
+    path = os.environ.get(WARM_ENV)
+    if not path or not session.items:
+        return
+    deadline = time.monotonic() + WARM_TIMEOUT
+    while not Path(path).is_file():
+        if time.monotonic() > deadline:
+            pytest.exit(f"the kernel warm-up did not end within {WARM_TIMEOUT} s", returncode=1)
+        time.sleep(0.05)
+    text = Path(path).read_text()
+    if text != "ok":
+        pytest.exit(text, returncode=1)
 
 
 @pytest.hookimpl(tryfirst=True)
