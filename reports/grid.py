@@ -92,6 +92,8 @@ class Grid:
     aliases: dict[str, str] = field(default_factory=dict)
     #: Cached values of the timeline sheet's line items, by key (for the roll-ups).
     values: dict[str, Any] = field(default_factory=dict)
+    #: Parsed formula templates by (template, sheet), for :func:`render`.
+    templates: dict[tuple[str, str], list[Any]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.aliases.setdefault("Time", lay.TIMELINE)
@@ -124,10 +126,31 @@ def layout_rows(
 
 
 def render(template: str, sheet: str, col: int, grid: Grid) -> str:
-    """Replace the tokens of a template for month column ``col``."""
-    last = lay.month_col(grid.months - 1)
+    """Replace the tokens of a template for month column ``col``.
 
-    def sub(m: re.Match[str]) -> str:
+    A template is parsed once per sheet (:func:`_parts`, kept in :attr:`Grid.templates`):
+    a series renders the same template for every month, and only its cell references to
+    the month's column change.
+    """
+    parts = grid.templates.get((template, sheet))
+    if parts is None:
+        parts = grid.templates[(template, sheet)] = _parts(template, sheet, grid)
+    return "".join(
+        p if isinstance(p, str) else f"{p[0]}{lay.col_name(col + p[1])}{p[2]}" for p in parts
+    )
+
+
+#: A part of a parsed template: text, or a reference to the month's column moved by an
+#: offset, ``(text before the column letters, offset, text after them)``.
+_Part = str | tuple[str, int, str]
+
+
+def _parts(template: str, sheet: str, grid: Grid) -> list[_Part]:
+    """A template as text and month-column references (see :func:`render`)."""
+    last = lay.month_col(grid.months - 1)
+    parts: list[_Part] = []
+
+    def token(m: re.Match[str]) -> _Part:
         other, key, prev, what = m.groups()
         target = grid.aliases.get(other, other) if other else sheet
         row = grid.row(target, key)
@@ -140,11 +163,17 @@ def render(template: str, sheet: str, col: int, grid: Grid) -> str:
             return prefix + lay.cell(row, lay.COL_SYMBOL, True, True)
         if what in ("sofar", "before"):
             opening = lay.cell(row, lay.COL_OPEN, True, True)
-            return f"{prefix}{opening}:{lay.cell(row, col - 1 if what == 'before' else col)}"
+            return (f"{prefix}{opening}:", -1 if what == "before" else 0, str(row + 1))
         fixed = bool(other) or key in ("t", "date")  # the timeline rows: G$6
-        return prefix + lay.cell(row, col - 1 if prev else col, row_abs=fixed)
+        return (prefix, -1 if prev else 0, f"{'$' if fixed else ''}{row + 1}")
 
-    return _TOKEN.sub(sub, template)
+    end = 0
+    for m in _TOKEN.finditer(template):
+        parts.append(template[end : m.start()])
+        parts.append(token(m))
+        end = m.end()
+    parts.append(template[end:])
+    return [p for p in parts if p != ""]
 
 
 def write_sheet(

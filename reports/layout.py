@@ -23,6 +23,7 @@ G…    month ``t = 0 … H-1``
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -231,8 +232,10 @@ def month_col(t: int) -> int:
     return COL_T0 + t
 
 
+@functools.cache
 def col_name(col: int) -> str:
-    return xl_col_to_name(col)
+    """Column letters: ``6`` -> ``"G"`` (each column worked out once)."""
+    return str(xl_col_to_name(col))
 
 
 # ---------------------------------------------------------------- formats
