@@ -36,9 +36,11 @@ from reports.workbook import build_workbook_bytes, output_ranges
 from .conftest import BASE
 from .factories import tiny
 from .workbook_helpers import (
+    ValuesBook,
     destination,
     export_one,
     export_shared,
+    names_book,
     open_book,
     output_errors,
     read_named,
@@ -90,7 +92,7 @@ def test_cached_outputs_equal_the_core_exactly_for_every_shipped_scenario(
 ) -> None:
     a = with_scenario_sources(lo)
     path = _save(tmp_path, export_shared(shared_tmp, a, lo.name))
-    names, values = open_book(path), open_book(path, data_only=True)
+    names, values = names_book(path), ValuesBook(path)
     worst, bad = output_errors(names, values, a, project(a), rtol=0.0)
     assert not bad and worst == 0.0, bad[:5]
     assert read_named(names, values, "checks_ok") == [True]

@@ -493,12 +493,20 @@ def assert_same(got: Assumptions, want: Assumptions) -> None:
     walk(got.model_dump(), want.model_dump(), "")
 
 
-@pytest.mark.parametrize("key", ["asis", "multi", "injection"])
-def test_values_book_reads_every_cell_as_openpyxl_does(batch: Batch, key: str) -> None:
-    """The tests read LibreOffice's workbooks with python-calamine (:class:`ValuesBook`):
-    every cell holds what openpyxl reads (a number may come as ``float`` where openpyxl
-    gives ``int``), the sheets have the same size, and rows come out alike."""
-    fast, slow = ValuesBook(batch.out[key]), _read(batch.out[key], data_only=True)
+@pytest.mark.parametrize(
+    "key, saved_by",
+    [("asis", "LibreOffice"), ("multi", "LibreOffice"), ("injection", "LibreOffice"),
+     ("asis", "the exporter"), ("multi", "the exporter")],
+)  # fmt: skip
+def test_values_book_reads_every_cell_as_openpyxl_does(
+    batch: Batch, key: str, saved_by: str
+) -> None:
+    """The tests read workbooks' values with python-calamine (:class:`ValuesBook`): every
+    cell holds what openpyxl reads (a number may come as ``float`` where openpyxl gives
+    ``int``; in the exporter's files an empty text result reads as empty), the sheets
+    have the same size, and rows come out alike."""
+    path = batch.out[key] if saved_by == "LibreOffice" else batch.cached[key]
+    fast, slow = ValuesBook(path), _read(path, data_only=True)
     assert fast.sheetnames == slow.sheetnames
     compared = 0
     for ws in slow.worksheets:
@@ -506,13 +514,14 @@ def test_values_book_reads_every_cell_as_openpyxl_does(batch: Batch, key: str) -
         assert (mine.max_row, mine.max_column) == (ws.max_row, ws.max_column), ws.title
         for row, got in zip(ws.iter_rows(), mine.iter_rows(), strict=True):
             for c, g in zip(row, got, strict=True):
-                assert g.value == c.value == mine[c.coordinate].value, (ws.title, c.coordinate)
+                assert g.value is mine[c.coordinate].value or g.value == mine[c.coordinate].value
+                if c.value == "" and saved_by == "the exporter":
+                    assert g.value is None, (ws.title, c.coordinate)
+                    continue
+                assert g.value == c.value, (ws.title, c.coordinate, g.value, c.value)
                 kinds = {type(g.value), type(c.value)}
                 assert len(kinds) == 1 or kinds == {int, float}, (ws.title, c.coordinate, kinds)
                 compared += c.value is not None
-        assert list(mine.iter_rows(min_row=3, values_only=True)) == list(
-            ws.iter_rows(min_row=3, values_only=True)
-        )
     assert compared > 5000
     assert fast[lay.SUMMARY]["A1:C2"][1][2].value == slow[lay.SUMMARY]["A1:C2"][1][2].value
 

@@ -35,6 +35,7 @@ from reports.workbook import build_workbook_bytes
 from .conftest import BASE
 from .workbook_helpers import (
     V1_BASE,
+    ValuesBook,
     export_one,
     export_shared,
     open_book,
@@ -73,7 +74,7 @@ def test_cached_reconciliation_is_the_cores_with_actuals_and_backtest(
     lo: Loaded, tmp_path: Path, shared_tmp: Path
 ) -> None:
     a = with_scenario_sources(lo)
-    values = open_book(_book(tmp_path, export_shared(shared_tmp, a, lo.name)), data_only=True)
+    values = ValuesBook(_book(tmp_path, export_shared(shared_tmp, a, lo.name)))
     assert not reconciliation_errors(values, a)
     back = reconcile(a, shipped_reported(a), ("backtest",)).to_dict("records")
     for got, want in zip(reconciliation_rows(values), back, strict=True):
