@@ -3,11 +3,12 @@ headline figure or table cell is cut (wider than its box, or ending in an ellips
 table or data grid scrolls sideways, no chart text runs past its chart, and the tab bar
 fits. The same walk writes a screenshot of every tab (``docs/app-<tab>.png`` at 1280
 pixels, ``docs/app-1920.png`` at 1920), so the pictures in the README never go stale.
-Each width is walked once, for both tests: every tab is read whole, then photographed."""
+Each width is walked once, for both tests, on one page resized between the walks: every
+tab is read whole, then photographed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,14 +85,20 @@ def _picture(width: int, tab: str) -> Path | None:
 
 
 @pytest.fixture(scope="module")
-def walks(served: Server, browser: Any) -> Callable[[int], Walk]:
+def walks(served: Server, browser: Any) -> Iterator[Callable[[int], Walk]]:
     """The walk at a width, done once: on every tab the text that is cut is noted, then
-    the tab is photographed (every tab at 1280 pixels, the first one at 1920)."""
+    the tab is photographed (every tab at 1280 pixels, the first one at 1920). One page
+    serves every width: the window is resized between walks (the app lays itself out
+    again, as it does when a person resizes theirs), so the app loads once."""
     done: dict[int, Walk] = {}
+    pages: list[Any] = []
 
     def walk(width: int) -> Walk:
         if width not in done:
-            page = _open(browser, served, width)
+            if not pages:
+                pages.append(_open(browser, served, width))
+            page = pages[0]
+            page.set_viewport_size({"width": width, "height": HEIGHT})
             found = Walk()
             for tab in LABELS:
                 _visit(page, tab)
@@ -102,11 +109,12 @@ def walks(served: Server, browser: Any) -> Callable[[int], Walk]:
                 if picture is not None:
                     _shoot(page, picture, width)
                     found.written.append(picture)
-            page.close()
             done[width] = found  # only a whole walk: one that failed is walked again
         return done[width]
 
-    return walk
+    yield walk
+    for page in pages:
+        page.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
