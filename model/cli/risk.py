@@ -178,9 +178,9 @@ def _import_in_background(name: str) -> None:
 
     The Monte Carlo's chunks spend most of their time in the compiled kernel, which
     leaves the interpreter free: a module needed only after the run (pandas for the
-    JSON output, about 0.25 s to import) is loaded meanwhile; the printed tables need
-    no pandas. Called once the first chunk is done, so the
-    kernel and everything it imports are in place and the two imports never meet.
+    JSON output, about 0.25 s to import; the printed tables need none) is loaded
+    meanwhile. Called once the first chunk is done, so the kernel and everything it
+    imports are in place and the two imports never meet.
     """
     if name in sys.modules or name in _BACKGROUND:
         return

@@ -108,9 +108,10 @@ class Simulation:
         return tuple(rows)
 
     def summary_row(self, party: str, measure: str = "total") -> dict[str, Any]:
-        """The :meth:`summary` row of one party and measure."""
+        """The :meth:`summary` row of one party and measure (a copy)."""
         self.values(party, measure)  # an unknown party or measure is an input error
-        return next(r for r in self.summary_rows if r["party"] == party and r["measure"] == measure)
+        row = next(r for r in self.summary_rows if r["party"] == party and r["measure"] == measure)
+        return dict(row)
 
     def summary(self) -> pd.DataFrame:
         """P5/P10/P50/P90/P95, mean and its standard error for every party and measure.
