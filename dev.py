@@ -82,8 +82,8 @@ def warm_kernel(py: str, done: Path) -> None:
     the interpreter lock, so an app under test answers late). A Monte Carlo and a
     projection, compiled (``CHIP_EXPORT_COMPILE=1``), write the kernel's signatures; with
     the cache warm this takes a second or two. ``done`` is written when it is over ("ok",
-    or what failed); the workers wait for it before their first test
-    (``tests/conftest.py``)."""
+    or what failed, which ``dev.py test`` reports after the tests); the workers wait for
+    it before their first test (``tests/conftest.py``)."""
     env = {**bytecode_cached(), "CHIP_EXPORT_COMPILE": "1"}
     base, risk = "assumptions/base.yaml", "assumptions/risk.yaml"
     for args in (
@@ -127,9 +127,17 @@ def main(argv: list[str]) -> None:
             warming = threading.Thread(target=warm_kernel, args=(py, done))
             warming.start()
             try:
-                run([py, "-m", "pytest", *parallel(rest), *rest], env={**env, WARM_ENV: str(done)})
+                code = subprocess.call(
+                    [py, "-m", "pytest", *parallel(rest), *rest],
+                    cwd=ROOT,
+                    env={**env, WARM_ENV: str(done)},
+                )
             finally:
                 warming.join()
+            outcome = done.read_text() if done.is_file() else "the kernel warm-up did not end"
+        if outcome != "ok":
+            sys.exit(outcome)  # the tests ran; the commands the warm-up runs did not
+        sys.exit(code)
     elif task == "lint":
         run([py, "-m", "ruff", "format", "--check", "."])
         run([py, "-m", "ruff", "check", "."])
