@@ -785,8 +785,9 @@ def test_simulate_command_writes_json(tmp_path: Path, capsys: pytest.CaptureFixt
         (["--paths", "0"], "--paths: must be between 1"),
         (["--seed", "-1"], "--seed: must be a whole number"),
         (["--product", "b200"], "--product: unknown product"),
+        (["--chunk", "10000000"], "--chunk: must be between 1 and 50,000"),
     ],
-    ids=["zero-paths", "negative-seed", "unknown-product"],
+    ids=["zero-paths", "negative-seed", "unknown-product", "huge-chunk"],
 )
 def test_simulate_rejects_bad_arguments(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str

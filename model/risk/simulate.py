@@ -85,7 +85,7 @@ Progress = Callable[[int, int], None]
 #: Paths per chunk. The compiled kernel works one path at a time whatever the chunk, so
 #: the size only spreads each chunk's interpreted work (draws, writing them into the
 #: arrays, the call): a million paths run about 0.4 s faster on two processors than in
-#: chunks of 1,000, and a chunk's arrays take a few megabytes. Results do not depend on it.
+#: chunks of 1,000, for some 50 MB of arrays per thread. Results do not depend on it.
 DEFAULT_CHUNK = 5000
 #: Parties whose monthly series are kept for the fan chart (4 bytes per path-month each).
 DEFAULT_FAN = ("china_gross_revenue", "vendor_gross_profit", "us_government", "suppliers")
@@ -95,6 +95,9 @@ DEFAULT_FAN = ("china_gross_revenue", "vendor_gross_profit", "us_government", "s
 FAN_PATHS = 250_000
 #: Per-path results take about 0.3 GB per million paths (36 months, 11 parties).
 MAX_PATHS = 5_000_000
+#: Paths per chunk at most: a chunk's arrays live at once on each thread, and 50,000
+#: paths on two threads take about half a gigabyte.
+MAX_CHUNK = 50_000
 #: Threads running chunks side by side in one process, at most (one per processor): the
 #: kernel runs without the interpreter lock, drawing and writing inputs mostly with it.
 LOCAL_THREADS = 4
@@ -326,8 +329,17 @@ def check_run(paths: int, chunk: int, seed: int) -> None:
                 True,
             )
         )
-    if chunk < 1:
-        problems.append(Problem("--chunk", "", "must be at least 1", chunk, True))
+    if not 1 <= chunk <= MAX_CHUNK:
+        problems.append(
+            Problem(
+                "--chunk",
+                "",
+                f"must be between 1 and {MAX_CHUNK:,} (a chunk's arrays take about 10 MB "
+                "per 1,000 paths on each thread)",
+                chunk,
+                True,
+            )
+        )
     if seed < 0:
         problems.append(Problem("--seed", "", "must be a whole number >= 0", seed, True))
     if problems:
