@@ -51,7 +51,7 @@ from reports import xlsx_import
 from reports.workbook import build_workbook_bytes
 from reports.xlsx_import import import_inputs, read_inputs
 
-from .conftest import ROOT
+from .conftest import ROOT, disk_full
 from .factories import TINY, tiny
 
 LOADERS = sorted({gate.GateLoader, gate.LOADER, gate.STREAMING_LOADER}, key=lambda c: c.__name__)
@@ -682,9 +682,6 @@ def test_a_failed_write_leaves_the_old_output_and_no_temporary_file(
 ) -> None:
     out = tmp_path / "out.csv"
     out.write_text("old\n")
-
-    def disk_full(*args: Any) -> None:
-        raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(fileio.os, "replace", disk_full)
     refused(lambda: write_output(str(out), "new\n", option="--csv"), "out.csv", "No space left")

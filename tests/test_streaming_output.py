@@ -26,7 +26,7 @@ from model.outputs import (
     product_metric_names,
     to_csv_text,
 )
-from tests.conftest import BASE, SCENARIOS
+from tests.conftest import BASE, SCENARIOS, disk_full
 from tests.golden_cli import run_cli
 
 
@@ -92,9 +92,6 @@ def test_a_full_disk_mid_write_is_a_message_and_leaves_the_old_output(
 ) -> None:
     out = tmp_path / "out.csv"
     out.write_text("old\n")
-
-    def disk_full(*args: Any) -> None:
-        raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(fileio.os, "fsync", disk_full)
     with pytest.raises(InputError) as info:
