@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit import runtime
 
 from model.loader import InputError, Problem, read_yaml
 from model.risk import (
@@ -62,7 +63,8 @@ def _preload() -> None:
         import statsmodels.api  # noqa: F401
 
 
-threading.Thread(target=_preload, name="preload-statsmodels", daemon=True).start()
+if runtime.exists():  # a served app; not a test or a tool that imports this module
+    threading.Thread(target=_preload, name="preload-statsmodels", daemon=True).start()
 
 
 # ---------------------------------------------------------------- table <-> risk file
