@@ -36,8 +36,10 @@ from reports.xlsx_import import read_inputs
 from .test_workbook import INJECTIONS
 from .workbook_helpers import (
     ValuesBook,
+    Where,
     changed,
     destination,
+    edited_copies,
     export_one,
     export_shared,
     names_book,
@@ -45,7 +47,6 @@ from .workbook_helpers import (
     output_errors,
     read_named,
     reconciliation_errors,
-    set_cell,
     set_inputs,
     shipped,
     shipped_v1,
@@ -203,17 +204,20 @@ EDITS = {
 }
 
 
-def set_table(path: Path, cells: dict[tuple[str, str], Any]) -> None:
-    """Change cells of the Inputs tables in place, rows found by their YAML path."""
+def table_cells(path: Path, cells: dict[tuple[str, str], Any]) -> dict[Where, Any]:
+    """Cells of the Inputs tables to change, rows found by their YAML path: (sheet,
+    coordinate) -> value."""
     if not cells:
-        return
-    wb = open_book(path)
-    ws = wb[lay.INPUTS]
-    rows = {c.value: c.row for c in ws[lay.col_name(lay.IN_PATH)] if isinstance(c.value, str)}
-    cols = {"month": lay.TABLE_MONTH + 1, "units": lay.TABLE_UNITS + 1}
-    for (row_path, what), value in cells.items():
-        ws.cell(rows[row_path], cols[what]).value = value
-    wb.save(path)
+        return {}
+    paths = ValuesBook(path)[lay.INPUTS].iter_rows(
+        min_col=lay.IN_PATH + 1, max_col=lay.IN_PATH + 1, values_only=True
+    )
+    rows = {v: r for r, (v,) in enumerate(paths, start=1) if isinstance(v, str)}
+    cols = {"month": lay.TABLE_MONTH, "units": lay.TABLE_UNITS}
+    return {
+        (lay.INPUTS, f"{lay.col_name(cols[what])}{rows[row_path]}"): value
+        for (row_path, what), value in cells.items()
+    }
 
 
 @dataclass
@@ -257,10 +261,21 @@ def batch(soffice: str, tmp_path_factory: pytest.TempPathFactory, shared_tmp: Pa
         assert SHIPPED[i].name == "base" and with_scenario_sources(SHIPPED[i]) == a
         b.src[key], b.cached[key] = b.src[f"single{i:02d}"], b.cached[f"single{i:02d}"]
     asis, asis_v1 = b.src["asis"], b.src["asis_v1"]
+    # The edited copies: each source workbook is read once for all its copies.
+    copies: dict[Path, dict[Path, dict[Where, Any]]] = {asis: {}, asis_v1: {}}
     for key, edit in enumerate(EDITS.values()):
-        set_inputs(asis_v1 if edit.v1 else asis, src_dir / f"edit{key}.xlsx", edit.cells)
-        set_table(src_dir / f"edit{key}.xlsx", edit.table)
+        source = asis_v1 if edit.v1 else asis
         b.src[f"edit{key}"] = src_dir / f"edit{key}.xlsx"
+        copies[source][b.src[f"edit{key}"]] = {
+            **edit.cells,
+            **table_cells(source, edit.table),
+        }
+    b.src["broken"] = src_dir / "broken.xlsx"
+    copies[asis][b.src["broken"]] = {
+        "h200_unit_cost_usd": 100,
+        "horizon_months": 40,
+        "policy_share_rate": 1.5,
+    }
     b.multi = [with_scenario_sources(lo) for lo in SCENARIO_ONLY]
     multi = put(
         "multi",
@@ -271,26 +286,18 @@ def batch(soffice: str, tmp_path_factory: pytest.TempPathFactory, shared_tmp: Pa
             reported=shipped_reported(b.multi[0]),
         ),
     )
+    copies[multi] = {}
     for k in SWITCH_TO:
-        set_inputs(multi, src_dir / f"switch{k:02d}.xlsx", {"active_scenario": k})
         b.src[f"switch{k:02d}"] = src_dir / f"switch{k:02d}.xlsx"
-    wb = open_book(multi)
-    row = int(destination(wb, "policy_share_rate")[1][1:])
-    set_inputs(multi, src_dir / "multi_edit.xlsx", {"active_scenario": 2})
-    set_cell(
-        src_dir / "multi_edit.xlsx",
-        src_dir / "multi_edit.xlsx",
-        lay.INPUTS,
-        f"{lay.col_name(lay.IN_FIRST_SCENARIO + 1)}{row}",
-        0.4,
-    )
+        copies[multi][b.src[f"switch{k:02d}"]] = {"active_scenario": k}
+    row = int(destination(names_book(multi), "policy_share_rate")[1][1:])
     b.src["multi_edit"] = src_dir / "multi_edit.xlsx"
-    set_inputs(
-        asis,
-        src_dir / "broken.xlsx",
-        {"h200_unit_cost_usd": 100, "horizon_months": 40, "policy_share_rate": 1.5},
-    )
-    b.src["broken"] = src_dir / "broken.xlsx"
+    copies[multi][b.src["multi_edit"]] = {
+        "active_scenario": 2,
+        (lay.INPUTS, f"{lay.col_name(lay.IN_FIRST_SCENARIO + 1)}{row}"): 0.4,
+    }
+    for source, edits in copies.items():
+        edited_copies(source, edits)
     injected = put("injection", export_one(_injected(), INJECTIONS[4], INJECTIONS[3]))
     set_inputs(injected, injected, {"h200_asp_usd": "=25000+2000"})  # typed by a person
     out_dir = tmp_path_factory.mktemp("lo-out")

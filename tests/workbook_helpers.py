@@ -286,7 +286,24 @@ def set_inputs(src: Path, dst: Path, values: Mapping[str, Any]) -> None:
     wb.save(dst)
 
 
-def set_cell(src: Path, dst: Path, sheet: str, coord: str, value: Any) -> None:
+#: A cell to change: a defined name, or (sheet, coordinate).
+Where = str | tuple[str, str]
+
+
+def edited_copies(src: Path, copies: Mapping[Path, Mapping[Where, Any]]) -> None:
+    """Copies of a workbook, each with its own cells changed (named, or by sheet and
+    coordinate), as :func:`set_inputs` makes them one by one: the workbook is read once
+    for all, and every cell changed for a copy is put back (value and number format)
+    before the next."""
     wb = open_book(src)
-    wb[sheet][coord].value = value
-    wb.save(dst)
+    for dst, cells in copies.items():
+        before: list[tuple[Any, Any, str]] = []
+        for where, value in cells.items():
+            sheet, coord = destination(wb, where) if isinstance(where, str) else where
+            cell = wb[sheet][coord]
+            before.append((cell, cell.value, cell.number_format))
+            cell.value = value
+        wb.save(dst)
+        for cell, value, number_format in reversed(before):
+            cell.value = value
+            cell.number_format = number_format
