@@ -99,6 +99,29 @@ def warm_kernel(py: str, done: Path) -> None:
     _written(done, "ok")
 
 
+def kernel_cached() -> bool:
+    """Whether numba's disk cache holds the engine's kernel (``model/__pycache__``, next
+    to its source): false in a fresh clone or a cleaned tree."""
+    return any((ROOT / "model" / "__pycache__").glob("recurrence.recurrence-*.nbi"))
+
+
+def ensure_kernel(py: str) -> None:
+    """Compile the engine's kernel into numba's disk cache when this checkout has none,
+    as part of setting up, like the bytecode pip compiles when it installs: about ten
+    seconds once, after which the app's first page and every test process load it in a
+    fraction of a second. (A cache made stale by a change to the kernel's source is
+    rebuilt by the first run, or by ``dev.py test``'s warm-up alongside its workers.)"""
+    if kernel_cached():
+        return
+    print("compiling the model's kernel once for this checkout", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as folder:
+        done = Path(folder) / "kernel-warm"
+        warm_kernel(py, done)
+        outcome = done.read_text() if done.is_file() else "the kernel warm-up did not end"
+    if outcome != "ok":
+        print(outcome, file=sys.stderr)  # the app and the tests still run, compiling it
+
+
 def _written(path: Path, text: str) -> None:
     """Write ``path`` whole: a reader sees no file or all of it."""
     part = path.with_suffix(".part")
@@ -115,6 +138,8 @@ def main(argv: list[str]) -> None:
     task, rest = argv[0], argv[1:]
     ensure_env()
     py = str(PY)
+    if task in ("app", "test"):
+        ensure_kernel(py)
     if task == "app":
         run([py, "-m", "streamlit", "run", "app.py", *rest])
     elif task == "test":
