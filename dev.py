@@ -108,8 +108,10 @@ def kernel_cached() -> bool:
 def ensure_kernel(py: str) -> None:
     """Compile the engine's kernel into numba's disk cache when this checkout has none,
     as part of setting up, like the bytecode pip compiles when it installs: about ten
-    seconds once, after which the app's first page and every test process load it in a
-    fraction of a second. (A cache made stale by a change to the kernel's source is
+    seconds once, after which the app's background warm-up (which would otherwise hold
+    the interpreter for those seconds, slowing the sessions that arrive meanwhile) and
+    every test process load it in a fraction of a second; the test workers no longer
+    collect while it compiles. (A cache made stale by a change to the kernel's source is
     rebuilt by the first run, or by ``dev.py test``'s warm-up alongside its workers.)"""
     if kernel_cached():
         return
