@@ -101,7 +101,7 @@ def _app_with_every_tab_drawn(app: str) -> None:
 
 def start_every_tab(**params: str) -> AppTest:
     """The app on a link, every tab drawn in one run: the content of every tab is checked
-    for exceptions and errors at a tenth of the cost of opening the tabs one by one (the
+    for exceptions and errors at some 40 % of the cost of opening the tabs one by one (the
     sidebar is drawn once, not once per tab). :func:`every_tab` keeps the switching."""
     at = AppTest.from_function(_app_with_every_tab_drawn, args=(APP,), default_timeout=90)
     at.query_params.update(params)
