@@ -239,6 +239,8 @@ def _monte_carlo(args: argparse.Namespace) -> MonteCarlo | None:
         args.seed,
         products=None if args.product == ALL else [args.product],
         base_name=file_label(args.assumptions),
+        fan=(),  # the summary shows percentiles only
+        keep_draws=False,
     )
     return MonteCarlo(sim, file_label(args.risk), spec.name)
 

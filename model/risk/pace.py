@@ -136,9 +136,9 @@ class Pace:
     facts: float  # idx(horizon.as_of), or -1
     columns: tuple[tuple[str, int], ...]
 
-    def allowance(self, values: Mapping[str, Array]) -> Array:
+    def allowance(self, values: Mapping[str, Array], out: Array | None = None) -> Array:
         """``Alloc(t)`` for each path from its component ``values`` (n,) each; components
-        not drawn take their defaults. Shape (n, H)."""
+        not drawn take their defaults. Shape (n, H), written into ``out`` if given."""
         gap = np.asarray(values["months_between"], dtype=float)
         first = values.get("next_batch")
         if first is None:
@@ -151,6 +151,7 @@ class Pace:
             gap,
             np.asarray(first, dtype=float),
             np.asarray(values.get("stops", np.full(n, math.inf)), dtype=float),
+            out,
         )
 
     def drawn(self, x: Array) -> dict[str, Array]:
@@ -172,7 +173,13 @@ def default_next_batch(last_granted: float, facts: float, gap: Array) -> Array:
 
 
 def batch_allowance(
-    granted: Array, units: Array, buyers: Array, gap: Array, first: Array, stops: Array
+    granted: Array,
+    units: Array,
+    buyers: Array,
+    gap: Array,
+    first: Array,
+    stops: Array,
+    out: Array | None = None,
 ) -> Array:
     """China's cumulative allowance under a regular batch pace, shape (n, H).
 
@@ -183,6 +190,8 @@ def batch_allowance(
     units, buyers, gap, first, stops
         Per path, (n,): units per buyer, buyers per batch, months between batches, month
         index of the first future batch, month index from which no batch comes (+inf).
+    out
+        Where to write the result, (n, H) (a view is fine); a new array if not given.
 
     Notes
     -----
@@ -191,13 +200,24 @@ def batch_allowance(
 
         Alloc(t) = Granted(t) + units * buyers * max(0, floor((m(t) - first) / gap) + 1)
 
-    A pace of zero (no units, or no buyer) leaves only the granted batches.
+    A pace of zero (no units, or no buyer) leaves only the granted batches. The steps
+    run in place in ``out``, one array for all of them (a Monte Carlo computes this for
+    every path and month).
     """
     t = np.arange(len(granted), dtype=float)
-    last = np.minimum(t[None, :], stops[:, None] - 1.0)
-    since = last - first[:, None]
-    count = np.where(since >= 0.0, np.floor(np.maximum(since, 0.0) / gap[:, None]) + 1.0, 0.0)
-    return granted[None, :] + (units * buyers)[:, None] * count
+    out = np.empty((len(first), len(granted))) if out is None else out
+    since = out  # m(t) - first, then the count of future batches up to t
+    np.minimum(t[None, :], (stops - 1.0)[:, None], out=since)
+    since -= first[:, None]
+    none_yet = ~(since >= 0.0)
+    np.maximum(since, 0.0, out=since)
+    since /= gap[:, None]
+    np.floor(since, out=since)
+    since += 1.0
+    since[none_yet] = 0.0
+    since *= (units * buyers)[:, None]
+    since += granted[None, :]  # Granted(t) + units * buyers * count, to the bit
+    return out
 
 
 def granted_batches(a: Assumptions, j: int) -> tuple[Array, float]:
@@ -230,17 +250,24 @@ def missing(paces: Sequence[Pace]) -> list[tuple[Pace, str]]:
     return [(p, c) for p in paces for c in REQUIRED if c not in dict(p.columns)]
 
 
-def with_allowances(inputs: Inputs, paces: Sequence[Pace], allowances: Sequence[Array]) -> Inputs:
-    """``inputs`` with each paced product's allowance (n, H) written in, shape (n, P, H)."""
+def with_allowances(
+    inputs: Inputs, paces: Sequence[Pace], values: Sequence[Mapping[str, Array]]
+) -> Inputs:
+    """``inputs`` with each paced product's allowance (n, H) written in from its pace's
+    component ``values`` (:meth:`Pace.allowance`), shape (n, P, H)."""
     if not paces:
         return inputs
     n = inputs.n
     # C order: a copy of a broadcast array would otherwise keep the paths innermost, and
     # the kernel, reading one path's months in turn, would miss the cache every month.
     shape = (n, *inputs.allowance.shape[1:])
-    out = np.array(np.broadcast_to(inputs.allowance, shape), order="C")
+    out = np.empty(shape)
+    paced = {p.product for p in paces}
+    for j in range(shape[1]):
+        if j not in paced:
+            out[:, j, :] = inputs.allowance[:, j, :]
     flags = list(inputs.has_allocations)
-    for p, alloc in zip(paces, allowances, strict=True):
-        out[:, p.product, :] = alloc
+    for p, v in zip(paces, values, strict=True):
+        out[:, p.product, :] = p.allowance(v)
         flags[p.product] = True
     return replace(inputs, allowance=out, has_allocations=tuple(flags))

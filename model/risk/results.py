@@ -35,7 +35,8 @@ BLOCK = 1000
 class Simulation:
     """Per-path results of a Monte Carlo run and the statistics drawn from them.
 
-    ``samples`` (n, inputs) holds the draws; ``totals`` and ``npv`` (n, parties) each
+    ``samples`` (n, inputs) are the draws (``kept_draws``, or drawn again from the seed
+    when the run did not keep them); ``totals`` and ``npv`` (n, parties) each
     party's horizon total and NPV over the selected products; ``first_shipment`` (n,) the
     month index of the first China shipment of any selected product (+inf for none);
     ``next_shipment`` (n, products) each product's first shipment after the facts and
@@ -53,7 +54,7 @@ class Simulation:
     months: int
     product_ids: tuple[str, ...]
     parties: tuple[str, ...]
-    samples: Array
+    kept_draws: Array | None
     totals: Array
     npv: Array
     first_shipment: Array
@@ -63,6 +64,19 @@ class Simulation:
     sells_after_facts: Array | None = None
     facts: int = -1  # idx(horizon.as_of), or -1 when unset
     as_of: str | None = None
+
+    @property
+    def samples(self) -> Array:
+        """The draws, (n, inputs): those the run kept, else drawn again from the seed,
+        once (a path's draws depend only on the seed and its index, never on how the
+        paths were chunked or where they ran, :mod:`model.risk.simulate`)."""
+        kept = self.kept_draws
+        if kept is None:
+            from .simulate import draws
+
+            kept = draws(self.spec, self.seed, 0, self.n_paths)
+            object.__setattr__(self, "kept_draws", kept)  # frozen: set once, as a cache
+        return kept
 
     @property
     def month_labels(self) -> list[str]:

@@ -320,14 +320,14 @@ def with_paces(inputs: Inputs, spec: RiskSpec | None, sw: Sequence[Swing]) -> In
     if spec is None or not spec.paces:
         return inputs
     n = inputs.n
-    allowances = []
+    paced = []
     for p in spec.paces:
         values = {c: np.full(n, spec.marginals[col].quantile(0.5)) for c, col in p.columns}
         for i, s in enumerate(sw):
             if s.target.field == pace.FIELD and s.target.products[0] == p.product:
                 values[s.target.info.key][[2 * i + 1, 2 * i + 2]] = (s.low, s.high)
-        allowances.append(p.allowance(values))
-    return pace.with_allowances(inputs, spec.paces, allowances)
+        paced.append(values)
+    return pace.with_allowances(inputs, spec.paces, paced)
 
 
 # ---------------------------------------------------------------- regression
