@@ -484,12 +484,21 @@ def project_totals(
         products=products,
         bom=x.bom,
         bom_total=x.bom.sum(axis=-1),  # as Money.supplier_total sums the suppliers
-        discount=eq.discount_factors(x.discount_rate, x.months),
+        discount=shared_discount_factors(x.discount_rate, x.months),
         facts=facts,
         fan_columns=fan,
         keep=keep,
     )
     return Totals(money[0], money[1], fan_sums, first, after_facts, sells)
+
+
+def shared_discount_factors(rates: Array, months: int) -> Array:
+    """:func:`model.equations.discount_factors` of each variant's rate (N,), (N, H); the
+    powers computed once when every variant has the same rate (a Monte Carlo that does
+    not draw it)."""
+    if len(rates) > 1 and (rates == rates[0]).all():
+        return np.repeat(eq.discount_factors(rates[:1], months), len(rates), axis=0)
+    return eq.discount_factors(rates, months)
 
 
 def volumes(x: Inputs) -> Volumes:

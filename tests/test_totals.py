@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 from model import equations as eq
 from model import recurrence
 from model.analysis import MAIN_PARTIES, party_keys, party_series
-from model.engine import Inputs, project, project_totals, recurrence_args
+from model.engine import (
+    Inputs,
+    project,
+    project_totals,
+    recurrence_args,
+    shared_discount_factors,
+)
 from model.loader import Scenario, load
 from model.risk.schema import load_risk
 from model.risk.simulate import (
@@ -189,3 +195,16 @@ def test_every_party_has_a_totals_column() -> None:
         name = PARTY_MONEY[key]
         if name != recurrence.SUPPLIERS:
             np.testing.assert_array_equal(series[key], out[name], err_msg=key)
+
+
+@pytest.mark.parametrize(
+    "rates",
+    [[0.1] * 6, [0.1, 0.1, 0.08, np.nan, -0.0, 0.0, np.inf], [0.05], [-0.0, 0.0], [np.nan] * 3],
+)
+def test_discount_factors_of_a_shared_rate_are_those_of_each_path(rates: list[float]) -> None:
+    """The totals mode computes the powers once when every path has the same rate: the
+    same factors, to the bit, as one row per path."""
+    r = np.array(rates)
+    shared = shared_discount_factors(r, 36)
+    assert shared.shape == (len(r), 36) and shared.flags["C_CONTIGUOUS"]
+    assert shared.tobytes() == eq.discount_factors(r, 36).tobytes()
