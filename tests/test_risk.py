@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib
 import json
 import math
 import subprocess
@@ -533,6 +534,19 @@ def test_a_run_that_keeps_neither_draws_nor_fan_has_the_same_numbers(
     redrawn = lean.samples
     assert redrawn.tobytes() == kept.samples.tobytes()
     assert lean.samples is redrawn  # drawn once, then kept
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+def test_arrays_written_through_in_the_background_hold_every_result(
+    base: Assumptions, shipped: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large run's per-path arrays are written with zeros in a background thread
+    before the first results go in: none of the results is overwritten (the run's
+    threshold lowered to this small run's size)."""
+    run = importlib.import_module("model.risk.simulate")  # the module, not its function
+    reference = simulate(base, shipped, 3000, seed=12, chunk=400)
+    monkeypatch.setattr(run, "TOUCH_ABOVE", 100)
+    assert same(simulate(base, shipped, 3000, seed=12, chunk=400), reference)
 
 
 def test_chunks_in_threads_come_back_in_order(base: Assumptions, shipped: Any) -> None:
