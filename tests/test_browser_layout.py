@@ -2,7 +2,9 @@
 headline figure or table cell is cut (wider than its box, or ending in an ellipsis), no
 table or data grid scrolls sideways, no chart text runs past its chart, and the tab bar
 fits. The same walk writes a screenshot of every tab (``docs/app-<tab>.png`` at 1280
-pixels, ``docs/app-1920.png`` at 1920), so the pictures in the README never go stale.
+pixels, ``docs/app-1920.png`` at 1920), so the pictures in the README never go stale; a
+picture that differs from the one in place by a few pixels only (a timing, a cursor) is
+not rewritten, so a test run leaves the working tree as it was.
 One walk serves both widths and both tests: each tab is opened once, then read whole
 and photographed at one width, the window resized, and read again at the other."""
 
@@ -29,6 +31,9 @@ HEIGHT = 900
 SHOT_QUERY = {"policy.share_rate": "0.15"}
 DOCS = ROOT / "docs"
 MAX_HEIGHT = 6000  # px: a screenshot's height at most
+#: Pixels that may differ (any channel by more than 8 of 255) for a new screenshot to be
+#: the same picture as the one in ``docs/``: a run time or a caret, not a change of look.
+SAME_PICTURE_PIXELS = 2000
 MAIN = '[data-testid="stMain"]'
 
 
@@ -57,13 +62,34 @@ def _resize(page: Any, width: int) -> None:
 
 
 def _shoot(page: Any, path: Path, width: int) -> None:
-    """A picture of the whole page: the viewport grown to the main area's height."""
+    """A picture of the whole page: the viewport grown to the main area's height. It
+    replaces the picture in place only if it looks different (:func:`same_picture`)."""
     tall = page.evaluate(f"document.querySelector('{MAIN}').scrollHeight")
     page.set_viewport_size({"width": width, "height": min(int(tall) + 40, MAX_HEIGHT)})
     page.wait_for_timeout(400)
-    page.screenshot(path=str(path))
+    new = path.with_name(path.stem + ".new.png")
+    page.screenshot(path=str(new))
     page.set_viewport_size({"width": width, "height": HEIGHT})
-    _shrink(path)
+    _shrink(new)
+    if path.is_file() and same_picture(path, new):
+        new.unlink()
+    else:
+        new.replace(path)
+
+
+def same_picture(old: Path, new: Path) -> bool:
+    """Whether two pictures have the same size and differ in at most
+    :data:`SAME_PICTURE_PIXELS` pixels."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(old) as a, Image.open(new) as b:
+        if a.size != b.size:
+            return False
+        x = np.asarray(a.convert("RGB"), dtype=np.int16)
+        y = np.asarray(b.convert("RGB"), dtype=np.int16)
+    changed = (np.abs(x - y) > 8).any(axis=2)
+    return int(changed.sum()) <= SAME_PICTURE_PIXELS
 
 
 def _shrink(path: Path) -> None:
@@ -138,3 +164,31 @@ def test_screenshots_of_every_tab(walks: Callable[[int], Walk]) -> None:
     assert written == [DOCS / f"app-{tab.lower()}.png" for tab in LABELS] + [DOCS / "app-1920.png"]
     for path in written:
         assert path.stat().st_size > 10_000, path
+
+
+def test_a_picture_that_differs_in_a_few_pixels_is_the_same(tmp_path: Path) -> None:
+    """The rule that keeps ``docs/`` unchanged by a test run: a caret or a run time is the
+    same picture; a change of look, or of size, is not."""
+    import numpy as np
+    from PIL import Image
+
+    base = np.full((400, 600, 3), 250, dtype=np.uint8)
+    base[50:60, 40:400] = 20  # a line of "text"
+
+    def save(name: str, pixels: np.ndarray) -> Path:
+        path = tmp_path / name
+        Image.fromarray(pixels).save(path)
+        return path
+
+    old = save("old.png", base)
+    caret = base.copy()
+    caret[100:113, 200:209] = 0  # 117 pixels: a timing's digits
+    faint = base.copy()
+    faint[200:300, :] = 245  # 60,000 pixels, each 5 of 255 off: below the tolerance
+    moved = base.copy()
+    moved[50:60, 40:400], moved[150:160, 40:400] = 250, 20  # the line moved down
+    assert same_picture(old, save("same.png", base))
+    assert same_picture(old, save("caret.png", caret))
+    assert same_picture(old, save("faint.png", faint))
+    assert not same_picture(old, save("moved.png", moved))
+    assert not same_picture(old, save("taller.png", np.vstack([base, base[:10]])))
