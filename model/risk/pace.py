@@ -136,9 +136,9 @@ class Pace:
     facts: float  # idx(horizon.as_of), or -1
     columns: tuple[tuple[str, int], ...]
 
-    def allowance(self, values: Mapping[str, Array], out: Array | None = None) -> Array:
+    def allowance(self, values: Mapping[str, Array]) -> Array:
         """``Alloc(t)`` for each path from its component ``values`` (n,) each; components
-        not drawn take their defaults. Shape (n, H), written into ``out`` if given."""
+        not drawn take their defaults. Shape (n, H)."""
         gap = np.asarray(values["months_between"], dtype=float)
         first = values.get("next_batch")
         if first is None:
@@ -151,7 +151,6 @@ class Pace:
             gap,
             np.asarray(first, dtype=float),
             np.asarray(values.get("stops", np.full(n, math.inf)), dtype=float),
-            out,
         )
 
     def drawn(self, x: Array) -> dict[str, Array]:
@@ -173,13 +172,7 @@ def default_next_batch(last_granted: float, facts: float, gap: Array) -> Array:
 
 
 def batch_allowance(
-    granted: Array,
-    units: Array,
-    buyers: Array,
-    gap: Array,
-    first: Array,
-    stops: Array,
-    out: Array | None = None,
+    granted: Array, units: Array, buyers: Array, gap: Array, first: Array, stops: Array
 ) -> Array:
     """China's cumulative allowance under a regular batch pace, shape (n, H).
 
@@ -190,8 +183,6 @@ def batch_allowance(
     units, buyers, gap, first, stops
         Per path, (n,): units per buyer, buyers per batch, months between batches, month
         index of the first future batch, month index from which no batch comes (+inf).
-    out
-        Where to write the result, (n, H) (a view is fine); a new array if not given.
 
     Notes
     -----
@@ -201,12 +192,10 @@ def batch_allowance(
         Alloc(t) = Granted(t) + units * buyers * max(0, floor((m(t) - first) / gap) + 1)
 
     A pace of zero (no units, or no buyer) leaves only the granted batches. The steps
-    run in place in ``out``, one array for all of them (a Monte Carlo computes this for
-    every path and month).
+    run in place in one array (a Monte Carlo computes this for every path and month).
     """
     t = np.arange(len(granted), dtype=float)
-    out = np.empty((len(first), len(granted))) if out is None else out
-    since = out  # m(t) - first, then the count of future batches up to t
+    since = np.empty((len(first), len(granted)))  # m(t) - first, then the batches to t
     np.minimum(t[None, :], (stops - 1.0)[:, None], out=since)
     since -= first[:, None]
     none_yet = ~(since >= 0.0)
@@ -217,7 +206,7 @@ def batch_allowance(
     since[none_yet] = 0.0
     since *= (units * buyers)[:, None]
     since += granted[None, :]  # Granted(t) + units * buyers * count, to the bit
-    return out
+    return since
 
 
 def granted_batches(a: Assumptions, j: int) -> tuple[Array, float]:

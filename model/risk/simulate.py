@@ -19,8 +19,8 @@ Memory: the kept arrays take about 0.2 GB per million paths (totals and NPV of e
 party, the shipment months), 0.1 GB more with the draws, plus the fan chart's monthly
 series, which are kept for the first :data:`FAN_PATHS` paths only (4 bytes per
 path-month and party). A caller keeps only what it shows (:func:`simulate`'s ``fan`` and
-``keep_draws``): the ``simulate`` command, printing percentiles, keeps neither unless
-its JSON output (which has the fan's bands) is asked for.
+``keep_draws``): the ``simulate`` command, printing percentiles, keeps no draws, and the
+fan's series only for its JSON output (which has the fan's bands).
 """
 
 from __future__ import annotations
