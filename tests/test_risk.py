@@ -10,6 +10,8 @@ import json
 import math
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -542,11 +544,23 @@ def test_arrays_written_through_in_the_background_hold_every_result(
 ) -> None:
     """A large run's per-path arrays are written with zeros in a background thread
     before the first results go in: none of the results is overwritten (the run's
-    threshold lowered to this small run's size)."""
+    threshold lowered to this small run's size, and the writing slowed down so that it
+    would still be under way when the first chunks come back, did nothing wait for it)."""
     run = importlib.import_module("model.risk.simulate")  # the module, not its function
     reference = simulate(base, shipped, 3000, seed=12, chunk=400)
+    touch = run._touch
+
+    def slow_touch(arrays: Any) -> None:
+        time.sleep(0.3)
+        touch(arrays)
+
     monkeypatch.setattr(run, "TOUCH_ABOVE", 100)
-    assert same(simulate(base, shipped, 3000, seed=12, chunk=400), reference)
+    monkeypatch.setattr(run, "_touch", slow_touch)
+    sim = simulate(base, shipped, 3000, seed=12, chunk=400)
+    for t in threading.enumerate():  # a writer that nothing waited for would end now
+        if t.name == "monte-carlo-pages":
+            t.join()
+    assert same(sim, reference)
 
 
 def test_chunks_in_threads_come_back_in_order(base: Assumptions, shipped: Any) -> None:

@@ -437,7 +437,7 @@ def simulate(
 class _Collector:
     """The per-path arrays of a run, filled in place by path index as chunks arrive.
 
-    The arrays of a large run (from :data:`TOUCH_ABOVE` paths) are written through once,
+    The arrays of a large run (above :data:`TOUCH_ABOVE` paths) are written through once,
     with zeros, in a background thread while the first chunks run, and :meth:`add` waits
     for it before the first results go in. Writing a page for the first time costs the
     operating system a page fault; at the start of a command, a processor is idle while
@@ -470,7 +470,7 @@ class _Collector:
             self._touching.join()
             self._touching = None
         sl = slice(r.start, r.stop)
-        if self.samples is not None and r.samples is not None:
+        if self.samples is not None:  # the run keeps its draws: every chunk brings them
             self.samples[sl] = r.samples
         self.totals[sl], self.npv[sl] = r.totals, r.npv
         self.first[sl] = r.first_shipment
